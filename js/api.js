@@ -1,0 +1,180 @@
+// The public JavaScript API of dioptra-metrics, shared by every entry point.
+//
+// This file has no imports: an entry point hands it the wasm module (see index.js and
+// index.cjs), and the build writes a CommonJS copy (api.cjs) by rewriting the one `export`
+// line at the end. Everything here is thin: argument checks, requests and decoding happen in
+// Rust (src/wasm); this layer makes errors real `Error` subclasses and timestamps `Date`s.
+
+/** The base class of every error this package throws. */
+class DioptraError extends Error {
+  constructor(message, details = {}) {
+    super(message);
+    for (const key of this.constructor.fields) {
+      this[key] = details[key] ?? null;
+    }
+  }
+}
+DioptraError.fields = [];
+
+/** Bad input, refused before any request was sent. */
+class DioptraValidationError extends DioptraError {}
+DioptraValidationError.fields = ["field"];
+
+/** The server answered with a non-2xx status. */
+class DioptraApiError extends DioptraError {}
+DioptraApiError.fields = ["status", "errorType", "fieldErrors", "method", "path"];
+
+/** No answer: connection refused or reset, DNS, CORS, ... */
+class DioptraNetworkError extends DioptraError {}
+DioptraNetworkError.fields = ["method", "path"];
+
+/** No complete answer within `timeoutMs`. */
+class DioptraTimeoutError extends DioptraError {}
+DioptraTimeoutError.fields = ["timeoutMs", "method", "path"];
+
+/** The caller's `AbortSignal` fired. */
+class DioptraAbortError extends DioptraError {}
+DioptraAbortError.fields = ["method", "path"];
+
+/** A 2xx answer whose body is not what the endpoint promises. */
+class DioptraDecodeError extends DioptraError {}
+DioptraDecodeError.fields = ["method", "path"];
+
+const errorClasses = {
+  DioptraError,
+  DioptraValidationError,
+  DioptraApiError,
+  DioptraNetworkError,
+  DioptraTimeoutError,
+  DioptraAbortError,
+  DioptraDecodeError,
+};
+for (const [name, cls] of Object.entries(errorClasses)) {
+  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
+}
+
+/** The error the wasm layer reported (a plain `{ kind, message, ... }`), as a class instance. */
+function toError(raw) {
+  if (raw && raw.dioptraError === true) {
+    const cls = errorClasses[raw.kind] ?? DioptraError;
+    return new cls(raw.message, raw);
+  }
+  return raw;
+}
+
+/** `promise`, with the wasm layer's errors turned into class instances. */
+function settle(promise) {
+  return promise.then(undefined, (raw) => {
+    throw toError(raw);
+  });
+}
+
+/** A page of history with each timestamp (ms since the epoch) made a `Date`. */
+function withDates(page) {
+  for (const point of page.data) {
+    point.timestamp = new Date(point.timestamp);
+  }
+  return page;
+}
+
+/** `client.auth`: the session. */
+class AuthCollection {
+  #wasm;
+  constructor(wasm) {
+    this.#wasm = wasm;
+  }
+  /** POST /auth/login. Resolves to `{ username, status }`. */
+  login(username, password, options) {
+    return settle(this.#wasm.login(username, password, options));
+  }
+  /** POST /auth/logout. Resolves to the server's answer; the client forgets its session. */
+  logout(options) {
+    return settle(this.#wasm.logout(options));
+  }
+}
+
+/** `client.jobs`: a job's metrics. */
+class JobsCollection {
+  #wasm;
+  constructor(wasm) {
+    this.#wasm = wasm;
+  }
+  /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
+  getMetricsById(jobId, options) {
+    return settle(this.#wasm.getJobMetrics(jobId, options));
+  }
+  /** GET /jobs/{id}/metrics/{name}/snapshots: one page of a metric's history. */
+  getMetricsSnapshotsById(jobId, metricName, options) {
+    return settle(this.#wasm.getSnapshotPage(jobId, metricName, options)).then(withDates);
+  }
+  /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
+  appendMetricById(jobId, metricName, metricValue, options) {
+    return settle(this.#wasm.appendMetric(jobId, metricName, metricValue, options));
+  }
+}
+
+/** `client.experiments`: metrics across an experiment's jobs. */
+class ExperimentsCollection {
+  #wasm;
+  constructor(wasm) {
+    this.#wasm = wasm;
+  }
+  /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
+  getMetricsById(experimentId, options) {
+    return settle(this.#wasm.getExperimentPage(experimentId, options));
+  }
+}
+
+/**
+ * The `DioptraClient` class for one runtime: `WasmClient` is the wasm module's client class,
+ * `keepCookies` whether the client keeps its own cookie jar (Node), `defaultAddress()` the
+ * address used when none is given (a page's origin), or undefined.
+ */
+function defineClient({ WasmClient, keepCookies, defaultAddress }) {
+  class DioptraClient {
+    #wasm;
+    constructor(address, options) {
+      try {
+        this.#wasm = new WasmClient(address, options, defaultAddress(), keepCookies);
+      } catch (raw) {
+        throw toError(raw);
+      }
+      /** Login and logout. */
+      this.auth = new AuthCollection(this.#wasm);
+      /** A job's metrics. */
+      this.jobs = new JobsCollection(this.#wasm);
+      /** Metrics across an experiment's jobs. */
+      this.experiments = new ExperimentsCollection(this.#wasm);
+      Object.freeze(this);
+    }
+    /** The API base URL requests go to (e.g. `http://localhost:5000/api/v1`). */
+    get baseUrl() {
+      return this.#wasm.baseUrl;
+    }
+    toJSON() {
+      return { baseUrl: this.baseUrl };
+    }
+    [Symbol.for("nodejs.util.inspect.custom")]() {
+      return `DioptraClient { baseUrl: '${this.baseUrl}' }`;
+    }
+  }
+  return DioptraClient;
+}
+
+/** A page's origin, where there is a page served over http(s). */
+function pageOrigin() {
+  const origin = globalThis.location?.origin;
+  return typeof origin === "string" && /^https?:/.test(origin) ? origin : undefined;
+}
+
+export {
+  defineClient,
+  pageOrigin,
+  DioptraError,
+  DioptraValidationError,
+  DioptraApiError,
+  DioptraNetworkError,
+  DioptraTimeoutError,
+  DioptraAbortError,
+  DioptraDecodeError,
+};

@@ -1,0 +1,16 @@
+// Entry point for Node, reached by both `require` and `import` (the `node` condition of the
+// package's exports), so a process has one instance of the wasm module either way.
+"use strict";
+
+const { WasmClient } = require("./wasm/dioptra_metrics.cjs");
+const api = require("./api.cjs");
+
+/** The Dioptra metrics client; it keeps its own cookie jar (Node's fetch has none). */
+exports.DioptraClient = api.defineClient({ WasmClient, keepCookies: true, defaultAddress: () => undefined });
+exports.DioptraError = api.DioptraError;
+exports.DioptraValidationError = api.DioptraValidationError;
+exports.DioptraApiError = api.DioptraApiError;
+exports.DioptraNetworkError = api.DioptraNetworkError;
+exports.DioptraTimeoutError = api.DioptraTimeoutError;
+exports.DioptraAbortError = api.DioptraAbortError;
+exports.DioptraDecodeError = api.DioptraDecodeError;

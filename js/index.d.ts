@@ -1,0 +1,191 @@
+// Types of dioptra-metrics: hand-written, because the generated ones say `any`.
+
+/** Options for every call: its own time limit and an abort signal. */
+export interface CallOptions {
+  /** Abort the request when this signal fires (rejects with `DioptraAbortError`). */
+  signal?: AbortSignal;
+  /** Time limit for this call in milliseconds. Optional, defaults to the client's `timeoutMs`. */
+  timeoutMs?: number;
+}
+
+/** Options of `new DioptraClient(address, options)`. */
+export interface ClientOptions {
+  /** Time limit per request in milliseconds (1 to 2147483647). Optional, defaults to 30000. */
+  timeoutMs?: number;
+  /** How a browser sends its cookies. Optional, defaults to "same-origin". Ignored in Node. */
+  credentials?: "same-origin" | "include" | "omit";
+  /** Extra headers sent with every request (not `Cookie`, `Content-Type`, `Content-Length`, `Host`). */
+  headers?: Record<string, string>;
+}
+
+/** A job id or experiment id: a positive integer, or a string of digits. */
+export type ResourceId = number | string;
+
+/** A metric value: any number, or a special value's name ("nan", "inf", "-inf", "NaN", "Infinity", "-Infinity", any case). */
+export type MetricValueInput = number | string;
+
+/** The latest value of one metric. */
+export interface Metric {
+  name: string;
+  /** NaN, Infinity and -Infinity come back as those numbers. */
+  value: number;
+}
+
+/** One point of a metric's history. */
+export interface MetricSnapshot {
+  name: string;
+  value: number;
+  step: number;
+  timestamp: Date;
+}
+
+/** One job of an experiment with the latest value of each of its metrics. */
+export interface JobMetrics {
+  /** The job's id. */
+  id: number;
+  metrics: Metric[];
+}
+
+/** One page of a paged answer, as the server sends it. */
+export interface Page<T> {
+  index: number;
+  isComplete: boolean;
+  totalNumResults: number;
+  first: string;
+  next?: string;
+  prev?: string;
+  data: T[];
+}
+
+/** The answer to a login. */
+export interface LoginResult {
+  username: string;
+  status: string;
+}
+
+/** Options of `auth.logout`. */
+export interface LogoutOptions extends CallOptions {
+  /** Log out of every session of this user. Optional, defaults to false. */
+  everywhere?: boolean;
+}
+
+/** Options of `jobs.appendMetricById`. */
+export interface AppendMetricOptions extends CallOptions {
+  /** A safe integer. Optional: when omitted it is not sent, and the server uses 0. */
+  step?: number;
+  /** A valid Date, or an ISO 8601 / RFC 3339 string (UTC when it has no offset). Optional, defaults to the server's clock. */
+  timestamp?: Date | string;
+}
+
+/** Options of `jobs.getMetricsSnapshotsById`. */
+export interface SnapshotPageOptions extends CallOptions {
+  /** The paging index (an integer ≥ 0). Optional, defaults to 0. */
+  index?: number;
+  /** Points per page, 1 to 1000. Optional, defaults to 10. */
+  pageLength?: number;
+}
+
+/** Options of `experiments.getMetricsById`. */
+export interface ExperimentMetricsOptions extends CallOptions {
+  /** The element offset of the first job (an integer ≥ 0). Optional, defaults to 0. */
+  index?: number;
+  /** Jobs per page, 1 to 1000. Optional, defaults to 10. */
+  pageLength?: number;
+  /** The field to sort by. Optional. */
+  sortBy?: string;
+  /** Sort in descending order. Optional. */
+  descending?: boolean;
+  /** A search in Dioptra's query language. Optional. */
+  search?: string;
+}
+
+/** `client.auth`: the session. */
+export interface AuthCollection {
+  /** POST /auth/login. In Node the client keeps the session cookie itself. */
+  login(username: string, password: string, options?: CallOptions): Promise<LoginResult>;
+  /** POST /auth/logout. Resolves to the server's answer; the client forgets its session either way. */
+  logout(options?: LogoutOptions): Promise<unknown>;
+}
+
+/** `client.jobs`: a job's metrics (mirrors Dioptra's `client.jobs`). */
+export interface JobsCollection {
+  /** The latest (highest-step) value of each of the job's metrics. */
+  getMetricsById(jobId: ResourceId, options?: CallOptions): Promise<Metric[]>;
+  /** One page of a metric's history. */
+  getMetricsSnapshotsById(jobId: ResourceId, metricName: string, options?: SnapshotPageOptions): Promise<Page<MetricSnapshot>>;
+  /** Stores one value; the same name and step again overwrites it. */
+  appendMetricById(jobId: ResourceId, metricName: string, metricValue: MetricValueInput, options?: AppendMetricOptions): Promise<Metric>;
+}
+
+/** `client.experiments`: metrics across an experiment's jobs. */
+export interface ExperimentsCollection {
+  /** One page of the experiment's jobs, each with its latest metrics. */
+  getMetricsById(experimentId: ResourceId, options?: ExperimentMetricsOptions): Promise<Page<JobMetrics>>;
+}
+
+/** A client for one Dioptra server. */
+export declare class DioptraClient {
+  /**
+   * @param address The server root, e.g. "http://localhost:5000" (`/api/v1` is appended; a
+   *   trailing `/` or an explicit `/api/v1` is tolerated). Optional in a browser page, where it
+   *   defaults to the page's origin.
+   */
+  constructor(address?: string, options?: ClientOptions);
+  /** The API base URL requests go to. */
+  readonly baseUrl: string;
+  readonly auth: AuthCollection;
+  readonly jobs: JobsCollection;
+  readonly experiments: ExperimentsCollection;
+  toJSON(): { baseUrl: string };
+}
+
+/** The base class of every error this package throws. */
+export declare class DioptraError extends Error {}
+
+/** Bad input, refused before any request was sent. */
+export declare class DioptraValidationError extends DioptraError {
+  readonly name: "DioptraValidationError";
+  /** The argument or option at fault (`metricName`, `step`, ...). */
+  readonly field: string;
+}
+
+/** The server answered with a status outside 200–299. */
+export declare class DioptraApiError extends DioptraError {
+  readonly name: "DioptraApiError";
+  readonly status: number;
+  /** The server's error type, e.g. "EntityDoesNotExistError", or null. */
+  readonly errorType: string | null;
+  /** The server's per-field messages, or null. */
+  readonly fieldErrors: Record<string, string[]> | null;
+  readonly method: string;
+  readonly path: string;
+}
+
+/** The request got no answer (refused, reset, DNS, CORS, ...). */
+export declare class DioptraNetworkError extends DioptraError {
+  readonly name: "DioptraNetworkError";
+  readonly method: string;
+  readonly path: string;
+}
+
+/** No complete answer within the time limit. */
+export declare class DioptraTimeoutError extends DioptraError {
+  readonly name: "DioptraTimeoutError";
+  readonly timeoutMs: number;
+  readonly method: string;
+  readonly path: string;
+}
+
+/** The caller's AbortSignal fired. */
+export declare class DioptraAbortError extends DioptraError {
+  readonly name: "DioptraAbortError";
+  readonly method: string;
+  readonly path: string;
+}
+
+/** A 2xx answer whose body is not what the endpoint promises. */
+export declare class DioptraDecodeError extends DioptraError {
+  readonly name: "DioptraDecodeError";
+  readonly method: string;
+  readonly path: string;
+}

@@ -1,0 +1,23 @@
+// Entry point for browsers (`<script type="module">`, devtools `await import(...)`) and
+// bundlers: loads the wasm beside this file, then exports the API. No init call is needed.
+import init, { WasmClient } from "./wasm/dioptra_metrics.js";
+import { defineClient, pageOrigin } from "./api.js";
+
+await init({ module_or_path: new URL("./wasm/dioptra_metrics_bg.wasm", import.meta.url) });
+
+/** The Dioptra metrics client. */
+export const DioptraClient = defineClient({
+  WasmClient,
+  keepCookies: typeof document === "undefined" && typeof globalThis.process?.versions?.node === "string",
+  defaultAddress: pageOrigin,
+});
+
+export {
+  DioptraError,
+  DioptraValidationError,
+  DioptraApiError,
+  DioptraNetworkError,
+  DioptraTimeoutError,
+  DioptraAbortError,
+  DioptraDecodeError,
+} from "./api.js";

@@ -1,0 +1,361 @@
+//! The shapes the server answers with, checked field by field as they are read.
+//!
+//! The same types deserialize from `serde_json` (native tests) and from JavaScript values
+//! (`serde-wasm-bindgen`, in the package), and serialize to the plain objects callers get.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::{Deserialize, Serialize, Serializer};
+
+use crate::core::error::{ApiError, Error, FieldErrors};
+use crate::core::timestamp::server_millis;
+use crate::core::value::WireValue;
+
+/// A metric's latest value: `{ name, value }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Metric {
+    /// The metric's name.
+    pub name: String,
+    /// Its value, NaN and ±Infinity included.
+    pub value: WireValue,
+}
+
+/// One point of a metric's history: `{ name, value, step, timestamp }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// The metric's name.
+    pub name: String,
+    /// Its value at this step.
+    pub value: WireValue,
+    /// The step.
+    pub step: i64,
+    /// When it was logged.
+    pub timestamp: ServerTime,
+}
+
+/// The latest metrics of one job of an experiment: `{ id, metrics }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobMetrics {
+    /// The job's id.
+    pub id: u64,
+    /// The latest value of each of its metrics.
+    pub metrics: Vec<Metric>,
+}
+
+/// One page of a paged answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Page<T> {
+    /// The `index` the server says this page starts at.
+    pub index: u64,
+    /// Whether the server says nothing follows this page.
+    pub is_complete: bool,
+    /// How many items there are in all.
+    pub total_num_results: u64,
+    /// The server's link to the first page.
+    pub first: String,
+    /// The server's link to the next page, if it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+    /// The server's link to the previous page, if it gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prev: Option<String>,
+    /// The items.
+    pub data: Vec<T>,
+}
+
+/// The answer to a login: `{ username, status }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LoginAnswer {
+    /// Who is logged in.
+    pub username: String,
+    /// The server's word on it.
+    pub status: String,
+}
+
+/// A timestamp from the server, as milliseconds since the Unix epoch (it serializes as a
+/// number; the JavaScript layer makes it a `Date`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServerTime(pub f64);
+
+impl Serialize for ServerTime {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_f64(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for ServerTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TimeVisitor;
+        impl Visitor<'_> for TimeVisitor {
+            type Value = ServerTime;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an ISO 8601 date-time string")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ServerTime, E> {
+                server_millis(v)
+                    .map(ServerTime)
+                    .ok_or_else(|| E::invalid_value(de::Unexpected::Str(v), &self))
+            }
+        }
+        deserializer.deserialize_str(TimeVisitor)
+    }
+}
+
+/// The body of an error answer, as far as it is understood; anything else in it is ignored.
+#[derive(Debug, Default, Deserialize)]
+pub struct ErrorBody {
+    /// The server's error type (`EntityDoesNotExistError`, ...).
+    #[serde(default)]
+    pub error: Option<Lenient<String>>,
+    /// The server's message.
+    #[serde(default)]
+    pub message: Option<Lenient<String>>,
+    /// The server's per-field messages.
+    #[serde(default)]
+    pub errors: Option<ErrorTree>,
+}
+
+/// A value of type `T`, or nothing when the field holds something else: error bodies are read
+/// for what they can tell, never refused.
+#[derive(Debug)]
+pub struct Lenient<T>(pub Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either<T> {
+            Wanted(T),
+            Other(IgnoredAny),
+        }
+        Ok(Lenient(match Either::<T>::deserialize(deserializer)? {
+            Either::Wanted(value) => Some(value),
+            Either::Other(_) => None,
+        }))
+    }
+}
+
+/// The server's `errors` map: messages, lists of them, or maps nested by field.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ErrorTree {
+    /// One message.
+    Message(String),
+    /// Several.
+    List(Vec<ErrorTree>),
+    /// Per field.
+    Fields(BTreeMap<String, ErrorTree>),
+    /// Anything else (ignored).
+    Other(IgnoredAny),
+}
+
+impl ErrorTree {
+    /// The messages by field, nested field names joined with `.`.
+    pub fn flatten(&self) -> FieldErrors {
+        let mut out = FieldErrors::new();
+        self.collect("", &mut out);
+        out
+    }
+
+    fn collect(&self, field: &str, out: &mut FieldErrors) {
+        match self {
+            ErrorTree::Message(message) => out
+                .entry(field.to_owned())
+                .or_default()
+                .push(message.clone()),
+            ErrorTree::List(items) => items.iter().for_each(|item| item.collect(field, out)),
+            ErrorTree::Fields(fields) => {
+                for (name, tree) in fields {
+                    let nested = if field.is_empty() {
+                        name.clone()
+                    } else {
+                        format!("{field}.{name}")
+                    };
+                    tree.collect(&nested, out);
+                }
+            }
+            ErrorTree::Other(_) => {}
+        }
+    }
+}
+
+/// The error for a non-2xx answer. `body` is the parsed error body (`None` when the body was
+/// not JSON); `status_text` is the HTTP reason phrase, used when the body says nothing.
+pub fn api_error(
+    status: u16,
+    status_text: &str,
+    body: Option<ErrorBody>,
+    method: &str,
+    path: &str,
+) -> Error {
+    let body = body.unwrap_or_default();
+    let field_errors = body
+        .errors
+        .as_ref()
+        .map(ErrorTree::flatten)
+        .filter(|f| !f.is_empty());
+    let server_message = body.message.and_then(|m| m.0).filter(|m| !m.is_empty());
+    let message = server_message
+        .or_else(|| field_errors.as_ref().map(summarize))
+        .unwrap_or_else(|| {
+            let reason = if status_text.is_empty() {
+                "no message from the server"
+            } else {
+                status_text
+            };
+            format!("{method} {path} failed with HTTP {status} ({reason})")
+        });
+    Error::Api(Box::new(ApiError {
+        status,
+        error_type: body.error.and_then(|e| e.0),
+        message,
+        field_errors,
+        method: method.to_owned(),
+        path: path.to_owned(),
+    }))
+}
+
+/// `field: message; field: message`.
+fn summarize(fields: &FieldErrors) -> String {
+    fields
+        .iter()
+        .flat_map(|(field, messages)| {
+            messages.iter().map(move |m| {
+                if field.is_empty() {
+                    m.clone()
+                } else {
+                    format!("{field}: {m}")
+                }
+            })
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The decode error for a 2xx answer that did not have the expected shape.
+pub fn decode_error(detail: impl fmt::Display, method: &str, path: &str) -> Error {
+    Error::Decode {
+        message: detail.to_string(),
+        method: method.to_owned(),
+        path: path.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(json: &str) -> Result<Page<Snapshot>, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    const GOOD_PAGE: &str = r#"{"index":0,"isComplete":false,"totalNumResults":25,
+        "first":"/api/v1/jobs/1/metrics/acc/snapshots?index=0&pageLength=2",
+        "next":"/api/v1/jobs/1/metrics/acc/snapshots?index=2&pageLength=2",
+        "data":[{"name":"acc","value":"nan","step":0,"timestamp":"2026-11-27T05:41:08.123456"},
+                {"name":"acc","value":0.5,"step":1,"timestamp":"2026-11-27T05:41:09+00:00","extra":1}]}"#;
+
+    #[test]
+    fn reads_a_history_page() {
+        let page = page(GOOD_PAGE).unwrap();
+        assert_eq!(page.total_num_results, 25);
+        assert!(!page.is_complete);
+        assert_eq!(page.prev, None);
+        assert_eq!(page.data.len(), 2);
+        assert!(page.data[0].value.0.is_nan());
+        assert_eq!(page.data[1].step, 1);
+        assert!((page.data[0].timestamp.0 % 1000.0 - 123.456).abs() < 1e-3);
+    }
+
+    #[test]
+    fn refuses_pages_of_the_wrong_shape() {
+        let cases = [
+            GOOD_PAGE.replace(r#""value":0.5"#, r#""value":{}"#),
+            GOOD_PAGE.replace(r#""name":"acc","value":0.5"#, r#""value":0.5"#),
+            GOOD_PAGE.replace(r#""step":1"#, r#""step":"1""#),
+            GOOD_PAGE.replace(r#""step":1"#, r#""step":1.5"#),
+            GOOD_PAGE.replace("2026-11-27T05:41:09+00:00", "not a time"),
+            GOOD_PAGE.replace(r#""totalNumResults":25,"#, ""),
+            r#"{"index":0,"isComplete":true,"totalNumResults":0,"first":"","data":{}}"#.to_owned(),
+            "[]".to_owned(),
+        ];
+        for case in cases {
+            assert!(page(&case).is_err(), "{case}");
+        }
+    }
+
+    #[test]
+    fn reads_experiment_pages() {
+        let json = r#"{"index":0,"isComplete":true,"totalNumResults":1,"first":"f",
+            "data":[{"id":3,"metrics":[{"name":"a","value":"-inf"},{"name":"b","value":2}]}]}"#;
+        let page: Page<JobMetrics> = serde_json::from_str(json).unwrap();
+        assert_eq!(page.data[0].id, 3);
+        assert_eq!(page.data[0].metrics[0].value, WireValue(f64::NEG_INFINITY));
+        assert_eq!(page.data[0].metrics[1].value, WireValue(2.0));
+    }
+
+    #[test]
+    fn maps_the_servers_errors() {
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"error":"EntityDoesNotExistError","message":"Not Found - Failed to locate Job","detail":{}}"#,
+        )
+        .unwrap();
+        match api_error(
+            404,
+            "NOT FOUND",
+            Some(body),
+            "GET",
+            "/api/v1/jobs/9/metrics",
+        ) {
+            Error::Api(e) => {
+                assert_eq!(e.status, 404);
+                assert_eq!(e.error_type.as_deref(), Some("EntityDoesNotExistError"));
+                assert_eq!(e.message, "Not Found - Failed to locate Job");
+                assert_eq!(e.path, "/api/v1/jobs/9/metrics");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn field_errors_become_the_message_when_there_is_no_other() {
+        let body: ErrorBody = serde_json::from_str(
+            r#"{"errors":{"name":["'1bad' is not a compatible name"],"nested":{"a":["x","y"]}},"message":"Input payload validation failed"}"#,
+        )
+        .unwrap();
+        let Error::Api(e) = api_error(400, "BAD REQUEST", Some(body), "POST", "/p") else {
+            panic!()
+        };
+        let fields = e.field_errors.unwrap();
+        assert_eq!(fields["name"], vec!["'1bad' is not a compatible name"]);
+        assert_eq!(fields["nested.a"], vec!["x", "y"]);
+        assert_eq!(e.message, "Input payload validation failed");
+
+        let body: ErrorBody =
+            serde_json::from_str(r#"{"errors":{"pageLength":["Must be <= 500"]}}"#).unwrap();
+        let Error::Api(e) = api_error(400, "BAD REQUEST", Some(body), "GET", "/p") else {
+            panic!()
+        };
+        assert_eq!(e.message, "pageLength: Must be <= 500");
+    }
+
+    #[test]
+    fn error_bodies_of_any_shape_still_give_an_error() {
+        for json in [
+            r#"{"message":5,"error":[1]}"#,
+            r#"[1,2]"#,
+            r#""text""#,
+            r#"{"errors":7}"#,
+        ] {
+            let body: Option<ErrorBody> = serde_json::from_str(json).ok();
+            let Error::Api(e) = api_error(502, "Bad Gateway", body, "GET", "/p") else {
+                panic!()
+            };
+            assert_eq!(e.status, 502);
+            assert!(e.message.contains("502"), "{}", e.message);
+        }
+    }
+}

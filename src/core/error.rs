@@ -1,0 +1,90 @@
+//! The crate's one error type: a variant per failure kind, each with the fields a caller needs.
+
+use std::collections::BTreeMap;
+
+/// The server's per-field messages (`errors` in a 400 answer), nested keys joined with `.`.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// What went wrong, by kind. The JavaScript layer turns each variant into its own error class.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// Bad input from the caller, found before any request was sent.
+    #[error("{message}")]
+    Validation {
+        /// The argument or option at fault, by its JavaScript name (`metricName`, `step`, ...).
+        field: String,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+    /// The server answered with a status outside 200–299.
+    #[error("{}", .0.message)]
+    Api(Box<ApiError>),
+    /// The request never got an answer: refused connection, DNS, reset, CORS, ...
+    #[error("{method} {path}: network error: {message}")]
+    Network {
+        /// What the runtime said.
+        message: String,
+        /// The request's method.
+        method: String,
+        /// The request's path, without the query.
+        path: String,
+    },
+    /// No complete answer within the time limit.
+    #[error("{method} {path}: no answer within {timeout_ms} ms")]
+    Timeout {
+        /// The limit that ran out, in milliseconds.
+        timeout_ms: f64,
+        /// The request's method.
+        method: String,
+        /// The request's path, without the query.
+        path: String,
+    },
+    /// The caller's `AbortSignal` fired.
+    #[error("{method} {path}: aborted")]
+    Abort {
+        /// The request's method.
+        method: String,
+        /// The request's path, without the query.
+        path: String,
+    },
+    /// A 2xx answer whose body is not what the endpoint promises.
+    #[error("{method} {path}: unexpected answer from the server: {message}")]
+    Decode {
+        /// What did not fit.
+        message: String,
+        /// The request's method.
+        method: String,
+        /// The request's path, without the query.
+        path: String,
+    },
+}
+
+/// A non-2xx answer, with what the server said about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    /// The HTTP status.
+    pub status: u16,
+    /// The server's `error` (e.g. `EntityDoesNotExistError`), where it gave one.
+    pub error_type: Option<String>,
+    /// The server's message, or a summary of its field errors, or the status line.
+    pub message: String,
+    /// The server's per-field messages, where it gave them.
+    pub field_errors: Option<FieldErrors>,
+    /// The request's method.
+    pub method: String,
+    /// The request's path, without the query.
+    pub path: String,
+}
+
+impl Error {
+    /// A validation error for `field`.
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Validation {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// The crate's result type.
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,11 @@
+//! The pure core: everything that needs no JavaScript, checked natively by `cargo test`.
+
+pub mod address;
+pub mod cookies;
+pub mod decode;
+pub mod endpoints;
+pub mod error;
+pub mod input;
+pub mod timestamp;
+pub mod validate;
+pub mod value;

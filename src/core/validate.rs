@@ -1,0 +1,406 @@
+//! The rules every argument and option must meet before a request is sent.
+
+use crate::core::error::{Error, Result};
+use crate::core::input::Input;
+use crate::core::value::describe_number;
+
+/// The server's rule for metric names, as it states it.
+pub const METRIC_NAME_RULE: &str = "^([A-Za-z]|[A-Za-z_][A-Za-z0-9_]+)$";
+
+/// The largest integer a JavaScript number holds exactly (`Number.MAX_SAFE_INTEGER`).
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// The largest `pageLength` the server accepts by default.
+pub const MAX_PAGE_LENGTH: u32 = 1000;
+
+/// Whether `name` matches [`METRIC_NAME_RULE`]: one letter, or a letter or `_` followed by one
+/// or more letters, digits or `_` (so `_` alone is refused).
+pub fn is_metric_name(name: &str) -> bool {
+    let bytes = name.as_bytes();
+    match bytes {
+        [only] => only.is_ascii_alphabetic(),
+        [first, rest @ ..] if !rest.is_empty() => {
+            (first.is_ascii_alphabetic() || *first == b'_')
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        _ => false,
+    }
+}
+
+/// A `metricName` argument.
+pub fn metric_name(input: &Input) -> Result<String> {
+    match input {
+        Input::Text(name) if is_metric_name(name) => Ok(name.clone()),
+        Input::Text(_) => Err(Error::validation(
+            "metricName",
+            format!(
+                "metricName {} is not a valid metric name: it must match {METRIC_NAME_RULE} \
+                 (a letter, or a letter or _ followed by letters, digits or _)",
+                input.describe()
+            ),
+        )),
+        other => Err(Error::validation(
+            "metricName",
+            format!("metricName must be a string, not {}", other.describe()),
+        )),
+    }
+}
+
+/// A job or experiment id: a positive safe integer, or a string of decimal digits naming one.
+pub fn resource_id(input: &Input, field: &str) -> Result<u64> {
+    let refuse = || {
+        Error::validation(
+            field,
+            format!(
+                "{field} must be a positive integer (or a string of digits), not {}",
+                input.describe()
+            ),
+        )
+    };
+    let id = match input {
+        Input::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= MAX_SAFE_INTEGER => *n as u64,
+        Input::Text(s)
+            if !s.is_empty() && s.len() <= 16 && s.bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            s.parse::<u64>().map_err(|_| refuse())?
+        }
+        _ => return Err(refuse()),
+    };
+    if id == 0 || id as f64 > MAX_SAFE_INTEGER {
+        return Err(refuse());
+    }
+    Ok(id)
+}
+
+/// A `step` option: a safe integer, or absent (then the server's default, 0, applies).
+pub fn step(input: &Input) -> Result<Option<i64>> {
+    match input {
+        Input::Missing => Ok(None),
+        Input::Number(n) if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER => Ok(Some(*n as i64)),
+        Input::Number(n) => Err(Error::validation(
+            "step",
+            format!(
+                "step must be a safe integer, not {} (the server would truncate it and \
+                 overwrite another step)",
+                describe_number(*n)
+            ),
+        )),
+        other => Err(Error::validation(
+            "step",
+            format!("step must be an integer, not {}", other.describe()),
+        )),
+    }
+}
+
+/// A non-negative integer option such as `index`, defaulting to `default`.
+pub fn page_index(input: &Input, field: &str, default: u64) -> Result<u64> {
+    match input {
+        Input::Missing => Ok(default),
+        Input::Number(n) if n.fract() == 0.0 && *n >= 0.0 && *n <= MAX_SAFE_INTEGER => {
+            Ok(*n as u64)
+        }
+        other => Err(Error::validation(
+            field,
+            format!("{field} must be an integer ≥ 0, not {}", other.describe()),
+        )),
+    }
+}
+
+/// A `pageLength` option: an integer from 1 to `max`, defaulting to `default`.
+pub fn page_length(input: &Input, default: u32, max: u32) -> Result<u32> {
+    match input {
+        Input::Missing => Ok(default),
+        Input::Number(n) if n.fract() == 0.0 && *n >= 1.0 && *n <= f64::from(max) => Ok(*n as u32),
+        other => Err(Error::validation(
+            "pageLength",
+            format!(
+                "pageLength must be an integer from 1 to {max}, not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
+/// An optional string option.
+pub fn optional_text(input: &Input, field: &str) -> Result<Option<String>> {
+    match input {
+        Input::Missing => Ok(None),
+        Input::Text(s) => Ok(Some(s.clone())),
+        other => Err(Error::validation(
+            field,
+            format!("{field} must be a string, not {}", other.describe()),
+        )),
+    }
+}
+
+/// A required string argument whose value must never appear in a message (`password`).
+pub fn secret_text(input: &Input, field: &str) -> Result<String> {
+    match input {
+        Input::Text(s) if !s.is_empty() => Ok(s.clone()),
+        Input::Text(_) => Err(Error::validation(
+            field,
+            format!("{field} must not be empty"),
+        )),
+        Input::Missing => Err(Error::validation(field, format!("{field} is required"))),
+        _ => Err(Error::validation(
+            field,
+            format!("{field} must be a string"),
+        )),
+    }
+}
+
+/// A required, non-empty string argument.
+pub fn required_text(input: &Input, field: &str) -> Result<String> {
+    match input {
+        Input::Text(s) if !s.is_empty() => Ok(s.clone()),
+        other => Err(Error::validation(
+            field,
+            format!(
+                "{field} must be a non-empty string, not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
+/// An optional boolean option.
+pub fn optional_bool(input: &Input, field: &str) -> Result<Option<bool>> {
+    match input {
+        Input::Missing => Ok(None),
+        Input::Bool(b) => Ok(Some(*b)),
+        other => Err(Error::validation(
+            field,
+            format!("{field} must be a boolean, not {}", other.describe()),
+        )),
+    }
+}
+
+/// The longest time limit a timer can hold (2^31 − 1 ms, about 24.8 days).
+pub const MAX_TIMEOUT_MS: f64 = 2_147_483_647.0;
+
+/// A `timeoutMs` option: a positive number of milliseconds, or absent.
+pub fn timeout_ms(input: &Input) -> Result<Option<f64>> {
+    match input {
+        Input::Missing => Ok(None),
+        Input::Number(n) if *n >= 1.0 && *n <= MAX_TIMEOUT_MS => Ok(Some(n.floor())),
+        other => Err(Error::validation(
+            "timeoutMs",
+            format!(
+                "timeoutMs must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}, not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
+/// The `credentials` option: how a browser sends its cookies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// Only to the page's own origin (the default).
+    SameOrigin,
+    /// To any origin (the server must allow it with CORS).
+    Include,
+    /// Never.
+    Omit,
+}
+
+/// A `credentials` option, defaulting to `same-origin`.
+pub fn credentials(input: &Input) -> Result<Credentials> {
+    match input {
+        Input::Missing => Ok(Credentials::SameOrigin),
+        Input::Text(s) if s == "same-origin" => Ok(Credentials::SameOrigin),
+        Input::Text(s) if s == "include" => Ok(Credentials::Include),
+        Input::Text(s) if s == "omit" => Ok(Credentials::Omit),
+        other => Err(Error::validation(
+            "credentials",
+            format!(
+                "credentials must be \"same-origin\", \"include\" or \"omit\", not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
+/// Whether `name` may be set as an extra request header by the caller: a valid HTTP token,
+/// and not one this client manages itself.
+pub fn is_allowed_header_name(name: &str) -> bool {
+    const MANAGED: [&str; 4] = ["cookie", "content-type", "content-length", "host"];
+    !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+        && !MANAGED.contains(&name.to_ascii_lowercase().as_str())
+}
+
+/// Whether `value` may be sent as a header value (no line breaks or other control bytes).
+pub fn is_header_value(value: &str) -> bool {
+    value
+        .bytes()
+        .all(|b| b == b'\t' || (b >= 0x20 && b != 0x7f))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(result: Result<impl std::fmt::Debug>) -> String {
+        match result {
+            Err(Error::Validation { field, .. }) => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn metric_names_follow_the_server_rule() {
+        for good in [
+            "a",
+            "Z",
+            "ab",
+            "_a",
+            "__",
+            "a_1",
+            "loss",
+            "val_acc_top5",
+            "_0",
+        ] {
+            assert!(is_metric_name(good), "{good}");
+        }
+        for bad in [
+            "", "_", "1", "1a", "a-b", "a b", "é", "a.b", "a/b", "ab\n", "0_",
+        ] {
+            assert!(!is_metric_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn bad_names_are_named_with_the_rule() {
+        let err = metric_name(&Input::Text("1bad".into())).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("\"1bad\""), "{message}");
+        assert!(message.contains(METRIC_NAME_RULE), "{message}");
+        assert_eq!(field_of(metric_name(&Input::Number(1.0))), "metricName");
+    }
+
+    #[test]
+    fn ids_are_positive_safe_integers_or_digit_strings() {
+        assert_eq!(resource_id(&Input::Number(17.0), "jobId").unwrap(), 17);
+        assert_eq!(resource_id(&Input::Text("17".into()), "jobId").unwrap(), 17);
+        assert_eq!(resource_id(&Input::Text("007".into()), "jobId").unwrap(), 7);
+        assert_eq!(
+            resource_id(&Input::Number(MAX_SAFE_INTEGER), "jobId").unwrap(),
+            9_007_199_254_740_991
+        );
+        for bad in [
+            Input::Number(0.0),
+            Input::Number(-1.0),
+            Input::Number(1.5),
+            Input::Number(f64::NAN),
+            Input::Number(f64::INFINITY),
+            Input::Number(MAX_SAFE_INTEGER + 1.0),
+            Input::Text("".into()),
+            Input::Text("0".into()),
+            Input::Text("1/../users".into()),
+            Input::Text("17 ".into()),
+            Input::Text("+17".into()),
+            Input::Text("1e3".into()),
+            Input::Text("9007199254740992".into()),
+            Input::Text("99999999999999999999".into()),
+            Input::Other("null"),
+            Input::Missing,
+        ] {
+            assert_eq!(field_of(resource_id(&bad, "jobId")), "jobId", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn steps_are_safe_integers() {
+        assert_eq!(step(&Input::Missing).unwrap(), None);
+        assert_eq!(step(&Input::Number(3.0)).unwrap(), Some(3));
+        assert_eq!(step(&Input::Number(-2.0)).unwrap(), Some(-2));
+        assert_eq!(step(&Input::Number(-0.0)).unwrap(), Some(0));
+        let err = step(&Input::Number(1.5)).unwrap_err().to_string();
+        assert!(err.contains("1.5") && err.contains("truncate"), "{err}");
+        for bad in [
+            Input::Number(f64::NAN),
+            Input::Number(1e300),
+            Input::Text("3".into()),
+            Input::Other("null"),
+        ] {
+            assert_eq!(field_of(step(&bad)), "step");
+        }
+    }
+
+    #[test]
+    fn paging_options_have_defaults_and_bounds() {
+        assert_eq!(page_index(&Input::Missing, "index", 0).unwrap(), 0);
+        assert_eq!(page_length(&Input::Missing, 10, 1000).unwrap(), 10);
+        assert_eq!(page_length(&Input::Number(1000.0), 10, 1000).unwrap(), 1000);
+        assert_eq!(
+            field_of(page_length(&Input::Number(1001.0), 10, 1000)),
+            "pageLength"
+        );
+        assert_eq!(
+            field_of(page_length(&Input::Number(0.0), 10, 1000)),
+            "pageLength"
+        );
+        assert_eq!(
+            field_of(page_index(&Input::Number(-1.0), "index", 0)),
+            "index"
+        );
+        assert_eq!(
+            field_of(page_index(&Input::Number(0.5), "index", 0)),
+            "index"
+        );
+        assert_eq!(
+            field_of(page_index(&Input::Text("1".into()), "index", 0)),
+            "index"
+        );
+    }
+
+    #[test]
+    fn secrets_never_appear_in_messages() {
+        let err = secret_text(&Input::Number(12345.0), "password")
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("12345"), "{err}");
+    }
+
+    #[test]
+    fn options_check_their_types() {
+        assert_eq!(
+            optional_bool(&Input::Bool(true), "descending").unwrap(),
+            Some(true)
+        );
+        assert_eq!(
+            field_of(optional_bool(&Input::Text("true".into()), "descending")),
+            "descending"
+        );
+        assert_eq!(
+            field_of(optional_text(&Input::Number(1.0), "search")),
+            "search"
+        );
+        assert_eq!(timeout_ms(&Input::Number(1500.0)).unwrap(), Some(1500.0));
+        assert_eq!(field_of(timeout_ms(&Input::Number(0.0))), "timeoutMs");
+        assert_eq!(
+            field_of(timeout_ms(&Input::Number(f64::INFINITY))),
+            "timeoutMs"
+        );
+        assert_eq!(
+            credentials(&Input::Missing).unwrap(),
+            Credentials::SameOrigin
+        );
+        assert_eq!(
+            field_of(credentials(&Input::Text("all".into()))),
+            "credentials"
+        );
+    }
+
+    #[test]
+    fn header_names_and_values_are_checked() {
+        assert!(is_allowed_header_name("X-Trace-Id"));
+        assert!(!is_allowed_header_name("Cookie"));
+        assert!(!is_allowed_header_name("bad header"));
+        assert!(is_header_value("abc def"));
+        assert!(!is_header_value("a\r\nb"));
+    }
+}

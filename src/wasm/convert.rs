@@ -1,0 +1,153 @@
+//! Conversions at the JavaScript boundary: arguments in, results and errors out.
+
+use js_sys::{Array, Object, Reflect};
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::core::error::{Error, Result};
+use crate::core::input::Input;
+
+/// Classifies a JavaScript value for the core's validation rules.
+pub fn input(value: &JsValue) -> Input {
+    if value.is_undefined() {
+        Input::Missing
+    } else if let Some(n) = value.as_f64() {
+        Input::Number(n)
+    } else if let Some(s) = value.as_string() {
+        Input::Text(s)
+    } else if let Some(b) = value.as_bool() {
+        Input::Bool(b)
+    } else if let Some(date) = value.dyn_ref::<js_sys::Date>() {
+        Input::Date(date.get_time())
+    } else if value.is_null() {
+        Input::Other("null")
+    } else if value.is_bigint() {
+        Input::Other("a bigint")
+    } else if value.is_symbol() {
+        Input::Other("a symbol")
+    } else if value.is_function() {
+        Input::Other("a function")
+    } else if Array::is_array(value) {
+        Input::Other("an array")
+    } else {
+        Input::Other("an object")
+    }
+}
+
+/// An options argument: `undefined` or a plain object whose keys are all in `known`.
+pub struct Options {
+    object: Option<Object>,
+}
+
+impl Options {
+    /// Checks `value` as the options argument named `field` (usually `options`).
+    pub fn read(value: &JsValue, field: &str, known: &[&str]) -> Result<Options> {
+        if value.is_undefined() {
+            return Ok(Options { object: None });
+        }
+        let kind = input(value);
+        if !matches!(kind, Input::Other("an object")) {
+            return Err(Error::validation(
+                field,
+                format!("{field} must be an object, not {}", kind.describe()),
+            ));
+        }
+        let object: Object = value.clone().unchecked_into();
+        for key in Object::keys(&object).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !known.contains(&key.as_str()) {
+                return Err(Error::validation(
+                    key.clone(),
+                    format!(
+                        "unknown option {key:?} in {field} (known: {})",
+                        known.join(", ")
+                    ),
+                ));
+            }
+        }
+        Ok(Options {
+            object: Some(object),
+        })
+    }
+
+    /// The raw value of option `key` (`undefined` when absent).
+    pub fn raw(&self, key: &str) -> JsValue {
+        match &self.object {
+            Some(object) => {
+                Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+            }
+            None => JsValue::UNDEFINED,
+        }
+    }
+
+    /// Option `key`, classified.
+    pub fn get(&self, key: &str) -> Input {
+        input(&self.raw(key))
+    }
+}
+
+/// A result as a plain JavaScript value (objects, not `Map`s; NaN and ±Infinity as numbers).
+pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue> {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).map_err(|e| Error::Decode {
+        message: e.to_string(),
+        method: String::new(),
+        path: String::new(),
+    })
+}
+
+/// An error as a plain object `{ kind, message, ... }` that the JavaScript layer turns into an
+/// instance of the matching error class.
+pub fn error_to_js(error: &Error) -> JsValue {
+    let object = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&object, &JsValue::from_str(key), &value);
+    };
+    set("dioptraError", JsValue::TRUE);
+    set("message", JsValue::from_str(&error.to_string()));
+    let request = |method: &str, path: &str| {
+        set("method", JsValue::from_str(method));
+        set("path", JsValue::from_str(path));
+    };
+    match error {
+        Error::Validation { field, .. } => {
+            set("kind", "DioptraValidationError".into());
+            set("field", JsValue::from_str(field));
+        }
+        Error::Api(api) => {
+            set("kind", "DioptraApiError".into());
+            set("status", JsValue::from(api.status));
+            set(
+                "errorType",
+                api.error_type
+                    .as_deref()
+                    .map_or(JsValue::NULL, JsValue::from_str),
+            );
+            let field_errors = api.field_errors.as_ref().and_then(|f| to_js(f).ok());
+            set("fieldErrors", field_errors.unwrap_or(JsValue::NULL));
+            request(&api.method, &api.path);
+        }
+        Error::Network { method, path, .. } => {
+            set("kind", "DioptraNetworkError".into());
+            request(method, path);
+        }
+        Error::Timeout {
+            timeout_ms,
+            method,
+            path,
+        } => {
+            set("kind", "DioptraTimeoutError".into());
+            set("timeoutMs", JsValue::from_f64(*timeout_ms));
+            request(method, path);
+        }
+        Error::Abort { method, path } => {
+            set("kind", "DioptraAbortError".into());
+            request(method, path);
+        }
+        Error::Decode { method, path, .. } => {
+            set("kind", "DioptraDecodeError".into());
+            request(method, path);
+        }
+    }
+    object.into()
+}

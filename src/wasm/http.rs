@@ -1,0 +1,292 @@
+//! Sending one request with the global `fetch`: time limit, abort signal, cookies, and the
+//! answer read into a JavaScript value or a typed error.
+
+use std::cell::RefCell;
+
+use js_sys::{Function, Promise, Reflect};
+use serde::de::DeserializeOwned;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestRedirect,
+    Response,
+};
+
+use crate::core::address::ApiBase;
+use crate::core::cookies::CookieJar;
+use crate::core::decode::{api_error, decode_error, ErrorBody};
+use crate::core::endpoints::ApiRequest;
+use crate::core::error::{Error, Result};
+use crate::core::validate::Credentials;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+    /// The global `fetch`: Node, browsers and workers alike.
+    #[wasm_bindgen(catch, js_name = fetch)]
+    fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
+}
+
+/// Everything a client needs to send requests: where, how, and its cookies (Node only).
+pub struct Transport {
+    /// The API's base URL and origin.
+    pub base: ApiBase,
+    /// The default time limit per request, in ms.
+    pub timeout_ms: f64,
+    /// How a browser sends its cookies.
+    pub credentials: Credentials,
+    /// Extra headers sent with every request.
+    pub headers: Vec<(String, String)>,
+    /// The client's own cookie jar, in runtimes without one (Node).
+    pub jar: Option<RefCell<CookieJar>>,
+}
+
+/// Per-call settings: the time limit and the caller's abort signal.
+pub struct CallOptions {
+    /// The time limit for this call, in ms.
+    pub timeout_ms: f64,
+    /// The caller's signal, if any.
+    pub signal: Option<AbortSignal>,
+}
+
+/// Aborts a request when its time runs out or the caller's signal fires, and cleans up both
+/// the timer and the listener when the request is over.
+struct AbortGuard {
+    controller: AbortController,
+    abort: Function,
+    timer: JsValue,
+    caller: Option<AbortSignal>,
+}
+
+impl AbortGuard {
+    fn new(options: &CallOptions) -> Result<AbortGuard> {
+        let controller = AbortController::new().map_err(|e| js_failure("AbortController", &e))?;
+        let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
+            .map_err(|e| js_failure("AbortController.abort", &e))?
+            .dyn_into()
+            .map_err(|e| js_failure("AbortController.abort", &e))?;
+        let abort = abort.bind0(&controller);
+        if let Some(signal) = &options.signal {
+            let _ = signal.add_event_listener_with_callback("abort", &abort);
+        }
+        let timer = set_timeout(&abort, options.timeout_ms);
+        Ok(AbortGuard {
+            controller,
+            abort,
+            timer,
+            caller: options.signal.clone(),
+        })
+    }
+
+    fn signal(&self) -> AbortSignal {
+        self.controller.signal()
+    }
+
+    /// The error for a failure of the fetch or of reading its body.
+    fn classify(
+        &self,
+        failure: &JsValue,
+        options: &CallOptions,
+        method: &str,
+        path: &str,
+    ) -> Error {
+        if self.caller.as_ref().is_some_and(AbortSignal::aborted) {
+            Error::Abort {
+                method: method.to_owned(),
+                path: path.to_owned(),
+            }
+        } else if self.controller.signal().aborted() {
+            Error::Timeout {
+                timeout_ms: options.timeout_ms,
+                method: method.to_owned(),
+                path: path.to_owned(),
+            }
+        } else {
+            Error::Network {
+                message: describe_js(failure),
+                method: method.to_owned(),
+                path: path.to_owned(),
+            }
+        }
+    }
+}
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        clear_timeout(&self.timer);
+        if let Some(signal) = &self.caller {
+            let _ = signal.remove_event_listener_with_callback("abort", &self.abort);
+        }
+    }
+}
+
+fn js_failure(what: &str, error: &JsValue) -> Error {
+    Error::Network {
+        message: format!("{what} is not available: {}", describe_js(error)),
+        method: String::new(),
+        path: String::new(),
+    }
+}
+
+/// The parsed JSON body of a 2xx answer (`null` for an empty body).
+pub struct Answer {
+    /// The parsed body.
+    pub body: JsValue,
+    /// The request's method, for decode errors.
+    pub method: &'static str,
+    /// The request's path, for decode errors.
+    pub path: String,
+}
+
+impl Answer {
+    /// The body, decoded as `T`, or a decode error naming the request.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+        if self.body.is_null() {
+            return Err(decode_error("the body is empty", self.method, &self.path));
+        }
+        serde_wasm_bindgen::from_value(self.body.clone())
+            .map_err(|e| decode_error(e, self.method, &self.path))
+    }
+}
+
+impl Transport {
+    /// Sends `request` and reads its answer.
+    pub async fn send(&self, request: &ApiRequest, options: &CallOptions) -> Result<Answer> {
+        let method = request.method.as_str();
+        let path = request.full_path(&self.base);
+        let fail = |message: String| Error::Network {
+            message,
+            method: method.to_owned(),
+            path: path.clone(),
+        };
+        if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(Error::Abort {
+                method: method.to_owned(),
+                path,
+            });
+        }
+        let headers = Headers::new().map_err(|e| fail(describe_js(&e)))?;
+        let set_header =
+            |name: &str, value: &str| headers.set(name, value).map_err(|e| fail(describe_js(&e)));
+        set_header("Accept", "application/json")?;
+        for (name, value) in &self.headers {
+            set_header(name, value)?;
+        }
+        let init = RequestInit::new();
+        init.set_method(method);
+        if let Some(body) = &request.body {
+            set_header("Content-Type", "application/json")?;
+            init.set_body(&JsValue::from_str(body));
+        }
+        match &self.jar {
+            // Node: no jar of its own, so ours; and no redirect is followed, so that no
+            // cookie ever reaches another origin.
+            Some(jar) => {
+                if let Some(cookie) = jar.borrow_mut().header(&path, date_now()) {
+                    set_header("Cookie", &cookie)?;
+                }
+                init.set_redirect(RequestRedirect::Manual);
+            }
+            None => init.set_credentials(match self.credentials {
+                Credentials::SameOrigin => RequestCredentials::SameOrigin,
+                Credentials::Include => RequestCredentials::Include,
+                Credentials::Omit => RequestCredentials::Omit,
+            }),
+        }
+        init.set_headers(&headers);
+        let guard = AbortGuard::new(options)?;
+        init.set_signal(Some(&guard.signal()));
+        let outcome = async {
+            let promise = fetch(&request.url(&self.base), &init)?;
+            let response: Response = JsFuture::from(promise).await?.dyn_into()?;
+            if let Some(jar) = &self.jar {
+                keep_cookies(jar, &response, &path);
+            }
+            let text = JsFuture::from(response.text()?).await?;
+            Ok::<_, JsValue>((
+                response.status(),
+                response.status_text(),
+                text.as_string().unwrap_or_default(),
+            ))
+        }
+        .await;
+        let (status, status_text, text) =
+            outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
+        drop(guard);
+        let parsed = if text.trim().is_empty() {
+            Ok(JsValue::NULL)
+        } else {
+            js_sys::JSON::parse(&text)
+        };
+        if !(200..300).contains(&status) {
+            let body = parsed
+                .ok()
+                .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
+            return Err(api_error(status, &status_text, body, method, &path));
+        }
+        let body = parsed.map_err(|_| {
+            decode_error(
+                format!("the body is not JSON: {}", excerpt(&text)),
+                method,
+                &path,
+            )
+        })?;
+        Ok(Answer { body, method, path })
+    }
+}
+
+/// Stores an answer's `Set-Cookie` headers (read with Node 20's `Headers.getSetCookie()`).
+fn keep_cookies(jar: &RefCell<CookieJar>, response: &Response, path: &str) {
+    let headers = response.headers();
+    let Ok(get_set_cookie) = Reflect::get(&headers, &JsValue::from_str("getSetCookie")) else {
+        return;
+    };
+    let Ok(get_set_cookie) = get_set_cookie.dyn_into::<Function>() else {
+        return;
+    };
+    let Ok(values) = get_set_cookie.call0(&headers) else {
+        return;
+    };
+    let now = date_now();
+    let mut jar = jar.borrow_mut();
+    for value in js_sys::Array::from(&values).iter() {
+        if let Some(value) = value.as_string() {
+            jar.store(&value, path, now);
+        }
+    }
+}
+
+/// What a thrown JavaScript value says about itself.
+fn describe_js(value: &JsValue) -> String {
+    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
+        let message = String::from(error.message());
+        // Node's fetch puts the real reason (ECONNREFUSED, ...) in `cause`.
+        let cause = Reflect::get(error, &JsValue::from_str("cause"))
+            .ok()
+            .filter(|c| !c.is_undefined() && !c.is_null())
+            .map(|c| describe_js(&c));
+        match cause {
+            Some(cause) if !cause.is_empty() => format!("{message} ({cause})"),
+            _ => message,
+        }
+    } else {
+        value
+            .as_string()
+            .unwrap_or_else(|| "unknown failure".to_owned())
+    }
+}
+
+/// The start of a body, for an error message.
+fn excerpt(text: &str) -> String {
+    let cut: String = text.chars().take(80).collect();
+    if cut.len() < text.len() {
+        format!("{cut:?}…")
+    } else {
+        format!("{cut:?}")
+    }
+}

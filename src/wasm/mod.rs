@@ -1,0 +1,319 @@
+//! The `#[wasm_bindgen]` surface: one client class whose methods check their arguments with
+//! the core's rules, send the request, and hand back plain JavaScript values. The package's
+//! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
+
+mod convert;
+mod http;
+
+use std::cell::RefCell;
+use std::future::Future;
+use std::rc::Rc;
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::core::address::parse_address;
+use crate::core::cookies::CookieJar;
+use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page, Snapshot};
+use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
+use crate::core::error::{Error, Result};
+use crate::core::input::Input;
+use crate::core::timestamp::timestamp;
+use crate::core::validate::{self, MAX_PAGE_LENGTH};
+use crate::core::value::metric_value;
+use convert::{error_to_js, input, to_js, Options};
+use http::{CallOptions, Transport};
+
+/// The default time limit of one request, in ms.
+const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
+/// The server's default page length, which the Python client also uses.
+const DEFAULT_PAGE_LENGTH: u32 = 10;
+
+const CLIENT_OPTIONS: &[&str] = &["timeoutMs", "credentials", "headers"];
+const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs"];
+const LOGOUT_OPTIONS: &[&str] = &["everywhere", "signal", "timeoutMs"];
+const APPEND_OPTIONS: &[&str] = &["step", "timestamp", "signal", "timeoutMs"];
+const SNAPSHOT_OPTIONS: &[&str] = &["index", "pageLength", "signal", "timeoutMs"];
+const EXPERIMENT_OPTIONS: &[&str] = &[
+    "index",
+    "pageLength",
+    "sortBy",
+    "descending",
+    "search",
+    "signal",
+    "timeoutMs",
+];
+
+/// The metrics client behind the package's `DioptraClient`.
+#[wasm_bindgen(js_name = WasmClient)]
+pub struct WasmClient {
+    transport: Rc<Transport>,
+}
+
+#[wasm_bindgen(js_class = WasmClient)]
+impl WasmClient {
+    /// A client for the server at `address` (or `default_address` when `address` is
+    /// undefined). `keep_cookies` is true where the runtime has no cookie jar (Node).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        address: JsValue,
+        options: JsValue,
+        default_address: Option<String>,
+        keep_cookies: bool,
+    ) -> std::result::Result<WasmClient, JsValue> {
+        Self::build(&address, &options, default_address, keep_cookies).map_err(|e| error_to_js(&e))
+    }
+
+    /// POST /auth/login.
+    pub fn login(&self, username: JsValue, password: JsValue, options: JsValue) -> Promise {
+        let checked = (|| {
+            let call = self.call_options(&Options::read(&options, "options", CALL_OPTIONS)?)?;
+            let username = validate::required_text(&input(&username), "username")?;
+            let password = validate::secret_text(&input(&password), "password")?;
+            Ok((endpoints::login(&username, &password), call))
+        })();
+        self.run(checked, |transport, (request, call)| async move {
+            let answer = transport.send(&request, &call).await?;
+            to_js(&answer.decode::<LoginAnswer>()?)
+        })
+    }
+
+    /// POST /auth/logout; forgets this client's cookies whatever the answer.
+    pub fn logout(&self, options: JsValue) -> Promise {
+        let checked = (|| {
+            let options = Options::read(&options, "options", LOGOUT_OPTIONS)?;
+            let everywhere = validate::optional_bool(&options.get("everywhere"), "everywhere")?;
+            Ok((
+                endpoints::logout(everywhere.unwrap_or(false)),
+                self.call_options(&options)?,
+            ))
+        })();
+        self.run(checked, |transport, (request, call)| async move {
+            let answer = transport.send(&request, &call).await;
+            if let Some(jar) = &transport.jar {
+                jar.borrow_mut().clear();
+            }
+            Ok(answer?.body)
+        })
+    }
+
+    /// GET /jobs/{id}/metrics.
+    #[wasm_bindgen(js_name = getJobMetrics)]
+    pub fn get_job_metrics(&self, job_id: JsValue, options: JsValue) -> Promise {
+        let checked = (|| {
+            let call = self.call_options(&Options::read(&options, "options", CALL_OPTIONS)?)?;
+            let job_id = validate::resource_id(&input(&job_id), "jobId")?;
+            Ok((endpoints::job_metrics(job_id), call))
+        })();
+        self.run(checked, |transport, (request, call)| async move {
+            let answer = transport.send(&request, &call).await?;
+            to_js(&answer.decode::<Vec<Metric>>()?)
+        })
+    }
+
+    /// POST /jobs/{id}/metrics.
+    #[wasm_bindgen(js_name = appendMetric)]
+    pub fn append_metric(
+        &self,
+        job_id: JsValue,
+        name: JsValue,
+        value: JsValue,
+        options: JsValue,
+    ) -> Promise {
+        let checked = (|| {
+            let options = Options::read(&options, "options", APPEND_OPTIONS)?;
+            let job_id = validate::resource_id(&input(&job_id), "jobId")?;
+            let metric = NewMetric {
+                name: validate::metric_name(&input(&name))?,
+                value: metric_value(&input(&value))?,
+                step: validate::step(&options.get("step"))?,
+                timestamp: timestamp(&options.get("timestamp"))?,
+            };
+            Ok((
+                endpoints::append_metric(job_id, &metric),
+                self.call_options(&options)?,
+            ))
+        })();
+        self.run(checked, |transport, (request, call)| async move {
+            let answer = transport.send(&request, &call).await?;
+            to_js(&answer.decode::<Metric>()?)
+        })
+    }
+
+    /// GET /jobs/{id}/metrics/{name}/snapshots: one page, timestamps as ms since the epoch.
+    #[wasm_bindgen(js_name = getSnapshotPage)]
+    pub fn get_snapshot_page(&self, job_id: JsValue, name: JsValue, options: JsValue) -> Promise {
+        let checked = (|| {
+            let options = Options::read(&options, "options", SNAPSHOT_OPTIONS)?;
+            let job_id = validate::resource_id(&input(&job_id), "jobId")?;
+            let name = validate::metric_name(&input(&name))?;
+            let index = validate::page_index(&options.get("index"), "index", 0)?;
+            let page_length = validate::page_length(
+                &options.get("pageLength"),
+                DEFAULT_PAGE_LENGTH,
+                MAX_PAGE_LENGTH,
+            )?;
+            let request = endpoints::metric_snapshots(job_id, &name, index, page_length);
+            Ok((request, self.call_options(&options)?))
+        })();
+        self.run(checked, |transport, (request, call)| async move {
+            let answer = transport.send(&request, &call).await?;
+            to_js(&answer.decode::<Page<Snapshot>>()?)
+        })
+    }
+
+    /// GET /experiments/{id}/metrics: one page.
+    #[wasm_bindgen(js_name = getExperimentPage)]
+    pub fn get_experiment_page(&self, experiment_id: JsValue, options: JsValue) -> Promise {
+        let checked = (|| {
+            let options = Options::read(&options, "options", EXPERIMENT_OPTIONS)?;
+            let experiment_id = validate::resource_id(&input(&experiment_id), "experimentId")?;
+            let query = ExperimentQuery {
+                index: validate::page_index(&options.get("index"), "index", 0)?,
+                page_length: validate::page_length(
+                    &options.get("pageLength"),
+                    DEFAULT_PAGE_LENGTH,
+                    MAX_PAGE_LENGTH,
+                )?,
+                sort_by: validate::optional_text(&options.get("sortBy"), "sortBy")?,
+                descending: validate::optional_bool(&options.get("descending"), "descending")?,
+                search: validate::optional_text(&options.get("search"), "search")?,
+            };
+            Ok((
+                endpoints::experiment_metrics(experiment_id, &query),
+                self.call_options(&options)?,
+            ))
+        })();
+        self.run(checked, |transport, (request, call)| async move {
+            let answer = transport.send(&request, &call).await?;
+            to_js(&answer.decode::<Page<JobMetrics>>()?)
+        })
+    }
+
+    /// The API base URL requests go to.
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.transport.base.base_url.clone()
+    }
+
+    /// How many cookies this client holds (always 0 where the runtime keeps them).
+    #[wasm_bindgen(getter, js_name = cookieCount)]
+    pub fn cookie_count(&self) -> usize {
+        self.transport
+            .jar
+            .as_ref()
+            .map_or(0, |jar| jar.borrow().len())
+    }
+}
+
+impl WasmClient {
+    fn build(
+        address: &JsValue,
+        options: &JsValue,
+        default_address: Option<String>,
+        keep_cookies: bool,
+    ) -> Result<Self> {
+        let address =
+            match (input(address), default_address) {
+                (Input::Missing, Some(default)) => default,
+                (Input::Missing, None) => return Err(Error::validation(
+                    "address",
+                    "address is required outside a browser page (e.g. \"http://localhost:5000\")",
+                )),
+                (Input::Text(text), _) => text,
+                (other, _) => {
+                    return Err(Error::validation(
+                        "address",
+                        format!("address must be a string, not {}", other.describe()),
+                    ))
+                }
+            };
+        let base = parse_address(&address)?;
+        let options = Options::read(options, "options", CLIENT_OPTIONS)?;
+        let timeout_ms =
+            validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(DEFAULT_TIMEOUT_MS);
+        let credentials = validate::credentials(&options.get("credentials"))?;
+        let headers = extra_headers(&options.raw("headers"))?;
+        Ok(WasmClient {
+            transport: Rc::new(Transport {
+                base,
+                timeout_ms,
+                credentials,
+                headers,
+                jar: keep_cookies.then(|| RefCell::new(CookieJar::default())),
+            }),
+        })
+    }
+
+    fn call_options(&self, options: &Options) -> Result<CallOptions> {
+        let timeout_ms =
+            validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(self.transport.timeout_ms);
+        let signal = options.raw("signal");
+        let signal = if signal.is_undefined() {
+            None
+        } else {
+            Some(signal.dyn_into::<web_sys::AbortSignal>().map_err(|other| {
+                Error::validation(
+                    "signal",
+                    format!(
+                        "signal must be an AbortSignal, not {}",
+                        input(&other).describe()
+                    ),
+                )
+            })?)
+        };
+        Ok(CallOptions { timeout_ms, signal })
+    }
+
+    /// A promise for `work`, or one already rejected with the validation error in `checked`:
+    /// bad input never reaches the network.
+    fn run<T, F, Fut>(&self, checked: Result<T>, work: F) -> Promise
+    where
+        T: 'static,
+        F: FnOnce(Rc<Transport>, T) -> Fut + 'static,
+        Fut: Future<Output = Result<JsValue>> + 'static,
+    {
+        let transport = Rc::clone(&self.transport);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let checked = checked.map_err(|e| error_to_js(&e))?;
+            work(transport, checked).await.map_err(|e| error_to_js(&e))
+        })
+    }
+}
+
+/// The `headers` option: a plain object of header names to string values.
+fn extra_headers(value: &JsValue) -> Result<Vec<(String, String)>> {
+    if value.is_undefined() {
+        return Ok(Vec::new());
+    }
+    if !matches!(input(value), Input::Other("an object")) {
+        return Err(Error::validation(
+            "headers",
+            format!(
+                "headers must be an object of strings, not {}",
+                input(value).describe()
+            ),
+        ));
+    }
+    let object: &Object = value.unchecked_ref();
+    let mut headers = Vec::new();
+    for key in Object::keys(object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let value = Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED);
+        let Some(value) = value.as_string().filter(|v| validate::is_header_value(v)) else {
+            return Err(Error::validation(
+                "headers",
+                format!("headers[{name:?}] must be a string without line breaks"),
+            ));
+        };
+        if !validate::is_allowed_header_name(&name) {
+            return Err(Error::validation(
+                "headers",
+                format!("{name:?} is not a header name this client lets callers set"),
+            ));
+        }
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
