@@ -1,0 +1,42 @@
+// A small HTTP server for what the real Dioptra cannot show: it records every request and
+// answers with whatever the test's handler does (faults, malformed bodies, redirects).
+import http from "node:http";
+
+/**
+ * Starts a stub on 127.0.0.1. `handler(req, res, body)` answers; by default every request gets
+ * 500 so that a test that expected no request notices one.
+ * @returns {Promise<{ address: string, requests: Array<{ method: string, url: string, headers: object, body: string }>, close(): Promise<void> }>}
+ */
+export async function startStub(handler = (req, res) => res.writeHead(500).end("unexpected request")) {
+  const requests = [];
+  const sockets = new Set();
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      const body = Buffer.concat(chunks).toString("utf8");
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      handler(req, res, body);
+    });
+  });
+  server.on("connection", (s) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    address: `http://127.0.0.1:${server.address().port}`,
+    requests,
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Answers `status` with `body` as JSON (a string body is sent as it is). */
+export function json(res, status, body, headers = {}) {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(typeof body === "string" ? body : JSON.stringify(body));
+}
