@@ -71,10 +71,60 @@ function settle(promise) {
 
 /** A page of history with each timestamp (ms since the epoch) made a `Date`. */
 function withDates(page) {
-  for (const point of page.data) {
-    point.timestamp = new Date(point.timestamp);
-  }
+  page.data.forEach(dateTimestamp);
   return page;
+}
+
+/**
+ * A complete read of a paged collection: iterate it for items (`for await`), or call
+ * `pages()` for `{ data, loaded, total }` pages. Each iteration reads afresh; pages are
+ * fetched as the loop asks for them, never all held at once.
+ */
+class PagedRead {
+  #open;
+  #convert;
+  constructor(open, convert) {
+    this.#open = open;
+    this.#convert = convert;
+  }
+  async *pages() {
+    let reader;
+    try {
+      reader = this.#open();
+    } catch (raw) {
+      throw toError(raw);
+    }
+    try {
+      for (;;) {
+        const page = await settle(reader.next());
+        if (page === null) return;
+        page.data.forEach(this.#convert);
+        yield page;
+      }
+    } finally {
+      reader.free();
+    }
+  }
+  async *[Symbol.asyncIterator]() {
+    for await (const page of this.pages()) {
+      yield* page.data;
+    }
+  }
+}
+
+/** Collects every item of `read`, reporting progress. */
+async function collect(read, onProgress) {
+  const items = [];
+  for await (const page of read.pages()) {
+    for (const item of page.data) items.push(item);
+    if (onProgress) onProgress({ loaded: page.loaded, total: page.total });
+  }
+  return items;
+}
+
+/** Makes a point's timestamp (ms since the epoch) a `Date`. */
+function dateTimestamp(point) {
+  point.timestamp = new Date(point.timestamp);
 }
 
 /** `client.auth`: the session. */
@@ -111,6 +161,22 @@ class JobsCollection {
   appendMetricById(jobId, metricName, metricValue, options) {
     return settle(this.#wasm.appendMetric(jobId, metricName, metricValue, options));
   }
+  /**
+   * Every point of a metric's history, page by page as the loop asks (in the server's order).
+   * Options: `concurrency` (pages in flight, default 2), `signal`, `timeoutMs`.
+   */
+  iterMetricsSnapshots(jobId, metricName, options) {
+    return new PagedRead(() => this.#wasm.readHistory(jobId, metricName, options), dateTimestamp);
+  }
+  /**
+   * A metric's whole history, each point once, ordered by step. Options: `onProgress({ loaded,
+   * total })`, `concurrency` (default 2), `signal`, `timeoutMs`.
+   */
+  async getMetricHistory(jobId, metricName, options) {
+    const read = this.iterMetricsSnapshots(jobId, metricName, options);
+    const points = await collect(read, options?.onProgress);
+    return points.sort((a, b) => a.step - b.step);
+  }
 }
 
 /** `client.experiments`: metrics across an experiment's jobs. */
@@ -122,6 +188,17 @@ class ExperimentsCollection {
   /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
   getMetricsById(experimentId, options) {
     return settle(this.#wasm.getExperimentPage(experimentId, options));
+  }
+  /**
+   * Every job of the experiment with its latest metrics, page by page as the loop asks.
+   * Options: `sortBy`, `descending`, `search`, `concurrency` (default 2), `signal`, `timeoutMs`.
+   */
+  iterMetrics(experimentId, options) {
+    return new PagedRead(() => this.#wasm.readExperiment(experimentId, options), () => {});
+  }
+  /** Every job of the experiment with its latest metrics, in the server's order. */
+  getAllMetrics(experimentId, options) {
+    return collect(this.iterMetrics(experimentId, options), options?.onProgress);
   }
 }
 

@@ -6,6 +6,7 @@ pub mod decode;
 pub mod endpoints;
 pub mod error;
 pub mod input;
+pub mod paging;
 pub mod timestamp;
 pub mod validate;
 pub mod value;

@@ -47,6 +47,7 @@ pub struct Transport {
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
+#[derive(Clone)]
 pub struct CallOptions {
     /// The time limit for this call, in ms.
     pub timeout_ms: f64,

@@ -4,6 +4,7 @@
 
 mod convert;
 mod http;
+mod reader;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -24,6 +25,7 @@ use crate::core::validate::{self, MAX_PAGE_LENGTH};
 use crate::core::value::metric_value;
 use convert::{error_to_js, input, to_js, Options};
 use http::{CallOptions, Transport};
+use reader::{Source, WasmPageReader};
 
 /// The default time limit of one request, in ms.
 const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
@@ -44,6 +46,20 @@ const EXPERIMENT_OPTIONS: &[&str] = &[
     "signal",
     "timeoutMs",
 ];
+const HISTORY_READ_OPTIONS: &[&str] = &["concurrency", "onProgress", "signal", "timeoutMs"];
+const EXPERIMENT_READ_OPTIONS: &[&str] = &[
+    "sortBy",
+    "descending",
+    "search",
+    "concurrency",
+    "onProgress",
+    "signal",
+    "timeoutMs",
+];
+/// Pages in flight at once during a complete read, unless the caller says otherwise.
+const DEFAULT_CONCURRENCY: f64 = 2.0;
+/// The most pages in flight a caller may ask for.
+const MAX_CONCURRENCY: f64 = 16.0;
 
 /// The metrics client behind the package's `DioptraClient`.
 #[wasm_bindgen(js_name = WasmClient)]
@@ -191,6 +207,48 @@ impl WasmClient {
         })
     }
 
+    /// A reader of a metric's whole history (`index` meaning found out from the answers).
+    #[wasm_bindgen(js_name = readHistory)]
+    pub fn read_history(
+        &self,
+        job_id: JsValue,
+        name: JsValue,
+        options: JsValue,
+    ) -> std::result::Result<WasmPageReader, JsValue> {
+        (|| {
+            let options = Options::read(&options, "options", HISTORY_READ_OPTIONS)?;
+            let source = Source::History {
+                job_id: validate::resource_id(&input(&job_id), "jobId")?,
+                name: validate::metric_name(&input(&name))?,
+            };
+            self.reader(source, &options)
+        })()
+        .map_err(|e| error_to_js(&e))
+    }
+
+    /// A reader of every job of an experiment with its latest metrics.
+    #[wasm_bindgen(js_name = readExperiment)]
+    pub fn read_experiment(
+        &self,
+        experiment_id: JsValue,
+        options: JsValue,
+    ) -> std::result::Result<WasmPageReader, JsValue> {
+        (|| {
+            let options = Options::read(&options, "options", EXPERIMENT_READ_OPTIONS)?;
+            let source = Source::Experiment {
+                experiment_id: validate::resource_id(&input(&experiment_id), "experimentId")?,
+                query: ExperimentQuery {
+                    sort_by: validate::optional_text(&options.get("sortBy"), "sortBy")?,
+                    descending: validate::optional_bool(&options.get("descending"), "descending")?,
+                    search: validate::optional_text(&options.get("search"), "search")?,
+                    ..ExperimentQuery::default()
+                },
+            };
+            self.reader(source, &options)
+        })()
+        .map_err(|e| error_to_js(&e))
+    }
+
     /// The API base URL requests go to.
     #[wasm_bindgen(getter, js_name = baseUrl)]
     pub fn base_url(&self) -> String {
@@ -244,6 +302,39 @@ impl WasmClient {
                 jar: keep_cookies.then(|| RefCell::new(CookieJar::default())),
             }),
         })
+    }
+
+    fn reader(&self, source: Source, options: &Options) -> Result<WasmPageReader> {
+        let concurrency = match options.get("concurrency") {
+            Input::Missing => DEFAULT_CONCURRENCY,
+            Input::Number(n) if n.fract() == 0.0 && (1.0..=MAX_CONCURRENCY).contains(&n) => n,
+            other => {
+                return Err(Error::validation(
+                    "concurrency",
+                    format!(
+                        "concurrency must be an integer from 1 to {MAX_CONCURRENCY}, not {}",
+                        other.describe()
+                    ),
+                ))
+            }
+        };
+        match options.get("onProgress") {
+            Input::Missing | Input::Other("a function") => {}
+            other => {
+                return Err(Error::validation(
+                    "onProgress",
+                    format!("onProgress must be a function, not {}", other.describe()),
+                ))
+            }
+        }
+        let call = self.call_options(options)?;
+        Ok(WasmPageReader::new(
+            Rc::clone(&self.transport),
+            source,
+            MAX_PAGE_LENGTH,
+            concurrency as usize,
+            call,
+        ))
     }
 
     fn call_options(&self, options: &Options) -> Result<CallOptions> {
