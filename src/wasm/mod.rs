@@ -46,11 +46,18 @@ const EXPERIMENT_OPTIONS: &[&str] = &[
     "signal",
     "timeoutMs",
 ];
-const HISTORY_READ_OPTIONS: &[&str] = &["concurrency", "onProgress", "signal", "timeoutMs"];
+const HISTORY_READ_OPTIONS: &[&str] = &[
+    "pageLength",
+    "concurrency",
+    "onProgress",
+    "signal",
+    "timeoutMs",
+];
 const EXPERIMENT_READ_OPTIONS: &[&str] = &[
     "sortBy",
     "descending",
     "search",
+    "pageLength",
     "concurrency",
     "onProgress",
     "signal",
@@ -327,11 +334,14 @@ impl WasmClient {
                 ))
             }
         }
+        // The largest page the server allows, unless the caller asks for smaller ones.
+        let page_length =
+            validate::page_length(&options.get("pageLength"), MAX_PAGE_LENGTH, MAX_PAGE_LENGTH)?;
         let call = self.call_options(options)?;
         Ok(WasmPageReader::new(
             Rc::clone(&self.transport),
             source,
-            MAX_PAGE_LENGTH,
+            page_length,
             concurrency as usize,
             call,
         ))
