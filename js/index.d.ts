@@ -99,6 +99,44 @@ export interface ExperimentMetricsOptions extends CallOptions {
   search?: string;
 }
 
+/** How far a complete read has come. */
+export interface ReadProgress {
+  /** Distinct items read so far. */
+  loaded: number;
+  /** Items the server reports in all (it can grow while the read goes on). */
+  total: number;
+}
+
+/** One page of a complete read: only items not handed out before. */
+export interface ReadPage<T> extends ReadProgress {
+  data: T[];
+}
+
+/** A complete read: iterate it for items, or call `pages()` for pages. Each iteration reads afresh. */
+export interface PagedRead<T> extends AsyncIterable<T> {
+  pages(): AsyncGenerator<ReadPage<T>, void, undefined>;
+}
+
+/** Options of the complete reads (`iterMetricsSnapshots`, `getMetricHistory`). */
+export interface CompleteReadOptions extends CallOptions {
+  /** Items per request, 1 to 1000. Optional, defaults to 1000 (lowered to the server's stated maximum if it refuses). */
+  pageLength?: number;
+  /** Requests in flight at once, 1 to 16, once the paging is understood. Optional, defaults to 2. */
+  concurrency?: number;
+  /** Called after each page. Optional. */
+  onProgress?: (progress: ReadProgress) => void;
+}
+
+/** Options of the complete experiment reads (`iterMetrics`, `getAllMetrics`). */
+export interface ExperimentReadOptions extends CompleteReadOptions {
+  /** The field to sort by. Optional. */
+  sortBy?: string;
+  /** Sort in descending order. Optional. */
+  descending?: boolean;
+  /** A search in Dioptra's query language. Optional. */
+  search?: string;
+}
+
 /** `client.auth`: the session. */
 export interface AuthCollection {
   /** POST /auth/login. In Node the client keeps the session cookie itself. */
@@ -115,12 +153,20 @@ export interface JobsCollection {
   getMetricsSnapshotsById(jobId: ResourceId, metricName: string, options?: SnapshotPageOptions): Promise<Page<MetricSnapshot>>;
   /** Stores one value; the same name and step again overwrites it. */
   appendMetricById(jobId: ResourceId, metricName: string, metricValue: MetricValueInput, options?: AppendMetricOptions): Promise<Metric>;
+  /** Every point of a metric's history, fetched page by page as the loop asks, each once. */
+  iterMetricsSnapshots(jobId: ResourceId, metricName: string, options?: CompleteReadOptions): PagedRead<MetricSnapshot>;
+  /** A metric's whole history, each point once, ordered by step. */
+  getMetricHistory(jobId: ResourceId, metricName: string, options?: CompleteReadOptions): Promise<MetricSnapshot[]>;
 }
 
 /** `client.experiments`: metrics across an experiment's jobs. */
 export interface ExperimentsCollection {
   /** One page of the experiment's jobs, each with its latest metrics. */
   getMetricsById(experimentId: ResourceId, options?: ExperimentMetricsOptions): Promise<Page<JobMetrics>>;
+  /** Every job of the experiment with its latest metrics, fetched page by page as the loop asks. */
+  iterMetrics(experimentId: ResourceId, options?: ExperimentReadOptions): PagedRead<JobMetrics>;
+  /** Every job of the experiment with its latest metrics. */
+  getAllMetrics(experimentId: ResourceId, options?: ExperimentReadOptions): Promise<JobMetrics[]>;
 }
 
 /** A client for one Dioptra server. */

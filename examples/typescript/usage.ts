@@ -24,7 +24,9 @@ import type {
   AuthCollection,
   CallOptions,
   ClientOptions,
+  CompleteReadOptions,
   ExperimentMetricsOptions,
+  ExperimentReadOptions,
   ExperimentsCollection,
   JobMetrics,
   JobsCollection,
@@ -34,6 +36,9 @@ import type {
   MetricSnapshot,
   MetricValueInput,
   Page,
+  PagedRead,
+  ReadPage,
+  ReadProgress,
   ResourceId,
   SnapshotPageOptions,
 } from "dioptra-metrics";
@@ -132,6 +137,28 @@ async function main(): Promise<void> {
     const metrics: Metric[] = job.metrics;
     console.log(id, metrics.map((m) => `${m.name}=${m.value}`).join(", "));
   }
+
+  // Complete reads: every point of a history, every job of an experiment, each once.
+  const onProgress = (progress: ReadProgress): void => console.log(`${progress.loaded}/${progress.total}`);
+  const readOptions: CompleteReadOptions = { pageLength: 1000, concurrency: 2, onProgress, signal: controller.signal, timeoutMs: 5_000 };
+  const history: MetricSnapshot[] = await client.jobs.getMetricHistory(jobId, "loss", readOptions);
+  type _History = Exact<Equal<typeof history, MetricSnapshot[]>>;
+  const read: PagedRead<MetricSnapshot> = client.jobs.iterMetricsSnapshots(jobId, "loss", { concurrency: 1 });
+  for await (const snapshot of read) {
+    type _Streamed = Exact<Equal<typeof snapshot, MetricSnapshot>>;
+    console.log(snapshot.step, snapshot.timestamp.toISOString());
+  }
+  for await (const historyPage of read.pages()) {
+    const pageOfPoints: ReadPage<MetricSnapshot> = historyPage;
+    console.log(pageOfPoints.data.length, pageOfPoints.loaded, pageOfPoints.total);
+  }
+  const experimentRead: ExperimentReadOptions = { sortBy: "id", descending: false, search: "loss", pageLength: 50 };
+  for await (const job of client.experiments.iterMetrics(5, experimentRead)) {
+    type _Job = Exact<Equal<typeof job, JobMetrics>>;
+    console.log(job.id, job.metrics.length);
+  }
+  const everyJob: JobMetrics[] = await client.experiments.getAllMetrics("5", { ...experimentRead, onProgress });
+  console.log(everyJob.length, history.length);
 
   // auth.logout: resolves to the server's answer, whose shape is not promised.
   const logoutOptions: LogoutOptions = { everywhere: true, signal: controller.signal, timeoutMs: 1_000 };
@@ -275,6 +302,8 @@ async function misuse(): Promise<void> {
   await client.jobs.appendMetricById(17, "loss", 1, { step: "3" });
   // @ts-expect-error: `descending` is a boolean
   await client.experiments.getMetricsById(5, { descending: "yes" });
+  // @ts-expect-error concurrency is a number
+  client.jobs.iterMetricsSnapshots(17, "loss", { concurrency: "2" });
   // @ts-expect-error: a job id is a number or a string, not an object
   await client.jobs.getMetricsById({ id: 17 });
   // @ts-expect-error: baseUrl is read-only
