@@ -181,8 +181,8 @@ function sitePackages(venvPython) {
   return dir;
 }
 
-// gunicorn >= 25 opens a control socket at a fixed path (~/.gunicorn/gunicorn.ctl), shared by
-// every gunicorn on the machine: turn it off where the option exists.
+// Recent gunicorn (27.0.1 here) opens a control socket at a fixed path (~/.gunicorn/gunicorn.ctl),
+// shared by every gunicorn on the machine: turn it off where the option exists.
 function gunicornControlSocketArgs(venvPython) {
   try {
     const cfg = path.join(sitePackages(venvPython), "gunicorn", "config.py");
@@ -220,7 +220,7 @@ export async function startDioptra({ log = false } = {}) {
     RQ_REDIS_URI: `redis://127.0.0.1:${redisPort}/0`,
     FLASK_APP: "dioptra.restapi:create_app('dev')",
     // The REST API builds an MlflowClient at start-up (artifacts only; metrics don't use it).
-    // Without a URI, MLflow 3 creates and migrates ./mlflow.db (slow). Keep it in our temp dir.
+    // Without a URI, MLflow 3 creates and migrates ./mlflow.db. Keep it in our temp dir.
     MLFLOW_TRACKING_URI: `sqlite:///${path.join(dir, "mlflow.db")}`,
     PYTHONUNBUFFERED: "1",
     PYTHONDONTWRITEBYTECODE: "1",
@@ -316,10 +316,14 @@ export async function startDioptra({ log = false } = {}) {
     startWatchdog();
 
     // 2. schema (alembic via Flask-Migrate), using a cached migrated DB for this venv if present
+    // (and MLflow's database, which create_app() makes), so later starts skip both migrations.
+    const mlflowDb = path.join(dir, "mlflow.db");
     const schemaCache = path.join(venv, ".dioptra-metrics-schema.db");
+    const mlflowCache = path.join(venv, ".dioptra-metrics-mlflow.db");
     const useCache = process.env.DIOPTRA_SCHEMA_CACHE !== "0";
     if (useCache && fs.existsSync(schemaCache)) {
       fs.copyFileSync(schemaCache, dbPath);
+      if (fs.existsSync(mlflowCache)) fs.copyFileSync(mlflowCache, mlflowDb);
     } else {
       const alembicDir = path.join(sitePackages(venvPython), "dioptra", "restapi", "db", "alembic");
       const r = await runToCompletion(venvPython, ["-m", "flask", "db", "upgrade", "-d", alembicDir], { cwd: dir, env }, MIGRATE_TIMEOUT_MS);
@@ -329,11 +333,15 @@ export async function startDioptra({ log = false } = {}) {
         throw new Error(`flask db upgrade failed (exit ${r.code ?? r.signal}):\n${r.out.slice(-6000)}`);
       }
       if (useCache) {
-        try {
-          const tmp = `${schemaCache}.${process.pid}.tmp`;
-          fs.copyFileSync(dbPath, tmp);
-          fs.renameSync(tmp, schemaCache);
-        } catch {}
+        // mlflow's first, so that a schema cache never exists without it
+        for (const [from, to] of [[mlflowDb, mlflowCache], [dbPath, schemaCache]]) {
+          try {
+            if (!fs.existsSync(from)) continue;
+            const tmp = `${to}.${process.pid}.tmp`;
+            fs.copyFileSync(from, tmp);
+            fs.renameSync(tmp, to);
+          } catch {}
+        }
       }
     }
 

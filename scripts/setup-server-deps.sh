@@ -26,12 +26,15 @@ APT_UPDATED=0
 apt_install() { # packages...
   command -v apt-get >/dev/null 2>&1 || die "apt-get not found; install $* by hand"
   export DEBIAN_FRONTEND=noninteractive
+  local log
+  log="$(mktemp)"
   if [ "$APT_UPDATED" -eq 0 ]; then
-    "${SUDO[@]}" apt-get update -qq >/dev/null || die "apt-get update failed"
+    "${SUDO[@]}" apt-get update -q >"$log" 2>&1 || { tail -n 20 "$log" >&2; die "apt-get update failed"; }
     APT_UPDATED=1
   fi
-  "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
-    || die "apt-get install $* failed"
+  "${SUDO[@]}" apt-get install -y -q "$@" </dev/null >"$log" 2>&1 \
+    || { tail -n 30 "$log" >&2; die "apt-get install $* failed"; }
+  rm -f "$log"
 }
 
 # ---- Debian packages ---------------------------------------------------------------------
@@ -53,7 +56,11 @@ command -v redis-server >/dev/null 2>&1 || die "redis-server still missing"
 
 # ---- the Dioptra venv --------------------------------------------------------------------
 venv_ok() { # dir
-  [ -x "$1/bin/python" ] && "$1/bin/python" -c 'import dioptra.client, gunicorn, flask_migrate' >/dev/null 2>&1
+  [ -x "$1/bin/python" ] && "$1/bin/python" -c '
+import importlib.util, sys
+import dioptra.client
+sys.exit(0 if all(importlib.util.find_spec(m) for m in ("gunicorn", "flask_migrate", "redis")) else 1)
+' >/dev/null 2>&1
 }
 
 if venv_ok "$VENV"; then
