@@ -215,6 +215,7 @@ pub fn api_error(
         field_errors,
         method: method.to_owned(),
         path: path.to_owned(),
+        retry_after_ms: None,
     }))
 }
 

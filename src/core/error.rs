@@ -47,6 +47,12 @@ pub enum Error {
         /// The request's path, without the query.
         path: String,
     },
+    /// A logger's queue holds as many points as it may.
+    #[error("the logger's queue is full ({max_queue} points held): wait for room with logAsync(), or raise maxQueue")]
+    QueueFull {
+        /// The bound that was reached.
+        max_queue: usize,
+    },
     /// A 2xx answer whose body is not what the endpoint promises.
     #[error("{method} {path}: unexpected answer from the server: {message}")]
     Decode {
@@ -74,6 +80,8 @@ pub struct ApiError {
     pub method: String,
     /// The request's path, without the query.
     pub path: String,
+    /// How long the server asked to wait before trying again (`Retry-After`), in ms.
+    pub retry_after_ms: Option<f64>,
 }
 
 impl Error {

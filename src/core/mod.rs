@@ -7,6 +7,8 @@ pub mod endpoints;
 pub mod error;
 pub mod input;
 pub mod paging;
+pub mod queue;
+pub mod retry;
 pub mod timestamp;
 pub mod validate;
 pub mod value;

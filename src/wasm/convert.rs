@@ -144,6 +144,10 @@ pub fn error_to_js(error: &Error) -> JsValue {
             set("kind", "DioptraAbortError".into());
             request(method, path);
         }
+        Error::QueueFull { max_queue } => {
+            set("kind", "DioptraQueueFullError".into());
+            set("maxQueue", JsValue::from_f64(*max_queue as f64));
+        }
         Error::Decode { method, path, .. } => {
             set("kind", "DioptraDecodeError".into());
             request(method, path);

@@ -17,6 +17,7 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{api_error, decode_error, ErrorBody};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
+use crate::core::retry::parse_retry_after;
 use crate::core::validate::Credentials;
 
 #[wasm_bindgen]
@@ -26,7 +27,8 @@ extern "C" {
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
-    fn date_now() -> f64;
+    /// `Date.now()`.
+    pub fn date_now() -> f64;
     /// The global `fetch`: Node, browsers and workers alike.
     #[wasm_bindgen(catch, js_name = fetch)]
     fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
@@ -53,6 +55,8 @@ pub struct CallOptions {
     pub timeout_ms: f64,
     /// The caller's signal, if any.
     pub signal: Option<AbortSignal>,
+    /// Send with `keepalive` (the request may outlive the page).
+    pub keepalive: bool,
 }
 
 /// Aborts a request when its time runs out or the caller's signal fires, and cleans up both
@@ -200,6 +204,10 @@ impl Transport {
             }),
         }
         init.set_headers(&headers);
+        if options.keepalive {
+            // `keepalive` is not among web-sys's stable setters.
+            let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+        }
         let guard = AbortGuard::new(options)?;
         init.set_signal(Some(&guard.signal()));
         let outcome = async {
@@ -208,15 +216,17 @@ impl Transport {
             if let Some(jar) = &self.jar {
                 keep_cookies(jar, &response, &path);
             }
+            let retry_after = response.headers().get("retry-after").ok().flatten();
             let text = JsFuture::from(response.text()?).await?;
             Ok::<_, JsValue>((
                 response.status(),
                 response.status_text(),
+                retry_after,
                 text.as_string().unwrap_or_default(),
             ))
         }
         .await;
-        let (status, status_text, text) =
+        let (status, status_text, retry_after, text) =
             outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
         drop(guard);
         let parsed = if text.trim().is_empty() {
@@ -228,7 +238,11 @@ impl Transport {
             let body = parsed
                 .ok()
                 .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
-            return Err(api_error(status, &status_text, body, method, &path));
+            let mut error = api_error(status, &status_text, body, method, &path);
+            if let (Error::Api(api), Some(value)) = (&mut error, retry_after) {
+                api.retry_after_ms = parse_retry_after(&value, date_now());
+            }
+            return Err(error);
         }
         let body = parsed.map_err(|_| {
             decode_error(

@@ -4,6 +4,7 @@
 
 mod convert;
 mod http;
+mod logger;
 mod reader;
 
 use std::cell::RefCell;
@@ -20,11 +21,13 @@ use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page, Snapshot};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
+use crate::core::retry::RetryPolicy;
 use crate::core::timestamp::timestamp;
 use crate::core::validate::{self, MAX_PAGE_LENGTH};
 use crate::core::value::metric_value;
 use convert::{error_to_js, input, to_js, Options};
 use http::{CallOptions, Transport};
+use logger::{LoggerSetup, WasmLogger};
 use reader::{Source, WasmPageReader};
 
 /// The default time limit of one request, in ms.
@@ -63,6 +66,21 @@ const EXPERIMENT_READ_OPTIONS: &[&str] = &[
     "signal",
     "timeoutMs",
 ];
+const LOGGER_OPTIONS: &[&str] = &[
+    "concurrency",
+    "flushIntervalMs",
+    "maxQueue",
+    "retry",
+    "onError",
+    "onProgress",
+    "step",
+    "timeoutMs",
+];
+const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs"];
+/// A logger's requests in flight, unless the caller says otherwise.
+const DEFAULT_LOGGER_CONCURRENCY: f64 = 4.0;
+/// A logger's bound on points held, unless the caller says otherwise.
+const DEFAULT_MAX_QUEUE: f64 = 100_000.0;
 /// Pages in flight at once during a complete read, unless the caller says otherwise.
 const DEFAULT_CONCURRENCY: f64 = 2.0;
 /// The most pages in flight a caller may ask for.
@@ -256,6 +274,18 @@ impl WasmClient {
         .map_err(|e| error_to_js(&e))
     }
 
+    /// A metric logger for one job; `notify` is called after each of its requests.
+    #[wasm_bindgen(js_name = createLogger)]
+    pub fn create_logger(
+        &self,
+        job_id: JsValue,
+        options: JsValue,
+        notify: js_sys::Function,
+    ) -> std::result::Result<WasmLogger, JsValue> {
+        self.logger(&job_id, &options, notify)
+            .map_err(|e| error_to_js(&e))
+    }
+
     /// The API base URL requests go to.
     #[wasm_bindgen(getter, js_name = baseUrl)]
     pub fn base_url(&self) -> String {
@@ -311,6 +341,112 @@ impl WasmClient {
         })
     }
 
+    fn logger(
+        &self,
+        job_id: &JsValue,
+        options: &JsValue,
+        notify: js_sys::Function,
+    ) -> Result<WasmLogger> {
+        let options = Options::read(options, "options", LOGGER_OPTIONS)?;
+        let job_id = validate::resource_id(&input(job_id), "jobId")?;
+        let concurrency = bounded_integer(
+            &options.get("concurrency"),
+            "concurrency",
+            1.0,
+            64.0,
+            DEFAULT_LOGGER_CONCURRENCY,
+        )?;
+        let max_queue = bounded_integer(
+            &options.get("maxQueue"),
+            "maxQueue",
+            1.0,
+            1e8,
+            DEFAULT_MAX_QUEUE,
+        )?;
+        bounded_number(
+            &options.get("flushIntervalMs"),
+            "flushIntervalMs",
+            0.0,
+            validate::MAX_TIMEOUT_MS,
+            0.0,
+        )?;
+        let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
+        let defaults = RetryPolicy::default();
+        let retries = bounded_integer(
+            &retry.get("retries"),
+            "retry.retries",
+            0.0,
+            100.0,
+            f64::from(defaults.retries),
+        )?;
+        let min_delay_ms = bounded_number(
+            &retry.get("minDelayMs"),
+            "retry.minDelayMs",
+            0.0,
+            3_600_000.0,
+            defaults.min_delay_ms,
+        )?;
+        let max_delay_ms = bounded_number(
+            &retry.get("maxDelayMs"),
+            "retry.maxDelayMs",
+            min_delay_ms,
+            3_600_000.0,
+            defaults.max_delay_ms.max(min_delay_ms),
+        )?;
+        let on_error = match options.get("onError") {
+            Input::Missing => None,
+            Input::Other("a function") => Some(options.raw("onError").unchecked_into()),
+            other => {
+                return Err(Error::validation(
+                    "onError",
+                    format!("onError must be a function, not {}", other.describe()),
+                ))
+            }
+        };
+        if !matches!(
+            options.get("onProgress"),
+            Input::Missing | Input::Other("a function")
+        ) {
+            return Err(Error::validation(
+                "onProgress",
+                "onProgress must be a function",
+            ));
+        }
+        let auto_steps = match options.get("step") {
+            Input::Missing => false,
+            Input::Text(s) if s == "auto" => true,
+            other => {
+                return Err(Error::validation(
+                    "step",
+                    format!(
+                        "a logger's step option must be \"auto\" or left out, not {}",
+                        other.describe()
+                    ),
+                ))
+            }
+        };
+        let timeout_ms =
+            validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(self.transport.timeout_ms);
+        let setup = LoggerSetup {
+            transport: Rc::clone(&self.transport),
+            job_id,
+            policy: RetryPolicy {
+                retries: retries as u32,
+                min_delay_ms,
+                max_delay_ms,
+            },
+            concurrency: concurrency as usize,
+            call: CallOptions {
+                timeout_ms,
+                signal: None,
+                keepalive: false,
+            },
+            on_error,
+            notify,
+        };
+        Ok(WasmLogger::new(setup, max_queue as usize, auto_steps))
+    }
+
     fn reader(&self, source: Source, options: &Options) -> Result<WasmPageReader> {
         let concurrency = match options.get("concurrency") {
             Input::Missing => DEFAULT_CONCURRENCY,
@@ -364,7 +500,11 @@ impl WasmClient {
                 )
             })?)
         };
-        Ok(CallOptions { timeout_ms, signal })
+        Ok(CallOptions {
+            timeout_ms,
+            signal,
+            keepalive: false,
+        })
     }
 
     /// A promise for `work`, or one already rejected with the validation error in `checked`:
@@ -380,6 +520,32 @@ impl WasmClient {
             let checked = checked.map_err(|e| error_to_js(&e))?;
             work(transport, checked).await.map_err(|e| error_to_js(&e))
         })
+    }
+}
+
+/// A number option from `min` to `max`, defaulting to `default`.
+fn bounded_number(value: &Input, field: &str, min: f64, max: f64, default: f64) -> Result<f64> {
+    match value {
+        Input::Missing => Ok(default),
+        Input::Number(n) if (min..=max).contains(n) => Ok(*n),
+        other => Err(Error::validation(
+            field,
+            format!(
+                "{field} must be a number from {min} to {max}, not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
+/// An integer option from `min` to `max`, defaulting to `default`.
+fn bounded_integer(value: &Input, field: &str, min: f64, max: f64, default: f64) -> Result<f64> {
+    match value {
+        Input::Number(n) if n.fract() != 0.0 => Err(Error::validation(
+            field,
+            format!("{field} must be an integer, not {}", value.describe()),
+        )),
+        _ => bounded_number(value, field, min, max, default),
     }
 }
 

@@ -1,0 +1,486 @@
+//! The logger's queue: coalescing, one request per (name, step) at a time, retries, and the
+//! bookkeeping that lets `flush()` know when everything logged before it is settled.
+//!
+//! Every logged point gets a sequence number. An entry is the latest value for one
+//! (name, step) key and covers the sequence numbers of every value it replaced. Points are
+//! sent in the order their keys were first logged. A key in flight is never sent again until
+//! that request is over; a value logged meanwhile waits, and replaces the in-flight one if
+//! that one fails. So the value logged last for a key is the one the server keeps.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::core::error::Error;
+use crate::core::retry::{is_retryable, RetryPolicy};
+
+/// What is sent for one point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedPoint {
+    /// A valid metric name.
+    pub name: String,
+    /// The value.
+    pub value: f64,
+    /// The step, or `None` to leave it to the server (0).
+    pub step: Option<i64>,
+    /// RFC 3339 text, or `None` for the server's clock.
+    pub timestamp: Option<String>,
+}
+
+impl QueuedPoint {
+    /// The point's key on the server: (name, step), where no step means 0.
+    pub fn key(&self) -> Key {
+        (self.name.clone(), self.step.unwrap_or(0))
+    }
+}
+
+/// (name, step): the server's primary key within a job.
+pub type Key = (String, i64);
+
+#[derive(Debug, Clone)]
+struct Entry {
+    point: QueuedPoint,
+    /// The oldest sequence number this entry settles (its place in the order, too).
+    first_seq: u64,
+    /// Failed attempts so far.
+    attempts: u32,
+    /// Not to be sent before this time (ms), after a failure.
+    not_before: f64,
+}
+
+/// A point given up on, with why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Failure {
+    /// The point, as last logged.
+    pub point: QueuedPoint,
+    /// The oldest sequence number it settles.
+    pub first_seq: u64,
+    /// The error of the last attempt.
+    pub error: Error,
+}
+
+/// Counters, as `logger.stats` shows them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Points waiting to be sent.
+    pub queued: usize,
+    /// Requests under way.
+    pub in_flight: usize,
+    /// Points stored by the server.
+    pub sent: u64,
+    /// Retries made.
+    pub retried: u64,
+    /// Points replaced by a later value for the same (name, step) before being stored.
+    pub coalesced: u64,
+    /// Points given up on.
+    pub failed: u64,
+}
+
+/// What became of a failed request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// It will be tried again after this many ms.
+    Retry(f64),
+    /// A later value for its key was logged meanwhile and will be sent instead.
+    Superseded,
+    /// Given up on.
+    Failed(Failure),
+}
+
+/// The queue (see the module docs).
+#[derive(Debug)]
+pub struct MetricQueue {
+    pending: HashMap<Key, Entry>,
+    in_flight: HashMap<Key, Entry>,
+    /// Every held entry (pending or in flight) by its `first_seq`.
+    order: BTreeMap<u64, Key>,
+    failures: Vec<Failure>,
+    next_seq: u64,
+    max_queue: usize,
+    /// Per-name step counters, when steps are numbered automatically.
+    auto_steps: Option<HashMap<String, i64>>,
+    stats: Stats,
+}
+
+/// The queue is full: the number of points it holds at most.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueFull(pub usize);
+
+impl MetricQueue {
+    /// An empty queue holding at most `max_queue` points; with `auto_steps`, a point logged
+    /// without a step gets its name's next step (0, 1, 2, ...).
+    pub fn new(max_queue: usize, auto_steps: bool) -> Self {
+        MetricQueue {
+            pending: HashMap::new(),
+            in_flight: HashMap::new(),
+            order: BTreeMap::new(),
+            failures: Vec::new(),
+            next_seq: 1,
+            max_queue: max_queue.max(1),
+            auto_steps: auto_steps.then(HashMap::new),
+            stats: Stats::default(),
+        }
+    }
+
+    /// Points held (waiting or in flight).
+    pub fn len(&self) -> usize {
+        self.pending.len() + self.in_flight.len()
+    }
+
+    /// Whether nothing is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// How many points are waiting to be sent.
+    pub fn waiting(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Stats {
+        Stats {
+            queued: self.pending.len(),
+            in_flight: self.in_flight.len(),
+            ..self.stats
+        }
+    }
+
+    /// The sequence number of the latest point logged (0 before any).
+    pub fn mark(&self) -> u64 {
+        self.next_seq - 1
+    }
+
+    /// Whether every point logged up to `mark` is stored or given up on.
+    pub fn is_settled(&self, mark: u64) -> bool {
+        self.order.keys().next().is_none_or(|oldest| *oldest > mark)
+    }
+
+    /// Logs `values` (name, value) at `step` (or the next automatic step, or none) and
+    /// `timestamp`, all or none: if they do not fit, nothing is logged.
+    pub fn log(
+        &mut self,
+        values: &[(String, f64)],
+        step: Option<i64>,
+        timestamp: Option<&str>,
+    ) -> Result<(), QueueFull> {
+        let steps: Vec<Option<i64>> = values
+            .iter()
+            .map(|(name, _)| self.step_for(name, step))
+            .collect();
+        let new_keys = values
+            .iter()
+            .zip(&steps)
+            .filter(|((name, _), s)| !self.pending.contains_key(&(name.clone(), s.unwrap_or(0))))
+            .count();
+        if self.len() + new_keys > self.max_queue {
+            return Err(QueueFull(self.max_queue));
+        }
+        for ((name, value), step) in values.iter().zip(steps) {
+            if let (Some(counters), Some(step)) = (self.auto_steps.as_mut(), step) {
+                counters.insert(name.clone(), step.saturating_add(1));
+            }
+            let point = QueuedPoint {
+                name: name.clone(),
+                value: *value,
+                step,
+                timestamp: timestamp.map(str::to_owned),
+            };
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            let key = point.key();
+            if let Some(entry) = self.pending.get_mut(&key) {
+                entry.point = point; // The last value logged wins; the entry keeps its place.
+                self.stats.coalesced += 1;
+            } else {
+                self.order.insert(seq, key.clone());
+                self.pending.insert(
+                    key,
+                    Entry {
+                        point,
+                        first_seq: seq,
+                        attempts: 0,
+                        not_before: 0.0,
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn step_for(&self, name: &str, step: Option<i64>) -> Option<i64> {
+        match (&self.auto_steps, step) {
+            (_, Some(step)) => Some(step),
+            (Some(counters), None) => Some(counters.get(name).copied().unwrap_or(0)),
+            (None, None) => None,
+        }
+    }
+
+    /// The next point to send at `now` (ms), moved to in flight: the earliest-logged key that
+    /// is not in flight and not waiting out a retry delay.
+    pub fn next(&mut self, now: f64) -> Option<QueuedPoint> {
+        let key = self
+            .order
+            .values()
+            .find(|key| {
+                !self.in_flight.contains_key(*key)
+                    && self.pending.get(*key).is_some_and(|e| e.not_before <= now)
+            })?
+            .clone();
+        let entry = self.pending.remove(&key)?;
+        let point = entry.point.clone();
+        self.in_flight.insert(key, entry);
+        Some(point)
+    }
+
+    /// How long until a waiting point may be sent (0 if one may now), or `None` if every
+    /// waiting key is in flight, or nothing waits.
+    pub fn next_due_in(&self, now: f64) -> Option<f64> {
+        self.pending
+            .iter()
+            .filter(|(key, _)| !self.in_flight.contains_key(*key))
+            .map(|(_, e)| (e.not_before - now).max(0.0))
+            .min_by(f64::total_cmp)
+    }
+
+    /// The request for `key` succeeded.
+    pub fn succeeded(&mut self, key: &Key) {
+        if let Some(entry) = self.in_flight.remove(key) {
+            self.order.remove(&entry.first_seq);
+            self.stats.sent += 1;
+        }
+    }
+
+    /// The request for `key` failed with `error` at `now`; `random` in [0, 1) for the jitter.
+    pub fn failed(
+        &mut self,
+        key: &Key,
+        error: Error,
+        now: f64,
+        random: f64,
+        policy: &RetryPolicy,
+    ) -> Option<Outcome> {
+        let mut entry = self.in_flight.remove(key)?;
+        if let Some(newer) = self.pending.get_mut(key) {
+            // A later value waits for this key: it settles what this one covered.
+            self.order.remove(&entry.first_seq);
+            self.order.remove(&newer.first_seq);
+            newer.first_seq = newer.first_seq.min(entry.first_seq);
+            self.order.insert(newer.first_seq, key.clone());
+            self.stats.coalesced += 1;
+            return Some(Outcome::Superseded);
+        }
+        if is_retryable(&error) && entry.attempts < policy.retries {
+            entry.attempts += 1;
+            let retry_after = match &error {
+                Error::Api(api) => api.retry_after_ms,
+                _ => None,
+            };
+            let delay = policy.delay_ms(entry.attempts, random, retry_after);
+            entry.not_before = now + delay;
+            self.pending.insert(key.clone(), entry);
+            self.stats.retried += 1;
+            return Some(Outcome::Retry(delay));
+        }
+        self.order.remove(&entry.first_seq);
+        self.stats.failed += 1;
+        let failure = Failure {
+            point: entry.point,
+            first_seq: entry.first_seq,
+            error,
+        };
+        self.failures.push(failure.clone());
+        Some(Outcome::Failed(failure))
+    }
+
+    /// Takes the failures of points logged up to `mark`, for a `flush()` to report.
+    pub fn take_failures(&mut self, mark: u64) -> Vec<Failure> {
+        let (taken, kept) = std::mem::take(&mut self.failures)
+            .into_iter()
+            .partition(|f| f.first_seq <= mark);
+        self.failures = kept;
+        taken
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::decode::api_error;
+
+    fn values(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
+        pairs.iter().map(|(n, v)| ((*n).to_owned(), *v)).collect()
+    }
+
+    fn unavailable() -> Error {
+        api_error(503, "", None, "POST", "/p")
+    }
+
+    const POLICY: RetryPolicy = RetryPolicy {
+        retries: 2,
+        min_delay_ms: 100.0,
+        max_delay_ms: 1000.0,
+    };
+
+    #[test]
+    fn sends_in_the_order_logged_and_coalesces_repeats() {
+        let mut q = MetricQueue::new(100, false);
+        q.log(&values(&[("a", 1.0), ("b", 2.0)]), Some(1), None)
+            .unwrap();
+        q.log(&values(&[("a", 3.0)]), Some(1), None).unwrap();
+        q.log(&values(&[("a", 4.0)]), Some(2), None).unwrap();
+        assert_eq!(q.stats().coalesced, 1);
+        let sent: Vec<(String, f64)> = std::iter::from_fn(|| q.next(0.0))
+            .map(|p| (p.name, p.value))
+            .collect();
+        assert_eq!(sent, values(&[("a", 3.0), ("b", 2.0), ("a", 4.0)]));
+    }
+
+    #[test]
+    fn a_key_in_flight_is_not_sent_twice_and_the_last_value_wins() {
+        let mut q = MetricQueue::new(100, false);
+        q.log(&values(&[("a", 1.0)]), Some(0), None).unwrap();
+        let first = q.next(0.0).unwrap();
+        q.log(&values(&[("a", 2.0)]), Some(0), None).unwrap();
+        assert_eq!(q.next(0.0), None, "the same key went out while in flight");
+        q.succeeded(&first.key());
+        assert_eq!(q.next(0.0).map(|p| p.value), Some(2.0));
+    }
+
+    #[test]
+    fn a_failed_request_superseded_by_a_newer_value_is_not_retried() {
+        let mut q = MetricQueue::new(100, false);
+        q.log(&values(&[("a", 1.0)]), None, None).unwrap();
+        let mark = q.mark();
+        let first = q.next(0.0).unwrap();
+        q.log(&values(&[("a", 2.0)]), None, None).unwrap();
+        assert_eq!(
+            q.failed(&first.key(), unavailable(), 0.0, 0.5, &POLICY),
+            Some(Outcome::Superseded)
+        );
+        assert!(
+            !q.is_settled(mark),
+            "the first value is settled only when the newer one is"
+        );
+        let newer = q.next(0.0).unwrap();
+        assert_eq!(newer.value, 2.0);
+        q.succeeded(&newer.key());
+        assert!(q.is_settled(q.mark()));
+        assert_eq!(q.stats().sent, 1);
+        assert_eq!(q.stats().coalesced, 1);
+    }
+
+    #[test]
+    fn retries_with_backoff_then_gives_up() {
+        let mut q = MetricQueue::new(100, false);
+        q.log(&values(&[("a", 1.0)]), Some(5), None).unwrap();
+        let mark = q.mark();
+        let p = q.next(0.0).unwrap();
+        let Some(Outcome::Retry(delay)) = q.failed(&p.key(), unavailable(), 1000.0, 0.5, &POLICY)
+        else {
+            panic!()
+        };
+        assert_eq!(delay, 50.0);
+        assert_eq!(q.next(1000.0), None, "sent before its delay was over");
+        assert_eq!(q.next_due_in(1000.0), Some(50.0));
+        let p = q.next(1050.0).unwrap();
+        assert!(matches!(
+            q.failed(&p.key(), unavailable(), 1050.0, 0.5, &POLICY),
+            Some(Outcome::Retry(_))
+        ));
+        let p = q.next(5000.0).unwrap();
+        let Some(Outcome::Failed(failure)) =
+            q.failed(&p.key(), unavailable(), 5000.0, 0.5, &POLICY)
+        else {
+            panic!()
+        };
+        assert_eq!(failure.point.step, Some(5));
+        assert!(q.is_settled(mark));
+        assert_eq!(q.take_failures(mark).len(), 1);
+        assert_eq!(q.take_failures(mark).len(), 0, "a failure is reported once");
+        let stats = q.stats();
+        assert_eq!((stats.retried, stats.failed, stats.sent), (2, 1, 0));
+    }
+
+    #[test]
+    fn refusals_fail_fast() {
+        let mut q = MetricQueue::new(100, false);
+        q.log(&values(&[("a", 1.0)]), None, None).unwrap();
+        let p = q.next(0.0).unwrap();
+        let not_found = api_error(404, "", None, "POST", "/p");
+        assert!(matches!(
+            q.failed(&p.key(), not_found, 0.0, 0.5, &POLICY),
+            Some(Outcome::Failed(_))
+        ));
+        assert_eq!(q.stats().retried, 0);
+    }
+
+    #[test]
+    fn the_bound_refuses_a_whole_call() {
+        let mut q = MetricQueue::new(3, false);
+        q.log(&values(&[("a", 1.0), ("b", 1.0)]), None, None)
+            .unwrap();
+        assert_eq!(
+            q.log(&values(&[("c", 1.0), ("d", 1.0)]), None, None),
+            Err(QueueFull(3))
+        );
+        assert_eq!(q.len(), 2, "a refused call logged part of its points");
+        q.log(&values(&[("a", 5.0), ("c", 1.0)]), None, None)
+            .unwrap(); // a coalesces: fits
+        assert_eq!(q.len(), 3);
+    }
+
+    #[test]
+    fn automatic_steps_count_per_name() {
+        let mut q = MetricQueue::new(100, true);
+        q.log(&values(&[("a", 1.0), ("b", 1.0)]), None, None)
+            .unwrap();
+        q.log(&values(&[("a", 1.0)]), None, None).unwrap();
+        q.log(&values(&[("a", 1.0)]), Some(10), None).unwrap();
+        q.log(&values(&[("a", 1.0)]), None, None).unwrap();
+        let steps: Vec<(String, Option<i64>)> = std::iter::from_fn(|| q.next(0.0))
+            .map(|p| (p.name, p.step))
+            .collect();
+        assert_eq!(
+            steps,
+            vec![
+                ("a".into(), Some(0)),
+                ("b".into(), Some(0)),
+                ("a".into(), Some(1)),
+                ("a".into(), Some(10)),
+                ("a".into(), Some(11))
+            ]
+        );
+    }
+
+    #[test]
+    fn stats_add_up() {
+        let mut q = MetricQueue::new(1000, false);
+        let mut logged = 0u64;
+        for i in 0..300 {
+            q.log(
+                &values(&[("a", f64::from(i))]),
+                Some(i64::from(i % 50)),
+                None,
+            )
+            .unwrap();
+            logged += 1;
+        }
+        let mut now = 0.0;
+        let mut n = 0;
+        while !q.is_empty() {
+            now += 1000.0;
+            while let Some(p) = q.next(now) {
+                n += 1;
+                if n % 3 == 0 {
+                    q.failed(&p.key(), unavailable(), now, 0.3, &POLICY);
+                } else {
+                    q.succeeded(&p.key());
+                }
+            }
+        }
+        let s = q.stats();
+        assert_eq!(
+            s.sent + s.failed + s.coalesced + s.queued as u64 + s.in_flight as u64,
+            logged
+        );
+    }
+}

@@ -1,0 +1,263 @@
+//! The metric logger's engine: the core's [`MetricQueue`] fed by `log()`, drained by requests
+//! it starts itself. Timers and lifecycle (intervals, page hide, process exit) belong to the
+//! JavaScript layer, which calls `pump()` and hears back through `notify`.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::prelude::*;
+
+use crate::core::endpoints::{self, NewMetric};
+use crate::core::error::{Error, Result};
+use crate::core::input::Input;
+use crate::core::queue::{Failure, Key, MetricQueue, Outcome, QueuedPoint};
+use crate::core::retry::RetryPolicy;
+use crate::core::timestamp::timestamp;
+use crate::core::validate;
+use crate::core::value::metric_value;
+use crate::wasm::convert::{error_to_js, input, Options};
+use crate::wasm::http::{date_now, CallOptions, Transport};
+
+/// What every send of one logger shares.
+pub struct LoggerSetup {
+    /// Where requests go.
+    pub transport: Rc<Transport>,
+    /// The job the points belong to.
+    pub job_id: u64,
+    /// When to try again.
+    pub policy: RetryPolicy,
+    /// Requests in flight at most.
+    pub concurrency: usize,
+    /// Per-request settings (time limit).
+    pub call: CallOptions,
+    /// Called with `(error, point)` for each point given up on.
+    pub on_error: Option<Function>,
+    /// Called after every request, so the JavaScript layer can pump and settle flushes.
+    pub notify: Function,
+}
+
+struct State {
+    queue: MetricQueue,
+    in_flight: usize,
+}
+
+/// A metric logger for one job.
+#[wasm_bindgen(js_name = WasmLogger)]
+pub struct WasmLogger {
+    setup: Rc<LoggerSetup>,
+    state: Rc<RefCell<State>>,
+}
+
+const LOG_OPTIONS: &[&str] = &["step", "timestamp"];
+
+#[wasm_bindgen(js_class = WasmLogger)]
+impl WasmLogger {
+    /// Validates and enqueues `metrics` (`{ name: value, ... }`) with `options`
+    /// (`{ step, timestamp }`). Throws a validation error, or a queue-full error when the
+    /// points do not fit; then nothing is logged.
+    pub fn log(&self, metrics: JsValue, options: JsValue) -> std::result::Result<(), JsValue> {
+        let checked = (|| {
+            let options = Options::read(&options, "options", LOG_OPTIONS)?;
+            let step = validate::step(&options.get("step"))?;
+            let timestamp = timestamp(&options.get("timestamp"))?;
+            Ok((metric_values(&metrics)?, step, timestamp))
+        })();
+        let (values, step, timestamp) = checked.map_err(|e: Error| error_to_js(&e))?;
+        let logged = self
+            .state
+            .borrow_mut()
+            .queue
+            .log(&values, step, timestamp.as_deref());
+        logged.map_err(|full| error_to_js(&Error::QueueFull { max_queue: full.0 }))
+    }
+
+    /// Starts as many requests as the concurrency allows (all waiting points, with
+    /// `keepalive`, when the page is going away). Returns the ms until a point waiting out a
+    /// retry delay is due, or -1 when none waits.
+    pub fn pump(&self, keepalive: bool) -> f64 {
+        let now = date_now();
+        loop {
+            let point = {
+                let mut state = self.state.borrow_mut();
+                if !keepalive && state.in_flight >= self.setup.concurrency {
+                    break;
+                }
+                let Some(point) = state.queue.next(now) else {
+                    break;
+                };
+                state.in_flight += 1;
+                point
+            };
+            self.send(point, keepalive);
+        }
+        let state = self.state.borrow();
+        // A point due now but not sent waits for a free slot: a request's end pumps again.
+        state
+            .queue
+            .next_due_in(now)
+            .filter(|due| *due > 0.0)
+            .unwrap_or(-1.0)
+    }
+
+    /// The sequence number of the latest point logged: `flush()` waits for it to settle.
+    pub fn mark(&self) -> f64 {
+        self.state.borrow().queue.mark() as f64
+    }
+
+    /// Whether every point logged up to `mark` is stored or given up on.
+    #[wasm_bindgen(js_name = isSettled)]
+    pub fn is_settled(&self, mark: f64) -> bool {
+        self.state.borrow().queue.is_settled(mark as u64)
+    }
+
+    /// The points logged up to `mark` that were given up on, each once:
+    /// `[{ name, step, value, error }]`.
+    #[wasm_bindgen(js_name = takeFailures)]
+    pub fn take_failures(&self, mark: f64) -> js_sys::Array {
+        let failures = self.state.borrow_mut().queue.take_failures(mark as u64);
+        failures.iter().map(failure_to_js).collect()
+    }
+
+    /// `{ queued, inFlight, sent, retried, coalesced, failed }`.
+    pub fn stats(&self) -> JsValue {
+        let stats = self.state.borrow().queue.stats();
+        let object = Object::new();
+        for (key, value) in [
+            ("queued", stats.queued as f64),
+            ("inFlight", stats.in_flight as f64),
+            ("sent", stats.sent as f64),
+            ("retried", stats.retried as f64),
+            ("coalesced", stats.coalesced as f64),
+            ("failed", stats.failed as f64),
+        ] {
+            let _ = Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_f64(value));
+        }
+        object.into()
+    }
+
+    /// Whether any point waits or is in flight.
+    #[wasm_bindgen(getter)]
+    pub fn busy(&self) -> bool {
+        !self.state.borrow().queue.is_empty()
+    }
+
+    /// How many points are held (waiting or in flight).
+    #[wasm_bindgen(getter)]
+    pub fn held(&self) -> usize {
+        self.state.borrow().queue.len()
+    }
+}
+
+impl WasmLogger {
+    /// A logger with `setup`, holding at most `max_queue` points.
+    pub fn new(setup: LoggerSetup, max_queue: usize, auto_steps: bool) -> Self {
+        WasmLogger {
+            setup: Rc::new(setup),
+            state: Rc::new(RefCell::new(State {
+                queue: MetricQueue::new(max_queue, auto_steps),
+                in_flight: 0,
+            })),
+        }
+    }
+
+    fn send(&self, point: QueuedPoint, keepalive: bool) {
+        let setup = Rc::clone(&self.setup);
+        let state = Rc::clone(&self.state);
+        wasm_bindgen_futures::spawn_local(async move {
+            let key: Key = point.key();
+            let metric = NewMetric {
+                name: point.name.clone(),
+                value: point.value,
+                step: point.step,
+                timestamp: point.timestamp.clone(),
+            };
+            let request = endpoints::append_metric(setup.job_id, &metric);
+            let call = CallOptions {
+                keepalive,
+                ..setup.call.clone()
+            };
+            let result = setup.transport.send(&request, &call).await;
+            // The state is released before any callback runs: callbacks may log again.
+            let given_up = {
+                let mut state = state.borrow_mut();
+                state.in_flight = state.in_flight.saturating_sub(1);
+                match result {
+                    Ok(_) => {
+                        state.queue.succeeded(&key);
+                        None
+                    }
+                    Err(error) => {
+                        let random = js_sys::Math::random();
+                        match state
+                            .queue
+                            .failed(&key, error, date_now(), random, &setup.policy)
+                        {
+                            Some(Outcome::Failed(failure)) => Some(failure),
+                            _ => None,
+                        }
+                    }
+                }
+            };
+            if let (Some(failure), Some(on_error)) = (given_up, &setup.on_error) {
+                let point = failure_to_js(&failure);
+                let error =
+                    Reflect::get(&point, &JsValue::from_str("error")).unwrap_or(JsValue::NULL);
+                let _ = on_error.call2(&JsValue::UNDEFINED, &error, &point);
+            }
+            let _ = setup.notify.call0(&JsValue::UNDEFINED);
+        });
+    }
+}
+
+/// The `metrics` argument of `log()`: a plain object of metric names to values.
+fn metric_values(metrics: &JsValue) -> Result<Vec<(String, f64)>> {
+    if !matches!(input(metrics), Input::Other("an object")) {
+        return Err(Error::validation(
+            "metrics",
+            format!(
+                "metrics must be an object of metric names to values (e.g. {{ loss: 0.5 }}), not {}",
+                input(metrics).describe()
+            ),
+        ));
+    }
+    let object: &Object = metrics.unchecked_ref();
+    let mut values = Vec::new();
+    for key in Object::keys(object).iter() {
+        let name = validate::metric_name(&input(&key))?;
+        let value = Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED);
+        let value = metric_value(&input(&value)).map_err(|e| match e {
+            Error::Validation { message, .. } => {
+                Error::validation("metricValue", format!("{name}: {message}"))
+            }
+            other => other,
+        })?;
+        values.push((name, value));
+    }
+    if values.is_empty() {
+        return Err(Error::validation(
+            "metrics",
+            "metrics must name at least one metric",
+        ));
+    }
+    Ok(values)
+}
+
+/// A failure as `{ name, step, value, error }`.
+fn failure_to_js(failure: &Failure) -> JsValue {
+    let object = Object::new();
+    let set = |key: &str, value: &JsValue| {
+        let _ = Reflect::set(&object, &JsValue::from_str(key), value);
+    };
+    set("name", &JsValue::from_str(&failure.point.name));
+    set(
+        "step",
+        &failure
+            .point
+            .step
+            .map_or(JsValue::from_f64(0.0), |s| JsValue::from_f64(s as f64)),
+    );
+    set("value", &JsValue::from_f64(failure.point.value));
+    set("error", &error_to_js(&failure.error));
+    object.into()
+}
