@@ -40,6 +40,20 @@ DioptraAbortError.fields = ["method", "path"];
 class DioptraDecodeError extends DioptraError {}
 DioptraDecodeError.fields = ["method", "path"];
 
+/** A logger's queue holds `maxQueue` points: `log()` refuses more (see `logAsync()`). */
+class DioptraQueueFullError extends DioptraError {}
+DioptraQueueFullError.fields = ["maxQueue"];
+
+/** `log()` on a logger that was closed. */
+class DioptraLoggerClosedError extends DioptraError {}
+
+/**
+ * `flush()` or `close()`: points logged before it were given up on. `points` lists them
+ * (`{ name, step, value, error }`); `errors` holds each point's error, as `AggregateError` does.
+ */
+class DioptraFlushError extends DioptraError {}
+DioptraFlushError.fields = ["points", "errors"];
+
 const errorClasses = {
   DioptraError,
   DioptraValidationError,
@@ -48,6 +62,9 @@ const errorClasses = {
   DioptraTimeoutError,
   DioptraAbortError,
   DioptraDecodeError,
+  DioptraQueueFullError,
+  DioptraLoggerClosedError,
+  DioptraFlushError,
 };
 for (const [name, cls] of Object.entries(errorClasses)) {
   Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
@@ -127,6 +144,188 @@ function dateTimestamp(point) {
   point.timestamp = new Date(point.timestamp);
 }
 
+/**
+ * Loggers that still hold points when the process is about to exit (Node) or the page goes
+ * away (browsers). One listener serves them all.
+ */
+const liveLoggers = new Set();
+let lifecycleHooked = false;
+
+function hookLifecycle() {
+  if (lifecycleHooked) return;
+  lifecycleHooked = true;
+  const proc = globalThis.process;
+  if (typeof proc?.on === "function" && typeof proc.versions?.node === "string") {
+    // The event loop is empty: send what is left (requests keep the process alive until then).
+    proc.on("beforeExit", () => {
+      for (const logger of liveLoggers) logger._drainBeforeExit();
+    });
+  }
+  if (typeof globalThis.addEventListener === "function") {
+    const hide = () => {
+      for (const logger of liveLoggers) logger._sendWithKeepalive();
+    };
+    globalThis.addEventListener("pagehide", hide);
+    globalThis.document?.addEventListener?.("visibilitychange", () => {
+      if (globalThis.document.visibilityState === "hidden") hide();
+    });
+  }
+}
+
+/** A timer that does not keep a Node process alive by itself. */
+function unref(timer) {
+  timer?.unref?.();
+  return timer;
+}
+
+/**
+ * A metric logger for one job: `log()` validates and queues at once, requests go out in the
+ * background with retries, `flush()` and `close()` settle when the server has everything.
+ */
+class MetricLogger {
+  #wasm;
+  #flushIntervalMs;
+  #onProgress;
+  #interval = null;
+  #retryTimer = null;
+  #retryAt = Infinity;
+  #flushes = [];
+  #roomWaiters = [];
+  #closing = null;
+
+  constructor(create, options) {
+    this.#flushIntervalMs = options?.flushIntervalMs ?? 1000;
+    this.#onProgress = options?.onProgress;
+    try {
+      this.#wasm = create(() => this.#afterRequest());
+    } catch (raw) {
+      throw toError(raw);
+    }
+    if (this.#flushIntervalMs > 0) {
+      this.#interval = unref(setInterval(() => this.#pump(), this.#flushIntervalMs));
+    }
+    hookLifecycle();
+    liveLoggers.add(this);
+  }
+
+  /** Queues `metrics` (`{ name: value }`) with `{ step, timestamp }`. Synchronous; throws on bad input or a full queue. */
+  log(metrics, options) {
+    if (this.#closing) throw new DioptraLoggerClosedError("log() after close(): this logger takes no more points");
+    try {
+      this.#wasm.log(metrics, options);
+    } catch (raw) {
+      throw toError(raw);
+    }
+    if (this.#flushIntervalMs === 0) queueMicrotask(() => this.#pump());
+  }
+
+  /** Like `log()`, but waits for room in a full queue instead of throwing. */
+  async logAsync(metrics, options) {
+    for (;;) {
+      try {
+        return this.log(metrics, options);
+      } catch (err) {
+        if (!(err instanceof DioptraQueueFullError)) throw err;
+      }
+      const room = new Promise((resolve) => this.#roomWaiters.push(resolve));
+      this.#pump();
+      await room;
+    }
+  }
+
+  /** Resolves when every point logged before the call is stored; rejects with DioptraFlushError listing those given up on. */
+  flush() {
+    const mark = this.#wasm.mark();
+    const settled = new Promise((resolve, reject) => this.#flushes.push({ mark, resolve, reject }));
+    this.#pump();
+    this.#settleFlushes();
+    return settled;
+  }
+
+  /** Flushes, then stops the logger: later `log()` calls throw. */
+  close() {
+    this.#closing ??= this.flush().finally(() => {
+      clearInterval(this.#interval);
+      clearTimeout(this.#retryTimer);
+      liveLoggers.delete(this);
+    });
+    return this.#closing;
+  }
+
+  /** `{ queued, inFlight, sent, retried, coalesced, failed }`. */
+  get stats() {
+    return this.#wasm.stats();
+  }
+
+  #pump(keepalive = false) {
+    const dueInMs = this.#wasm.pump(keepalive);
+    if (dueInMs >= 0 && Date.now() + dueInMs < this.#retryAt) {
+      clearTimeout(this.#retryTimer);
+      this.#retryAt = Date.now() + dueInMs;
+      this.#retryTimer = setTimeout(() => {
+        this.#retryAt = Infinity;
+        this.#pump();
+      }, dueInMs);
+      // A retry keeps the process alive only while somebody waits for it.
+      if (this.#flushes.length === 0) unref(this.#retryTimer);
+    }
+  }
+
+  #afterRequest() {
+    this.#pump();
+    this.#settleFlushes();
+    const waiting = this.#roomWaiters.splice(0);
+    for (const resolve of waiting) resolve();
+    if (this.#onProgress) {
+      const { sent, queued, inFlight } = this.#wasm.stats();
+      this.#onProgress({ sent, queued: queued + inFlight });
+    }
+  }
+
+  #settleFlushes() {
+    this.#flushes = this.#flushes.filter(({ mark, resolve, reject }) => {
+      if (!this.#wasm.isSettled(mark)) return true;
+      const failures = this.#wasm.takeFailures(mark);
+      if (failures.length === 0) {
+        resolve();
+      } else {
+        const points = failures.map((f) => ({ ...f, error: toError(f.error) }));
+        const list = points.map((p) => `${p.name}@${p.step}: ${p.error.message}`).join("; ");
+        reject(
+          new DioptraFlushError(`${points.length} point(s) could not be stored: ${list}`, {
+            points,
+            errors: points.map((p) => p.error),
+          }),
+        );
+      }
+      return false;
+    });
+  }
+
+  /** Node's `beforeExit`: send what is left, and say so if any of it is given up on. */
+  _drainBeforeExit() {
+    if (!this.#wasm.busy || this.#closing) return;
+    this.flush().catch((err) => {
+      console.error(`dioptra-metrics: at exit, ${err.message}`);
+    });
+  }
+
+  /** A page going away: send everything waiting with `keepalive`, at once. */
+  _sendWithKeepalive() {
+    if (this.#wasm.busy) this.#pump(true);
+  }
+}
+
+/** Logger options whose `onError` receives class instances (the wasm layer reports plain objects). */
+function withErrorClasses(options) {
+  const onError = options?.onError;
+  if (typeof onError !== "function") return options;
+  return {
+    ...options,
+    onError: (raw, point) => onError(toError(raw), { ...point, error: toError(point.error) }),
+  };
+}
+
 /** `client.auth`: the session. */
 class AuthCollection {
   #wasm;
@@ -176,6 +375,28 @@ class JobsCollection {
     const read = this.iterMetricsSnapshots(jobId, metricName, options);
     const points = await collect(read, options?.onProgress);
     return points.sort((a, b) => a.step - b.step);
+  }
+  /**
+   * A logger for one job: `log()` queues at once; requests go out in the background with
+   * retries and coalescing. Options: `concurrency` (4), `flushIntervalMs` (1000), `maxQueue`
+   * (100000), `retry: { retries (5), minDelayMs (100), maxDelayMs (10000) }`, `onError(err,
+   * point)`, `onProgress({ sent, queued })`, `step: "auto"`, `timeoutMs`.
+   */
+  createLogger(jobId, options) {
+    return new MetricLogger((notify) => this.#wasm.createLogger(jobId, withErrorClasses(options), notify), options);
+  }
+  /** Stores several metrics of one job at once (concurrently, with retries); resolves when all are stored. */
+  async logMetrics(jobId, metrics, options) {
+    if (options !== undefined && (typeof options !== "object" || options === null)) {
+      throw new DioptraValidationError("options must be an object", { field: "options" });
+    }
+    const { step, timestamp, ...loggerOptions } = options ?? {};
+    const logger = this.createLogger(jobId, { concurrency: 8, ...loggerOptions, flushIntervalMs: 0 });
+    try {
+      logger.log(metrics, { step, timestamp });
+    } finally {
+      await logger.close();
+    }
   }
 }
 
@@ -254,4 +475,7 @@ export {
   DioptraTimeoutError,
   DioptraAbortError,
   DioptraDecodeError,
+  DioptraQueueFullError,
+  DioptraLoggerClosedError,
+  DioptraFlushError,
 };

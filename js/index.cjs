@@ -14,3 +14,6 @@ exports.DioptraNetworkError = api.DioptraNetworkError;
 exports.DioptraTimeoutError = api.DioptraTimeoutError;
 exports.DioptraAbortError = api.DioptraAbortError;
 exports.DioptraDecodeError = api.DioptraDecodeError;
+exports.DioptraQueueFullError = api.DioptraQueueFullError;
+exports.DioptraLoggerClosedError = api.DioptraLoggerClosedError;
+exports.DioptraFlushError = api.DioptraFlushError;

@@ -137,6 +137,89 @@ export interface ExperimentReadOptions extends CompleteReadOptions {
   search?: string;
 }
 
+/** `{ retries, minDelayMs, maxDelayMs }`: when a logger tries a point again. */
+export interface RetryOptions {
+  /** Retries after the first attempt, 0 to 100. Optional, defaults to 5. */
+  retries?: number;
+  /** The first retry waits up to this many ms (doubling each time, with full jitter). Optional, defaults to 100. */
+  minDelayMs?: number;
+  /** No wait is longer (unless the server's Retry-After asks). Optional, defaults to 10000. */
+  maxDelayMs?: number;
+}
+
+/** A point a logger gave up on. */
+export interface FailedPoint {
+  name: string;
+  /** The step (0 when it was left to the server). */
+  step: number;
+  value: number;
+  error: DioptraError;
+}
+
+/** Options of `jobs.createLogger`. */
+export interface LoggerOptions {
+  /** Requests in flight at most, 1 to 64. Optional, defaults to 4. */
+  concurrency?: number;
+  /** Points are sent in the background every this many ms (0: at once). Optional, defaults to 1000. */
+  flushIntervalMs?: number;
+  /** Points held at most; beyond it `log()` throws DioptraQueueFullError. Optional, defaults to 100000. */
+  maxQueue?: number;
+  /** When to try again: network errors, timeouts, 408, 429 and 5xx are retried; other 4xx fail at once. */
+  retry?: RetryOptions;
+  /** Called for each point given up on. */
+  onError?: (error: DioptraError, point: FailedPoint) => void;
+  /** Called after each request. */
+  onProgress?: (progress: { sent: number; queued: number }) => void;
+  /** "auto": a point logged without a step gets its name's next step (0, 1, 2, ...). Optional: by default the step is left out (the server's 0). */
+  step?: "auto";
+  /** Time limit per request in ms. Optional, defaults to the client's. */
+  timeoutMs?: number;
+}
+
+/** Options of one `log()` call. */
+export interface LogOptions {
+  /** A safe integer. Optional (see the logger's `step` option). */
+  step?: number;
+  /** A valid Date or an ISO 8601 string. Optional, defaults to the server's clock. */
+  timestamp?: Date | string;
+}
+
+/** A logger's counters. */
+export interface LoggerStats {
+  /** Points waiting to be sent. */
+  queued: number;
+  /** Requests under way. */
+  inFlight: number;
+  /** Points stored. */
+  sent: number;
+  /** Retries made. */
+  retried: number;
+  /** Points replaced by a later value for the same (name, step) before being sent. */
+  coalesced: number;
+  /** Points given up on. */
+  failed: number;
+}
+
+/** A metric logger for one job. */
+export interface MetricLogger {
+  /** Validates and queues `metrics` at once (synchronous); throws DioptraValidationError or DioptraQueueFullError. */
+  log(metrics: Record<string, MetricValueInput>, options?: LogOptions): void;
+  /** Like `log()`, but waits for room in a full queue. */
+  logAsync(metrics: Record<string, MetricValueInput>, options?: LogOptions): Promise<void>;
+  /** Resolves when every point logged before the call is stored; rejects with DioptraFlushError if any was given up on. */
+  flush(): Promise<void>;
+  /** Flushes, then stops: later `log()` calls throw DioptraLoggerClosedError. */
+  close(): Promise<void>;
+  readonly stats: LoggerStats;
+}
+
+/** Options of `jobs.logMetrics`: the point's step and timestamp, and the logger options that apply. */
+export interface LogMetricsOptions extends LogOptions {
+  concurrency?: number;
+  retry?: RetryOptions;
+  timeoutMs?: number;
+}
+
 /** `client.auth`: the session. */
 export interface AuthCollection {
   /** POST /auth/login. In Node the client keeps the session cookie itself. */
@@ -157,6 +240,10 @@ export interface JobsCollection {
   iterMetricsSnapshots(jobId: ResourceId, metricName: string, options?: CompleteReadOptions): PagedRead<MetricSnapshot>;
   /** A metric's whole history, each point once, ordered by step. */
   getMetricHistory(jobId: ResourceId, metricName: string, options?: CompleteReadOptions): Promise<MetricSnapshot[]>;
+  /** A logger for one job: fire-and-forget logging with batching, retries and coalescing. */
+  createLogger(jobId: ResourceId, options?: LoggerOptions): MetricLogger;
+  /** Stores several metrics of one job at once; resolves when all are stored. */
+  logMetrics(jobId: ResourceId, metrics: Record<string, MetricValueInput>, options?: LogMetricsOptions): Promise<void>;
 }
 
 /** `client.experiments`: metrics across an experiment's jobs. */
@@ -234,4 +321,22 @@ export declare class DioptraDecodeError extends DioptraError {
   readonly name: "DioptraDecodeError";
   readonly method: string;
   readonly path: string;
+}
+
+/** A logger's queue is full. */
+export declare class DioptraQueueFullError extends DioptraError {
+  readonly name: "DioptraQueueFullError";
+  readonly maxQueue: number;
+}
+
+/** `log()` on a closed logger. */
+export declare class DioptraLoggerClosedError extends DioptraError {
+  readonly name: "DioptraLoggerClosedError";
+}
+
+/** Points logged before a `flush()` or `close()` were given up on. */
+export declare class DioptraFlushError extends DioptraError {
+  readonly name: "DioptraFlushError";
+  readonly points: FailedPoint[];
+  readonly errors: DioptraError[];
 }

@@ -20,4 +20,7 @@ export {
   DioptraTimeoutError,
   DioptraAbortError,
   DioptraDecodeError,
+  DioptraQueueFullError,
+  DioptraLoggerClosedError,
+  DioptraFlushError,
 } from "./api.js";

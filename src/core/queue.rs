@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::core::error::Error;
-use crate::core::retry::{is_retryable, RetryPolicy};
+use crate::core::retry::RetryPolicy;
 
 /// What is sent for one point.
 #[derive(Debug, Clone, PartialEq)]
@@ -249,11 +249,13 @@ impl MetricQueue {
         }
     }
 
-    /// The request for `key` failed with `error` at `now`; `random` in [0, 1) for the jitter.
+    /// The request for `key` failed with `error` at `now`; `retryable` says whether trying
+    /// again may help (see [`is_retryable`]); `random` in [0, 1) for the jitter.
     pub fn failed(
         &mut self,
         key: &Key,
         error: Error,
+        retryable: bool,
         now: f64,
         random: f64,
         policy: &RetryPolicy,
@@ -268,7 +270,7 @@ impl MetricQueue {
             self.stats.coalesced += 1;
             return Some(Outcome::Superseded);
         }
-        if is_retryable(&error) && entry.attempts < policy.retries {
+        if retryable && entry.attempts < policy.retries {
             entry.attempts += 1;
             let retry_after = match &error {
                 Error::Api(api) => api.retry_after_ms,
@@ -305,6 +307,7 @@ impl MetricQueue {
 mod tests {
     use super::*;
     use crate::core::decode::api_error;
+    use crate::core::retry::is_retryable;
 
     fn values(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
         pairs.iter().map(|(n, v)| ((*n).to_owned(), *v)).collect()
@@ -353,7 +356,7 @@ mod tests {
         let first = q.next(0.0).unwrap();
         q.log(&values(&[("a", 2.0)]), None, None).unwrap();
         assert_eq!(
-            q.failed(&first.key(), unavailable(), 0.0, 0.5, &POLICY),
+            q.failed(&first.key(), unavailable(), true, 0.0, 0.5, &POLICY),
             Some(Outcome::Superseded)
         );
         assert!(
@@ -374,7 +377,8 @@ mod tests {
         q.log(&values(&[("a", 1.0)]), Some(5), None).unwrap();
         let mark = q.mark();
         let p = q.next(0.0).unwrap();
-        let Some(Outcome::Retry(delay)) = q.failed(&p.key(), unavailable(), 1000.0, 0.5, &POLICY)
+        let Some(Outcome::Retry(delay)) =
+            q.failed(&p.key(), unavailable(), true, 1000.0, 0.5, &POLICY)
         else {
             panic!()
         };
@@ -383,12 +387,12 @@ mod tests {
         assert_eq!(q.next_due_in(1000.0), Some(50.0));
         let p = q.next(1050.0).unwrap();
         assert!(matches!(
-            q.failed(&p.key(), unavailable(), 1050.0, 0.5, &POLICY),
+            q.failed(&p.key(), unavailable(), true, 1050.0, 0.5, &POLICY),
             Some(Outcome::Retry(_))
         ));
         let p = q.next(5000.0).unwrap();
         let Some(Outcome::Failed(failure)) =
-            q.failed(&p.key(), unavailable(), 5000.0, 0.5, &POLICY)
+            q.failed(&p.key(), unavailable(), true, 5000.0, 0.5, &POLICY)
         else {
             panic!()
         };
@@ -407,7 +411,14 @@ mod tests {
         let p = q.next(0.0).unwrap();
         let not_found = api_error(404, "", None, "POST", "/p");
         assert!(matches!(
-            q.failed(&p.key(), not_found, 0.0, 0.5, &POLICY),
+            q.failed(
+                &p.key(),
+                not_found.clone(),
+                is_retryable(&not_found),
+                0.0,
+                0.5,
+                &POLICY
+            ),
             Some(Outcome::Failed(_))
         ));
         assert_eq!(q.stats().retried, 0);
@@ -471,7 +482,7 @@ mod tests {
             while let Some(p) = q.next(now) {
                 n += 1;
                 if n % 3 == 0 {
-                    q.failed(&p.key(), unavailable(), now, 0.3, &POLICY);
+                    q.failed(&p.key(), unavailable(), true, now, 0.3, &POLICY);
                 } else {
                     q.succeeded(&p.key());
                 }

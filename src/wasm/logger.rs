@@ -12,12 +12,13 @@ use crate::core::endpoints::{self, NewMetric};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
 use crate::core::queue::{Failure, Key, MetricQueue, Outcome, QueuedPoint};
-use crate::core::retry::RetryPolicy;
+use crate::core::retry::{is_retryable, RetryPolicy};
 use crate::core::timestamp::timestamp;
 use crate::core::validate;
-use crate::core::value::metric_value;
+use crate::core::value::{describe_number, metric_value};
 use crate::wasm::convert::{error_to_js, input, Options};
 use crate::wasm::http::{date_now, CallOptions, Transport};
+use crate::wasm::reader::stored_value;
 
 /// What every send of one logger shares.
 pub struct LoggerSetup {
@@ -177,7 +178,8 @@ impl WasmLogger {
                 keepalive,
                 ..setup.call.clone()
             };
-            let result = setup.transport.send(&request, &call).await;
+            let sent = setup.transport.send(&request, &call).await.map(|_| ());
+            let (result, retryable) = check_nan_refusal(&setup, &point, &call, sent).await;
             // The state is released before any callback runs: callbacks may log again.
             let given_up = {
                 let mut state = state.borrow_mut();
@@ -189,10 +191,14 @@ impl WasmLogger {
                     }
                     Err(error) => {
                         let random = js_sys::Math::random();
-                        match state
-                            .queue
-                            .failed(&key, error, date_now(), random, &setup.policy)
-                        {
+                        match state.queue.failed(
+                            &key,
+                            error,
+                            retryable,
+                            date_now(),
+                            random,
+                            &setup.policy,
+                        ) {
                             Some(Outcome::Failed(failure)) => Some(failure),
                             _ => None,
                         }
@@ -207,6 +213,47 @@ impl WasmLogger {
             }
             let _ = setup.notify.call0(&JsValue::UNDEFINED);
         });
+    }
+}
+
+/// Dioptra 1.2.2 answers 500 when a NaN overwrites a stored (name, step): its update path
+/// writes the raw NaN, which SQLite stores as NULL in a NOT NULL column. So a 500 for a NaN
+/// is checked by reading the history: NaN already stored (an earlier attempt whose answer
+/// was lost) counts as stored; another value stored means the server cannot take this one,
+/// and retrying would not help. Gives the outcome and whether a retry may help.
+async fn check_nan_refusal(
+    setup: &LoggerSetup,
+    point: &QueuedPoint,
+    call: &CallOptions,
+    sent: Result<()>,
+) -> (Result<()>, bool) {
+    let error = match sent {
+        Ok(()) => return (Ok(()), false),
+        Err(error) => error,
+    };
+    let refused_nan =
+        point.value.is_nan() && matches!(&error, Error::Api(api) if api.status == 500);
+    if !refused_nan {
+        let retryable = is_retryable(&error);
+        return (Err(error), retryable);
+    }
+    let step = point.step.unwrap_or(0);
+    match stored_value(&setup.transport, setup.job_id, &point.name, step, call).await {
+        Ok(Some(stored)) if stored.is_nan() => (Ok(()), false),
+        Ok(Some(stored)) => {
+            let Error::Api(mut api) = error else {
+                return (Err(error), false);
+            };
+            api.message = format!(
+                "Dioptra refused to overwrite {}@{step} (stored value {}) with NaN: its 1.2.2 release answers 500 \
+                 to a NaN that replaces a stored value",
+                point.name,
+                describe_number(stored)
+            );
+            (Err(Error::Api(api)), false)
+        }
+        // Not stored: a genuine 500 (retry), or the check itself failed (retry the point).
+        Ok(None) | Err(_) => (Err(error), true),
     }
 }
 

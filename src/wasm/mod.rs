@@ -171,13 +171,18 @@ impl WasmClient {
                 step: validate::step(&options.get("step"))?,
                 timestamp: timestamp(&options.get("timestamp"))?,
             };
+            let nan = metric.value.is_nan();
             Ok((
                 endpoints::append_metric(job_id, &metric),
+                nan,
                 self.call_options(&options)?,
             ))
         })();
-        self.run(checked, |transport, (request, call)| async move {
-            let answer = transport.send(&request, &call).await?;
+        self.run(checked, |transport, (request, nan, call)| async move {
+            let answer = transport
+                .send(&request, &call)
+                .await
+                .map_err(|e| explain_nan_refusal(e, nan))?;
             to_js(&answer.decode::<Metric>()?)
         })
     }
@@ -520,6 +525,19 @@ impl WasmClient {
             let checked = checked.map_err(|e| error_to_js(&e))?;
             work(transport, checked).await.map_err(|e| error_to_js(&e))
         })
+    }
+}
+
+/// Says why Dioptra 1.2.2 answers 500 to a NaN: it cannot overwrite a stored value with one.
+fn explain_nan_refusal(error: Error, nan: bool) -> Error {
+    match error {
+        Error::Api(mut api) if nan && api.status == 500 => {
+            api.message.push_str(
+                " (Dioptra 1.2.2 answers 500 when a NaN overwrites a stored value of the same name and step)",
+            );
+            Error::Api(api)
+        }
+        other => other,
     }
 }
 

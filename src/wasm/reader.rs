@@ -240,3 +240,39 @@ where
         return Ok(out.into());
     }
 }
+
+/// The value stored for `step` of a metric's history, if that step is stored: read page by
+/// page until it shows up (the logger's check after Dioptra 1.2.2 refuses a NaN overwrite).
+pub async fn stored_value(
+    transport: &Transport,
+    job_id: u64,
+    name: &str,
+    step: i64,
+    call: &CallOptions,
+) -> Result<Option<f64>> {
+    let source = Source::History {
+        job_id,
+        name: name.to_owned(),
+    };
+    let mut pager: Pager<i64> =
+        Pager::new(crate::core::validate::MAX_PAGE_LENGTH, IndexMode::Unknown);
+    while let Some(page_request) = pager.plan(0, 1) {
+        let answer = match transport.send(&source.request(page_request), call).await {
+            Ok(answer) => answer,
+            Err(error) => match stated_page_limit(&error) {
+                Some(limit) if pager.total().is_none() => {
+                    pager.shrink_page_length(limit);
+                    continue;
+                }
+                _ => return Err(error),
+            },
+        };
+        let page: Page<Snapshot> = answer.decode()?;
+        if let Some(point) = page.data.iter().find(|p| p.step == step) {
+            return Ok(Some(point.value.0));
+        }
+        let keys: Vec<i64> = page.data.iter().map(Keyed::key).collect();
+        pager.accept(page_request, &keys, page.total_num_results);
+    }
+    Ok(None)
+}
