@@ -32,7 +32,10 @@ const EXPORTS = [
   "DioptraClient",
   "DioptraDecodeError",
   "DioptraError",
+  "DioptraFlushError",
+  "DioptraLoggerClosedError",
   "DioptraNetworkError",
+  "DioptraQueueFullError",
   "DioptraTimeoutError",
   "DioptraValidationError",
 ];

@@ -15,7 +15,10 @@ import {
   DioptraClient,
   DioptraDecodeError,
   DioptraError,
+  DioptraFlushError,
+  DioptraLoggerClosedError,
   DioptraNetworkError,
+  DioptraQueueFullError,
   DioptraTimeoutError,
   DioptraValidationError,
 } from "dioptra-metrics";
@@ -28,10 +31,16 @@ import type {
   ExperimentMetricsOptions,
   ExperimentReadOptions,
   ExperimentsCollection,
+  FailedPoint,
   JobMetrics,
   JobsCollection,
+  LogMetricsOptions,
+  LogOptions,
+  LoggerOptions,
+  LoggerStats,
   LoginResult,
   LogoutOptions,
+  MetricLogger,
   Metric,
   MetricSnapshot,
   MetricValueInput,
@@ -40,6 +49,7 @@ import type {
   ReadPage,
   ReadProgress,
   ResourceId,
+  RetryOptions,
   SnapshotPageOptions,
 } from "dioptra-metrics";
 
@@ -160,6 +170,31 @@ async function main(): Promise<void> {
   const everyJob: JobMetrics[] = await client.experiments.getAllMetrics("5", { ...experimentRead, onProgress });
   console.log(everyJob.length, history.length);
 
+  // The logger: log() is synchronous; flush() and close() settle when the server has it all.
+  const retry: RetryOptions = { retries: 5, minDelayMs: 100, maxDelayMs: 10_000 };
+  const loggerOptions: LoggerOptions = {
+    concurrency: 4,
+    flushIntervalMs: 1000,
+    maxQueue: 100_000,
+    retry,
+    onError: (error: DioptraError, failed: FailedPoint) => console.error(failed.name, failed.step, failed.value, error.message),
+    onProgress: ({ sent, queued }) => console.log(sent, queued),
+    step: "auto",
+    timeoutMs: 10_000,
+  };
+  const logger: MetricLogger = client.jobs.createLogger(jobId, loggerOptions);
+  const logOptions: LogOptions = { step: 3, timestamp: new Date() };
+  logger.log({ accuracy: 0.91, loss: NaN }, logOptions);
+  logger.log({ lr: 1e-3 });
+  await logger.logAsync({ lr: "inf" }, { timestamp: "2026-11-27T05:41:08Z" });
+  await logger.flush();
+  const stats: LoggerStats = logger.stats;
+  console.log(stats.queued, stats.inFlight, stats.sent, stats.retried, stats.coalesced, stats.failed);
+  await logger.close();
+  const oneShot: LogMetricsOptions = { step: 3, timestamp: new Date(), concurrency: 2, retry, timeoutMs: 5_000 };
+  const done = await client.jobs.logMetrics(jobId, { accuracy: 0.91, loss: 0.2 }, oneShot);
+  type _LogMetrics = Exact<Equal<typeof done, void>>;
+
   // auth.logout: resolves to the server's answer, whose shape is not promised.
   const logoutOptions: LogoutOptions = { everywhere: true, signal: controller.signal, timeoutMs: 1_000 };
   const bye = await client.auth.logout(logoutOptions);
@@ -199,6 +234,20 @@ function describe(err: unknown): string {
   if (err instanceof DioptraDecodeError) {
     const name: "DioptraDecodeError" = err.name;
     return `${name}: unexpected body from ${err.method} ${err.path}`;
+  }
+  if (err instanceof DioptraQueueFullError) {
+    const name: "DioptraQueueFullError" = err.name;
+    return `${name}: ${err.maxQueue} points held`;
+  }
+  if (err instanceof DioptraLoggerClosedError) {
+    const name: "DioptraLoggerClosedError" = err.name;
+    return `${name}: ${err.message}`;
+  }
+  if (err instanceof DioptraFlushError) {
+    const name: "DioptraFlushError" = err.name;
+    const points: FailedPoint[] = err.points;
+    const errors: DioptraError[] = err.errors;
+    return `${name}: ${points.map((p) => `${p.name}@${p.step}=${p.value}: ${p.error.message}`).join("; ")} (${errors.length})`;
   }
   if (err instanceof DioptraError) {
     const base: Error = err;
@@ -302,6 +351,8 @@ async function misuse(): Promise<void> {
   await client.jobs.appendMetricById(17, "loss", 1, { step: "3" });
   // @ts-expect-error: `descending` is a boolean
   await client.experiments.getMetricsById(5, { descending: "yes" });
+  // @ts-expect-error a logger's step option is "auto" or nothing
+  client.jobs.createLogger(17, { step: "manual" });
   // @ts-expect-error concurrency is a number
   client.jobs.iterMetricsSnapshots(17, "loss", { concurrency: "2" });
   // @ts-expect-error: a job id is a number or a string, not an object
