@@ -79,6 +79,18 @@ function toError(raw) {
   return raw;
 }
 
+/** The error for a call with more arguments than `method` takes. */
+function tooManyArguments(method, max, given) {
+  return new DioptraValidationError(`${method} takes at most ${max} argument${max === 1 ? "" : "s"}, not ${given}`, {
+    field: "arguments",
+  });
+}
+
+/** Throws when a synchronous method got more than `max` arguments. */
+function checkArity(method, max, args) {
+  if (args.length > max) throw tooManyArguments(method, max, args.length);
+}
+
 /** `promise`, with the wasm layer's errors turned into class instances. */
 function settle(promise) {
   return promise.then(undefined, (raw) => {
@@ -210,6 +222,7 @@ class MetricLogger {
 
   /** Queues `metrics` (`{ name: value }`) with `{ step, timestamp }`. Synchronous; throws on bad input or a full queue. */
   log(metrics, options) {
+    checkArity("logger.log", 2, arguments);
     if (this.#closing) throw new DioptraLoggerClosedError("log() after close(): this logger takes no more points");
     try {
       this.#wasm.log(metrics, options);
@@ -221,6 +234,7 @@ class MetricLogger {
 
   /** Like `log()`, but waits for room in a full queue instead of throwing. */
   async logAsync(metrics, options) {
+    checkArity("logger.logAsync", 2, arguments);
     for (;;) {
       try {
         return this.log(metrics, options);
@@ -334,10 +348,12 @@ class AuthCollection {
   }
   /** POST /auth/login. Resolves to `{ username, status }`. */
   login(username, password, options) {
+    if (arguments.length > 3) return Promise.reject(tooManyArguments("auth.login", 3, arguments.length));
     return settle(this.#wasm.login(username, password, options));
   }
   /** POST /auth/logout. Resolves to the server's answer; the client forgets its session. */
   logout(options) {
+    if (arguments.length > 1) return Promise.reject(tooManyArguments("auth.logout", 1, arguments.length));
     return settle(this.#wasm.logout(options));
   }
 }
@@ -350,14 +366,17 @@ class JobsCollection {
   }
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
+    if (arguments.length > 2) return Promise.reject(tooManyArguments("jobs.getMetricsById", 2, arguments.length));
     return settle(this.#wasm.getJobMetrics(jobId, options));
   }
   /** GET /jobs/{id}/metrics/{name}/snapshots: one page of a metric's history. */
   getMetricsSnapshotsById(jobId, metricName, options) {
+    if (arguments.length > 3) return Promise.reject(tooManyArguments("jobs.getMetricsSnapshotsById", 3, arguments.length));
     return settle(this.#wasm.getSnapshotPage(jobId, metricName, options)).then(withDates);
   }
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
+    if (arguments.length > 4) return Promise.reject(tooManyArguments("jobs.appendMetricById", 4, arguments.length));
     return settle(this.#wasm.appendMetric(jobId, metricName, metricValue, options));
   }
   /**
@@ -365,6 +384,7 @@ class JobsCollection {
    * Options: `concurrency` (pages in flight, default 2), `signal`, `timeoutMs`.
    */
   iterMetricsSnapshots(jobId, metricName, options) {
+    checkArity("jobs.iterMetricsSnapshots", 3, arguments);
     return new PagedRead(() => this.#wasm.readHistory(jobId, metricName, options), dateTimestamp);
   }
   /**
@@ -372,6 +392,7 @@ class JobsCollection {
    * total })`, `concurrency` (default 2), `signal`, `timeoutMs`.
    */
   async getMetricHistory(jobId, metricName, options) {
+    checkArity("jobs.getMetricHistory", 3, arguments);
     const read = this.iterMetricsSnapshots(jobId, metricName, options);
     const points = await collect(read, options?.onProgress);
     return points.sort((a, b) => a.step - b.step);
@@ -383,10 +404,12 @@ class JobsCollection {
    * point)`, `onProgress({ sent, queued })`, `step: "auto"`, `timeoutMs`.
    */
   createLogger(jobId, options) {
+    checkArity("jobs.createLogger", 2, arguments);
     return new MetricLogger((notify) => this.#wasm.createLogger(jobId, withErrorClasses(options), notify), options);
   }
   /** Stores several metrics of one job at once (concurrently, with retries); resolves when all are stored. */
   async logMetrics(jobId, metrics, options) {
+    checkArity("jobs.logMetrics", 3, arguments);
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new DioptraValidationError("options must be an object", { field: "options" });
     }
@@ -408,6 +431,7 @@ class ExperimentsCollection {
   }
   /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
   getMetricsById(experimentId, options) {
+    if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getMetricsById", 2, arguments.length));
     return settle(this.#wasm.getExperimentPage(experimentId, options));
   }
   /**
@@ -415,10 +439,12 @@ class ExperimentsCollection {
    * Options: `sortBy`, `descending`, `search`, `concurrency` (default 2), `signal`, `timeoutMs`.
    */
   iterMetrics(experimentId, options) {
+    checkArity("experiments.iterMetrics", 2, arguments);
     return new PagedRead(() => this.#wasm.readExperiment(experimentId, options), () => {});
   }
   /** Every job of the experiment with its latest metrics, in the server's order. */
   getAllMetrics(experimentId, options) {
+    if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getAllMetrics", 2, arguments.length));
     return collect(this.iterMetrics(experimentId, options), options?.onProgress);
   }
 }
@@ -432,6 +458,7 @@ function defineClient({ WasmClient, keepCookies, defaultAddress }) {
   class DioptraClient {
     #wasm;
     constructor(address, options) {
+      checkArity("new DioptraClient", 2, arguments);
       try {
         this.#wasm = new WasmClient(address, options, defaultAddress(), keepCookies);
       } catch (raw) {

@@ -2,11 +2,13 @@
 // package's exports), so a process has one instance of the wasm module either way.
 "use strict";
 
-const { WasmClient } = require("./wasm/dioptra_metrics.cjs");
+const { WasmClient, wasmMemoryBytes } = require("./wasm/dioptra_metrics.cjs");
 const api = require("./api.cjs");
 
 /** The Dioptra metrics client; it keeps its own cookie jar (Node's fetch has none). */
 exports.DioptraClient = api.defineClient({ WasmClient, keepCookies: true, defaultAddress: () => undefined });
+/** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
+exports.wasmMemoryBytes = wasmMemoryBytes;
 exports.DioptraError = api.DioptraError;
 exports.DioptraValidationError = api.DioptraValidationError;
 exports.DioptraApiError = api.DioptraApiError;

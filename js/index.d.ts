@@ -272,6 +272,9 @@ export declare class DioptraClient {
   toJSON(): { baseUrl: string };
 }
 
+/** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
+export declare function wasmMemoryBytes(): number;
+
 /** The base class of every error this package throws. */
 export declare class DioptraError extends Error {}
 

@@ -38,6 +38,7 @@ const EXPORTS = [
   "DioptraQueueFullError",
   "DioptraTimeoutError",
   "DioptraValidationError",
+  "wasmMemoryBytes",
 ];
 
 const TSC = path.join(repoRoot, "node_modules/.bin/tsc");

@@ -21,6 +21,7 @@ import {
   DioptraQueueFullError,
   DioptraTimeoutError,
   DioptraValidationError,
+  wasmMemoryBytes,
 } from "dioptra-metrics";
 import type {
   AppendMetricOptions,
@@ -201,6 +202,10 @@ async function main(): Promise<void> {
   type _Logout = Exact<Equal<typeof bye, unknown>>;
   await client.auth.logout();
 }
+
+// The package's own footprint, for long runs.
+const memoryBytes: number = wasmMemoryBytes();
+console.log(memoryBytes);
 
 // ---- Errors ---------------------------------------------------------------------------------
 

@@ -119,7 +119,7 @@ impl CookieJar {
 fn default_path(request_path: &str) -> String {
     match request_path.rfind('/') {
         Some(0) | None => "/".to_owned(),
-        Some(i) => request_path[..i].to_owned(),
+        Some(i) => request_path.get(..i).unwrap_or("/").to_owned(),
     }
 }
 
@@ -127,7 +127,10 @@ fn default_path(request_path: &str) -> String {
 fn path_matches(cookie_path: &str, request_path: &str) -> bool {
     request_path == cookie_path
         || (request_path.starts_with(cookie_path)
-            && (cookie_path.ends_with('/') || request_path[cookie_path.len()..].starts_with('/')))
+            && (cookie_path.ends_with('/')
+                || request_path
+                    .get(cookie_path.len()..)
+                    .is_some_and(|rest| rest.starts_with('/'))))
 }
 
 #[cfg(test)]

@@ -126,14 +126,10 @@ pub fn json_string(text: &str) -> String {
     out
 }
 
-/// POST /auth/login.
-pub fn login(username: &str, password: &str) -> ApiRequest {
-    let body = format!(
-        "{{\"username\":{},\"password\":{}}}",
-        json_string(username),
-        json_string(password)
-    );
-    ApiRequest::post(AUTH_LOGIN.to_owned(), body)
+/// POST /auth/login. Its body (`{"username","password"}`) is built where the password lives,
+/// in JavaScript, so that the password never enters the wasm memory.
+pub fn login() -> ApiRequest {
+    ApiRequest::post(AUTH_LOGIN.to_owned(), String::new())
 }
 
 /// POST /auth/logout?everywhere=...
@@ -280,12 +276,16 @@ mod tests {
     }
 
     #[test]
-    fn login_bodies_escape_any_text() {
-        let request = login("al\"ice", "p\\w\n\u{1}é");
-        let parsed: serde_json::Value =
-            serde_json::from_str(request.body.as_deref().unwrap()).unwrap();
-        assert_eq!(parsed["username"], "al\"ice");
-        assert_eq!(parsed["password"], "p\\w\n\u{1}é");
+    fn json_strings_escape_any_text_and_auth_paths_are_fixed() {
+        for text in ["al\"ice", "p\\w\n\u{1}é", "", "\u{7f}\u{2028}"] {
+            let parsed: String = serde_json::from_str(&json_string(text)).unwrap();
+            assert_eq!(parsed, text);
+        }
+        assert_eq!(
+            login().url(&base()),
+            "http://127.0.0.1:5000/api/v1/auth/login"
+        );
+        assert_eq!(login().method, Method::Post);
         assert_eq!(
             logout(false).url(&base()),
             "http://127.0.0.1:5000/api/v1/auth/logout?everywhere=false"

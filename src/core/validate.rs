@@ -133,22 +133,6 @@ pub fn optional_text(input: &Input, field: &str) -> Result<Option<String>> {
     }
 }
 
-/// A required string argument whose value must never appear in a message (`password`).
-pub fn secret_text(input: &Input, field: &str) -> Result<String> {
-    match input {
-        Input::Text(s) if !s.is_empty() => Ok(s.clone()),
-        Input::Text(_) => Err(Error::validation(
-            field,
-            format!("{field} must not be empty"),
-        )),
-        Input::Missing => Err(Error::validation(field, format!("{field} is required"))),
-        _ => Err(Error::validation(
-            field,
-            format!("{field} must be a string"),
-        )),
-    }
-}
-
 /// A required, non-empty string argument.
 pub fn required_text(input: &Input, field: &str) -> Result<String> {
     match input {
@@ -355,14 +339,6 @@ mod tests {
             field_of(page_index(&Input::Text("1".into()), "index", 0)),
             "index"
         );
-    }
-
-    #[test]
-    fn secrets_never_appear_in_messages() {
-        let err = secret_text(&Input::Number(12345.0), "password")
-            .unwrap_err()
-            .to_string();
-        assert!(!err.contains("12345"), "{err}");
     }
 
     #[test]

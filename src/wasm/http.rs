@@ -29,6 +29,9 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     /// `Date.now()`.
     pub fn date_now() -> f64;
+    /// `JSON.parse` of a JavaScript string (js-sys's takes a Rust `&str`, copied into wasm).
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &js_sys::JsString) -> std::result::Result<JsValue, JsValue>;
     /// The global `fetch`: Node, browsers and workers alike.
     #[wasm_bindgen(catch, js_name = fetch)]
     fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
@@ -86,6 +89,11 @@ impl AbortGuard {
             timer,
             caller: options.signal.clone(),
         })
+    }
+
+    /// Stops the request (its answer is not wanted).
+    fn cancel(&self) {
+        self.controller.abort();
     }
 
     fn signal(&self) -> AbortSignal {
@@ -162,6 +170,17 @@ impl Answer {
 impl Transport {
     /// Sends `request` and reads its answer.
     pub async fn send(&self, request: &ApiRequest, options: &CallOptions) -> Result<Answer> {
+        let body = request.body.as_deref().map(JsValue::from_str);
+        self.send_body(request, body, options).await
+    }
+
+    /// Sends `request` with `body` (JSON text as a JavaScript string) in place of its own.
+    pub async fn send_body(
+        &self,
+        request: &ApiRequest,
+        body: Option<JsValue>,
+        options: &CallOptions,
+    ) -> Result<Answer> {
         let method = request.method.as_str();
         let path = request.full_path(&self.base);
         let fail = |message: String| Error::Network {
@@ -184,9 +203,9 @@ impl Transport {
         }
         let init = RequestInit::new();
         init.set_method(method);
-        if let Some(body) = &request.body {
+        if let Some(body) = &body {
             set_header("Content-Type", "application/json")?;
-            init.set_body(&JsValue::from_str(body));
+            init.set_body(body);
         }
         match &self.jar {
             // Node: no jar of its own, so ours; and no redirect is followed, so that no
@@ -216,23 +235,37 @@ impl Transport {
             if let Some(jar) = &self.jar {
                 keep_cookies(jar, &response, &path);
             }
-            let retry_after = response.headers().get("retry-after").ok().flatten();
-            let text = JsFuture::from(response.text()?).await?;
-            Ok::<_, JsValue>((
+            let headers = response.headers();
+            let retry_after = headers.get("retry-after").ok().flatten();
+            let declared = headers
+                .get("content-length")
+                .ok()
+                .flatten()
+                .and_then(|n| n.trim().parse::<f64>().ok());
+            if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+                return Ok(Err(too_large(method, &path)));
+            }
+            let text: js_sys::JsString = JsFuture::from(response.text()?).await?.dyn_into()?;
+            Ok::<_, JsValue>(Ok((
                 response.status(),
                 response.status_text(),
                 retry_after,
-                text.as_string().unwrap_or_default(),
-            ))
+                text,
+            )))
         }
         .await;
-        let (status, status_text, retry_after, text) =
-            outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
+        let read = outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
+        let (status, status_text, retry_after, text) = read.inspect_err(|_| guard.cancel())?;
+        if f64::from(text.length()) > MAX_BODY_BYTES {
+            return Err(too_large(method, &path));
+        }
         drop(guard);
-        let parsed = if text.trim().is_empty() {
+        // The body stays a JavaScript string: JSON.parse reads it where it is, so answers never
+        // pass through (nor grow) the wasm memory.
+        let parsed = if text.trim().length() == 0 {
             Ok(JsValue::NULL)
         } else {
-            js_sys::JSON::parse(&text)
+            json_parse(&text)
         };
         if !(200..300).contains(&status) {
             let body = parsed
@@ -296,10 +329,24 @@ fn describe_js(value: &JsValue) -> String {
     }
 }
 
+/// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB).
+pub const MAX_BODY_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
+
+fn too_large(method: &str, path: &str) -> Error {
+    decode_error(
+        format!(
+            "the answer is larger than {} MiB",
+            MAX_BODY_BYTES / 1024.0 / 1024.0
+        ),
+        method,
+        path,
+    )
+}
+
 /// The start of a body, for an error message.
-fn excerpt(text: &str) -> String {
-    let cut: String = text.chars().take(80).collect();
-    if cut.len() < text.len() {
+fn excerpt(text: &js_sys::JsString) -> String {
+    let cut = String::from(text.slice(0, 80));
+    if text.length() > 80 {
         format!("{cut:?}…")
     } else {
         format!("{cut:?}")

@@ -86,6 +86,27 @@ const DEFAULT_CONCURRENCY: f64 = 2.0;
 /// The most pages in flight a caller may ask for.
 const MAX_CONCURRENCY: f64 = 16.0;
 
+/// Bytes of wasm linear memory the package holds (it grows when needed, never shrinks).
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map_or(0.0, |memory| {
+            f64::from(
+                memory
+                    .buffer()
+                    .unchecked_into::<js_sys::ArrayBuffer>()
+                    .byte_length(),
+            )
+        })
+}
+
+/// The wasm memory itself, for the package's own tests (the package does not export it).
+#[wasm_bindgen(js_name = __wasmMemoryForTests)]
+pub fn wasm_memory_for_tests() -> JsValue {
+    wasm_bindgen::memory()
+}
+
 /// The metrics client behind the package's `DioptraClient`.
 #[wasm_bindgen(js_name = WasmClient)]
 pub struct WasmClient {
@@ -106,16 +127,17 @@ impl WasmClient {
         Self::build(&address, &options, default_address, keep_cookies).map_err(|e| error_to_js(&e))
     }
 
-    /// POST /auth/login.
+    /// POST /auth/login. The password stays a JavaScript string: it never enters the wasm
+    /// memory, so nothing of it can linger there after the call.
     pub fn login(&self, username: JsValue, password: JsValue, options: JsValue) -> Promise {
         let checked = (|| {
             let call = self.call_options(&Options::read(&options, "options", CALL_OPTIONS)?)?;
             let username = validate::required_text(&input(&username), "username")?;
-            let password = validate::secret_text(&input(&password), "password")?;
-            Ok((endpoints::login(&username, &password), call))
+            let body = login_body(&username, &password)?;
+            Ok((endpoints::login(), body, call))
         })();
-        self.run(checked, |transport, (request, call)| async move {
-            let answer = transport.send(&request, &call).await?;
+        self.run(checked, |transport, (request, body, call)| async move {
+            let answer = transport.send_body(&request, Some(body), &call).await?;
             to_js(&answer.decode::<LoginAnswer>()?)
         })
     }
@@ -526,6 +548,33 @@ impl WasmClient {
             work(transport, checked).await.map_err(|e| error_to_js(&e))
         })
     }
+}
+
+/// The login body `{"username":..,"password":..}` as JSON text built by JavaScript, checking
+/// that the password is a non-empty string without copying it (nor naming it in any message).
+fn login_body(username: &str, password: &JsValue) -> Result<JsValue> {
+    let Some(secret) = password.dyn_ref::<js_sys::JsString>() else {
+        let kind = match input(password) {
+            Input::Missing => "is required",
+            _ => "must be a string",
+        };
+        return Err(Error::validation("password", format!("password {kind}")));
+    };
+    if secret.length() == 0 {
+        return Err(Error::validation("password", "password must not be empty"));
+    }
+    let body = Object::new();
+    let failed = |_| Error::validation("password", "the login body could not be built");
+    Reflect::set(
+        &body,
+        &JsValue::from_str("username"),
+        &JsValue::from_str(username),
+    )
+    .map_err(failed)?;
+    Reflect::set(&body, &JsValue::from_str("password"), password).map_err(failed)?;
+    js_sys::JSON::stringify(&body)
+        .map(JsValue::from)
+        .map_err(failed)
 }
 
 /// Says why Dioptra 1.2.2 answers 500 to a NaN: it cannot overwrite a stored value with one.
