@@ -39,6 +39,8 @@ const scenarios = {
   13: (req, res) => res.writeHead(302, { location: "http://127.0.0.1:9/elsewhere" }).end(),
   14: (req, res) => json(res, 400, { errors: { pageLength: ["Must be <= 500"] }, message: "Input payload validation failed" }),
   15: (req, res) => json(res, 500, "not even an object"),
+  16: (req, res) => json(res, 400, `{"error":"E","message":${"[".repeat(200_000)}"m"${"]".repeat(200_000)},"errors":{"a":${"[".repeat(200_000)}"m"${"]".repeat(200_000)}}}`),
+  17: (req, res) => json(res, 200, `[{"name":"a","value":1,"extra":${"{\"x\":".repeat(100_000)}1${"}".repeat(100_000)}}]`),
 };
 
 let stub;
@@ -104,6 +106,16 @@ describe("bad answers", () => {
       assert.deepEqual(err.fieldErrors, { pageLength: ["Must be <= 500"] });
       assert.equal(err.message, "Input payload validation failed");
     }));
+
+  it("an error body nested 200,000 deep gives a DioptraApiError, not a wasm trap", () =>
+    rejectsThenRecovers(client.jobs.getMetricsById(16), DioptraApiError, (err) => {
+      assert.equal(err.status, 400);
+      assert.equal(err.errorType, "E");
+    }));
+
+  it("a 2xx answer with a field nested 100,000 deep is read (the field is ignored)", async () => {
+    assert.deepEqual(await client.jobs.getMetricsById(17), [{ name: "a", value: 1 }]);
+  });
 
   it("an error body that is not an object still gives a DioptraApiError", () =>
     rejectsThenRecovers(client.jobs.getMetricsById(15), DioptraApiError, (err) => assert.equal(err.status, 500)));

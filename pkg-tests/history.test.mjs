@@ -202,4 +202,16 @@ describe("paging on servers that read index otherwise (stubs)", () => {
     );
     assert.equal(stub.requests.length, 3);
   });
+
+  it("experiments on a server with a lower maximum: read from the first job", async () => {
+    const jobs = Array.from({ length: 25 }, (_, i) => ({ id: i + 1, metrics: [] }));
+    const stub = await startPagedStub({ points: [], jobs, indexIs: "offset", maxPageLength: 7 });
+    stubs.push(stub);
+    const rows = await new DioptraClient(stub.address).experiments.getAllMetrics(1);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      jobs.map((j) => j.id),
+    );
+    assert.equal(stub.requests.length, 1 + Math.ceil(25 / 7));
+  });
 });

@@ -51,11 +51,7 @@ impl CookieJar {
             let (key, val) = attribute.split_once('=').unwrap_or((attribute, ""));
             let (key, val) = (key.trim().to_ascii_lowercase(), val.trim());
             match key.as_str() {
-                "max-age" => {
-                    if let Ok(seconds) = val.parse::<i64>() {
-                        max_age = Some(now_ms + seconds as f64 * 1000.0);
-                    }
-                }
+                "max-age" => max_age = max_age_expiry(val, now_ms).or(max_age),
                 "expires" => {
                     if let Ok(t) = DateTime::parse_from_rfc2822(val) {
                         expires = Some(t.timestamp_millis() as f64);
@@ -115,6 +111,20 @@ impl CookieJar {
     }
 }
 
+/// When a `Max-Age` value makes a cookie expire, per RFC 6265: `-` and digits (any size) is
+/// already expired; digits alone count seconds (saturating); anything else is ignored.
+fn max_age_expiry(value: &str, now_ms: f64) -> Option<f64> {
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if value.strip_prefix('-').is_some_and(all_digits) {
+        return Some(f64::NEG_INFINITY);
+    }
+    if !all_digits(value) {
+        return None;
+    }
+    let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+    Some(now_ms + seconds as f64 * 1000.0)
+}
+
 /// RFC 6265's default path: the request path up to its last `/`.
 fn default_path(request_path: &str) -> String {
     match request_path.rfind('/') {
@@ -170,6 +180,18 @@ mod tests {
         assert_eq!(jar.header("/api/v1/jobs", NOW).unwrap(), "short=x");
         assert_eq!(jar.header("/api/v1/jobs", NOW + 10_001.0), None);
         assert!(jar.is_empty());
+    }
+
+    #[test]
+    fn any_negative_max_age_deletes_and_a_signed_one_is_ignored() {
+        // Found by tests/properties.rs: an i64 overflow and a "+" sign kept cookies alive.
+        let mut jar = CookieJar::default();
+        jar.store("a=1; Max-Age=-99999999999999999999", "/", NOW);
+        assert!(jar.is_empty());
+        jar.store("b=1; Max-Age=-1; Max-Age=+5", "/", NOW);
+        assert!(jar.is_empty());
+        jar.store("c=1; Max-Age=99999999999999999999", "/", NOW);
+        assert_eq!(jar.header("/", NOW).as_deref(), Some("c=1"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::core::error::{ApiError, Error, FieldErrors};
@@ -118,29 +118,30 @@ pub struct ErrorBody {
     pub errors: Option<ErrorTree>,
 }
 
-/// A value of type `T`, or nothing when the field holds something else: error bodies are read
-/// for what they can tell, never refused.
+/// A string, or nothing when the field holds something else: error bodies are read for what
+/// they can tell, never refused. Whatever else is there is skipped without recursion of ours.
 #[derive(Debug)]
 pub struct Lenient<T>(pub Option<T>);
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Lenient<T> {
+impl<'de> Deserialize<'de> for Lenient<String> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either<T> {
-            Wanted(T),
-            Other(IgnoredAny),
-        }
-        Ok(Lenient(match Either::<T>::deserialize(deserializer)? {
-            Either::Wanted(value) => Some(value),
-            Either::Other(_) => None,
-        }))
+        deserializer
+            .deserialize_any(TreeVisitor {
+                depth: MAX_ERROR_DEPTH,
+            })
+            .map(|tree| match tree {
+                ErrorTree::Message(message) => Lenient(Some(message)),
+                _ => Lenient(None),
+            })
     }
 }
 
+/// How deep the server's `errors` are read; deeper parts are skipped. This bounds the
+/// decoder's recursion whatever the answer holds (JSON.parse accepts any depth).
+const MAX_ERROR_DEPTH: usize = 16;
+
 /// The server's `errors` map: messages, lists of them, or maps nested by field.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug)]
 pub enum ErrorTree {
     /// One message.
     Message(String),
@@ -149,7 +150,97 @@ pub enum ErrorTree {
     /// Per field.
     Fields(BTreeMap<String, ErrorTree>),
     /// Anything else (ignored).
-    Other(IgnoredAny),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for ErrorTree {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        TreeSeed { depth: 0 }.deserialize(deserializer)
+    }
+}
+
+/// Reads an [`ErrorTree`] at `depth`, skipping what lies deeper than [`MAX_ERROR_DEPTH`].
+struct TreeSeed {
+    depth: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for TreeSeed {
+    type Value = ErrorTree;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ErrorTree, D::Error> {
+        if self.depth >= MAX_ERROR_DEPTH {
+            IgnoredAny::deserialize(deserializer)?;
+            return Ok(ErrorTree::Other);
+        }
+        deserializer.deserialize_any(TreeVisitor { depth: self.depth })
+    }
+}
+
+struct TreeVisitor {
+    depth: usize,
+}
+
+impl<'de> Visitor<'de> for TreeVisitor {
+    type Value = ErrorTree;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("messages, lists or maps of them")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Message(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Message(v))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ErrorTree, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(TreeSeed {
+            depth: self.depth + 1,
+        })? {
+            items.push(item);
+        }
+        Ok(ErrorTree::List(items))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ErrorTree, A::Error> {
+        let mut fields = BTreeMap::new();
+        while let Some(key) = map.next_key::<Lenient<String>>()? {
+            let value = map.next_value_seed(TreeSeed {
+                depth: self.depth + 1,
+            })?;
+            if let Some(key) = key.0 {
+                fields.insert(key, value);
+            }
+        }
+        Ok(ErrorTree::Fields(fields))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Other)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Other)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Other)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Other)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Other)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<ErrorTree, E> {
+        Ok(ErrorTree::Other)
+    }
 }
 
 impl ErrorTree {
@@ -162,6 +253,7 @@ impl ErrorTree {
 
     fn collect(&self, field: &str, out: &mut FieldErrors) {
         match self {
+            ErrorTree::Message(message) if message.trim().is_empty() => {}
             ErrorTree::Message(message) => out
                 .entry(field.to_owned())
                 .or_default()
@@ -177,7 +269,7 @@ impl ErrorTree {
                     tree.collect(&nested, out);
                 }
             }
-            ErrorTree::Other(_) => {}
+            ErrorTree::Other => {}
         }
     }
 }
@@ -341,6 +433,38 @@ mod tests {
             panic!()
         };
         assert_eq!(e.message, "pageLength: Must be <= 500");
+    }
+
+    #[test]
+    fn empty_field_messages_never_make_an_empty_message() {
+        // Found by tests/properties.rs.
+        for json in [
+            r#"{"errors":""}"#,
+            r#"{"errors":{"":""}}"#,
+            r#"{"errors":["",""]}"#,
+        ] {
+            let body: ErrorBody = serde_json::from_str(json).unwrap();
+            let Error::Api(e) = api_error(400, "BAD REQUEST", Some(body), "GET", "/p") else {
+                panic!()
+            };
+            assert!(e.message.contains("400"), "{json}: {:?}", e.message);
+        }
+    }
+
+    #[test]
+    fn deeply_nested_error_bodies_are_read_to_a_bounded_depth() {
+        let deep = format!("{}\"x\"{}", "[".repeat(100), "]".repeat(100));
+        let json = format!(r#"{{"message":{deep},"errors":{{"a":{deep}}},"error":"E"}}"#);
+        // 100 levels: within serde_json's own limit; JSON.parse has none, so the bound is ours.
+        let body: ErrorBody = serde_json::from_str(&json).unwrap();
+        let Error::Api(e) = api_error(400, "", Some(body), "GET", "/p") else {
+            panic!()
+        };
+        assert_eq!(e.error_type.as_deref(), Some("E"));
+        assert!(
+            e.field_errors.is_none(),
+            "messages below the depth limit are skipped"
+        );
     }
 
     #[test]

@@ -111,7 +111,10 @@ impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
     pub fn shrink_page_length(&mut self, max: u32) {
         if self.total.is_none() && max >= 1 && max < self.page_length {
             self.page_length = max;
+            // Start over: the refused request returned nothing.
             self.planned = 0;
+            self.next_offset = 0;
+            self.first_page.clear();
             if max == 1 {
                 self.mode = IndexMode::Offset;
             }
@@ -447,6 +450,40 @@ mod tests {
         let mut pager: Pager<i64> = Pager::new(1000, IndexMode::Unknown);
         pager.shrink_page_length(500);
         assert_eq!(pager.plan(0, 2).map(|r| r.page_length), Some(500));
+    }
+
+    #[test]
+    fn a_refused_page_length_starts_the_read_over() {
+        // Found by tests/properties.rs: the first page was skipped after a refusal.
+        for mode in [IndexMode::Unknown, IndexMode::Offset] {
+            for page_number in [true, false] {
+                let mut s = FakeServer {
+                    items: (0..7).collect(),
+                    page_number,
+                    max_page_length: 2,
+                    requests: 0,
+                };
+                let mut pager = Pager::new(3, mode);
+                let refused = pager.plan(0, 1).unwrap();
+                assert_eq!(refused.page_length, 3);
+                pager.shrink_page_length(2);
+                let mut got = Vec::new();
+                while let Some(request) = pager.plan(0, 1) {
+                    let (keys, total) = s.answer(request);
+                    for i in pager.accept(request, &keys, total) {
+                        got.push(keys[i]);
+                    }
+                }
+                if mode == IndexMode::Offset && page_number {
+                    continue; // An offset endpoint that reads page numbers is not a real server.
+                }
+                assert_eq!(
+                    got,
+                    (0..7).collect::<Vec<_>>(),
+                    "mode {mode:?}, page numbers {page_number}"
+                );
+            }
+        }
     }
 
     #[test]
