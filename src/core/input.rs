@@ -36,7 +36,8 @@ impl Input {
     }
 }
 
-/// `s` in double quotes, control characters escaped, cut to 60 characters.
+/// `s` in double quotes, quotes, backslashes and control characters escaped, cut to 60
+/// characters.
 pub fn quote(s: &str) -> String {
     const MAX: usize = 60;
     let mut out = String::from("\"");
@@ -45,7 +46,16 @@ pub fn quote(s: &str) -> String {
             out.push('…');
             break;
         }
-        out.extend(c.escape_debug());
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            // Other control characters by code (no Unicode tables: they cost the wasm 10 KB).
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+            c => out.push(c),
+        }
     }
     out.push('"');
     out
@@ -58,6 +68,7 @@ mod tests {
     #[test]
     fn describes_values_by_what_they_are() {
         assert_eq!(Input::Text("a\nb".into()).describe(), "\"a\\nb\"");
+        assert_eq!(quote("q\"\\\u{1}é"), "\"q\\\"\\\\\\u{1}é\"");
         assert_eq!(Input::Number(1.5).describe(), "1.5");
         assert_eq!(Input::Number(f64::NAN).describe(), "NaN");
         assert_eq!(Input::Other("null").describe(), "null");

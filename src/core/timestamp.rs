@@ -1,17 +1,9 @@
 //! Timestamps: what a caller may pass, how they go on the wire, how the server's are read.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
-
-/// Date-time layouts accepted without an offset (then they mean UTC).
-const NAIVE_LAYOUTS: [&str; 4] = [
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-];
 
 /// A `timestamp` option: a valid `Date` or an ISO 8601 / RFC 3339 string, as RFC 3339 text
 /// with an explicit offset for the wire; `None` when absent (the server then uses its clock).
@@ -46,15 +38,22 @@ fn from_millis(ms: f64) -> Option<DateTime<Utc>> {
 /// bare date (midnight UTC).
 pub fn parse(text: &str) -> Option<DateTime<Utc>> {
     let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+    // chrono's `FromStr` parsers (no format strings: they would cost the wasm some 15 KB).
+    // RFC 3339 / ISO 8601 with an offset, `T` or a space between date and time.
+    if let Ok(t) = text.parse::<DateTime<FixedOffset>>() {
         return Some(t.with_timezone(&Utc));
     }
-    for layout in NAIVE_LAYOUTS {
-        if let Ok(t) = NaiveDateTime::parse_from_str(text, layout) {
-            return Some(t.and_utc());
-        }
+    // Without an offset: UTC. `NaiveDateTime` wants a `T` and seconds; allow a space and
+    // `HH:MM` too.
+    let with_t = text.replacen(' ', "T", 1);
+    let candidates = [with_t.clone(), format!("{with_t}:00")];
+    if let Some(t) = candidates
+        .iter()
+        .find_map(|c| c.parse::<NaiveDateTime>().ok())
+    {
+        return Some(t.and_utc());
     }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    text.parse::<NaiveDate>()
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| t.and_utc())

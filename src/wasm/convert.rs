@@ -5,7 +5,7 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::{Error, Result};
-use crate::core::input::Input;
+use crate::core::input::{quote, Input};
 
 /// Classifies a JavaScript value for the core's validation rules.
 pub fn input(value: &JsValue) -> Input {
@@ -59,7 +59,8 @@ impl Options {
                 return Err(Error::validation(
                     key.clone(),
                     format!(
-                        "unknown option {key:?} in {field} (known: {})",
+                        "unknown option {} in {field} (known: {})",
+                        quote(&key),
                         known.join(", ")
                     ),
                 ));

@@ -17,6 +17,7 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{api_error, decode_error, ErrorBody};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
+use crate::core::input::quote;
 use crate::core::retry::parse_retry_after;
 use crate::core::validate::Credentials;
 
@@ -241,8 +242,8 @@ impl Transport {
                 .get("content-length")
                 .ok()
                 .flatten()
-                .and_then(|n| n.trim().parse::<f64>().ok());
-            if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+                .and_then(|n| n.trim().parse::<u64>().ok());
+            if declared.is_some_and(|n| n as f64 > MAX_BODY_BYTES) {
                 return Ok(Err(too_large(method, &path)));
             }
             let text: js_sys::JsString = JsFuture::from(response.text()?).await?.dyn_into()?;
@@ -347,8 +348,8 @@ fn too_large(method: &str, path: &str) -> Error {
 fn excerpt(text: &js_sys::JsString) -> String {
     let cut = String::from(text.slice(0, 80));
     if text.length() > 80 {
-        format!("{cut:?}…")
+        format!("{}…", quote(&cut))
     } else {
-        format!("{cut:?}")
+        quote(&cut)
     }
 }

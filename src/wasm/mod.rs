@@ -20,7 +20,7 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page, Snapshot};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
 use crate::core::error::{Error, Result};
-use crate::core::input::Input;
+use crate::core::input::{quote, Input};
 use crate::core::retry::RetryPolicy;
 use crate::core::timestamp::timestamp;
 use crate::core::validate::{self, MAX_PAGE_LENGTH};
@@ -638,13 +638,19 @@ fn extra_headers(value: &JsValue) -> Result<Vec<(String, String)>> {
         let Some(value) = value.as_string().filter(|v| validate::is_header_value(v)) else {
             return Err(Error::validation(
                 "headers",
-                format!("headers[{name:?}] must be a string without line breaks"),
+                format!(
+                    "headers[{}] must be a string without line breaks",
+                    quote(&name)
+                ),
             ));
         };
         if !validate::is_allowed_header_name(&name) {
             return Err(Error::validation(
                 "headers",
-                format!("{name:?} is not a header name this client lets callers set"),
+                format!(
+                    "{} is not a header name this client lets callers set",
+                    quote(&name)
+                ),
             ));
         }
         headers.push((name, value));
