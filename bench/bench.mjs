@@ -1,0 +1,469 @@
+#!/usr/bin/env node
+// Benchmarks of dioptra-metrics against a REAL local Dioptra 1.2.2, side by side with Dioptra's
+// own Python client and with plain fetch, in one run against one server.
+//
+//   npm run bench                       (builds, starts a server, runs this)
+//   node scripts/with-dioptra.mjs -- node bench/bench.mjs    (with an existing dist/)
+//
+// It measures and prints; it asserts nothing about speed: each target gets a PASS/MISS line and
+// the exit status is 0 unless something broke (a wrong answer, a server error).
+//
+// Environment (besides what scripts/with-dioptra.mjs sets):
+//   BENCH_RUNS            runs of each measurement (default 3; median and best are reported)
+//   BENCH_PY10_RUNS       runs of the slow Python pageLength=10 read (default 1, see below)
+//   BENCH_PY100_RUNS      runs of the Python pageLength=100 read (default 1; no target uses it)
+//   BENCH_HISTORY_POINTS  points of the history read (default 5000)
+//   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
+//   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
+
+import { execFile } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import zlib from "node:zlib";
+
+// The package as a user gets it (the package's self-reference: its "exports", node condition).
+import { DioptraClient } from "dioptra-metrics";
+
+const startedAt = performance.now();
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+// The sizes of the build under test, read now (before anything can rebuild dist/).
+const sizes = (() => {
+  const dist = path.join(root, "dist");
+  const files = ["index.js", "index.cjs", "api.js", "api.cjs"];
+  for (const f of fs.readdirSync(path.join(dist, "wasm")).sort()) files.push(`wasm/${f}`);
+  return files.map((f) => {
+    const buf = fs.readFileSync(path.join(dist, f));
+    return { file: f, raw: buf.length, gzip: zlib.gzipSync(buf, { level: 9 }).length };
+  });
+})();
+
+for (const k of ["DIOPTRA_ADDRESS", "DIOPTRA_USERNAME", "DIOPTRA_PASSWORD", "DIOPTRA_SEED", "DIOPTRA_VENV_PYTHON"]) {
+  if (!process.env[k]) {
+    console.error(`bench: ${k} is not set: run \`npm run bench\` (or node scripts/with-dioptra.mjs -- node bench/bench.mjs)`);
+    process.exit(2);
+  }
+}
+const address = process.env.DIOPTRA_ADDRESS.replace(/\/+$/, "");
+const username = process.env.DIOPTRA_USERNAME;
+const password = process.env.DIOPTRA_PASSWORD;
+const seed = JSON.parse(process.env.DIOPTRA_SEED);
+const venvPython = process.env.DIOPTRA_VENV_PYTHON;
+
+function intEnv(name, dflt, min) {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return dflt;
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < min) {
+    console.error(`bench: ${name} must be an integer >= ${min}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+const RUNS = intEnv("BENCH_RUNS", 3, 1);
+// One Python read at pageLength 10 costs one to three minutes (501 requests, each of which makes
+// the server read the whole history), one at pageLength 100 about 20 s: one run of each by default.
+// The rest is bound by the server's ~50-100 POSTs a second: 5,000 points to seed the history and
+// 3 x 3 x 2,000 logged points (that part alone takes 3 to 6 minutes). Measured on a shared 2-CPU
+// machine: 8 to 11 minutes for the whole bench. BENCH_RUNS=1 roughly halves it.
+const PY10_RUNS = Math.min(intEnv("BENCH_PY10_RUNS", 1, 1), RUNS);
+const PY100_RUNS = Math.min(intEnv("BENCH_PY100_RUNS", 1, 1), RUNS);
+const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
+const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
+const LOG_NAMES = ["loss", "acc"];
+const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
+const JSON_OUT = process.env.BENCH_JSON || path.join(os.tmpdir(), "dioptra-metrics-bench.json");
+
+// Count the package's requests: its wasm glue calls the global `fetch` at call time.
+const realFetch = globalThis.fetch;
+let packageRequests = 0;
+globalThis.fetch = function countedFetch(...args) {
+  packageRequests++;
+  return realFetch.apply(this, args);
+};
+
+// ---------------------------------------------------------------------------------------------
+// helpers
+
+const say = (msg) => process.stderr.write(`bench: ${msg}\n`);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const best = (xs) => Math.min(...xs);
+const fmtS = (s) => (s === undefined || Number.isNaN(s) ? "-" : s < 10 ? s.toFixed(3) : s.toFixed(2));
+const fmtX = (x) => (x === undefined || !Number.isFinite(x) ? "-" : x >= 100 ? `${x.toFixed(0)}x` : `${x.toFixed(2)}x`);
+const fmtInt = (n) => n.toLocaleString("en-US");
+
+function table(headers, rows, align) {
+  const cells = [headers, ...rows].map((r) => r.map(String));
+  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+  const line = (r) =>
+    "| " + r.map((c, i) => ((align?.[i] ?? "l") === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ") + " |";
+  const sep = "|" + widths.map((w, i) => ((align?.[i] ?? "l") === "r" ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|";
+  return [line(cells[0]), sep, ...cells.slice(1).map(line)].join("\n");
+}
+
+const targets = [];
+function target(ok, text) {
+  targets.push({ ok, text });
+  console.log(`${ok ? "PASS" : "MISS"}  ${text}`);
+}
+
+/** Job ids from the END of the seeded pool (tests take from the start), claimed in the run's alloc dir. */
+function takeJobs(n) {
+  const pool = [...(seed.experiments?.pool?.jobIds ?? [])].reverse();
+  const dir = process.env.DIOPTRA_JOB_ALLOC_DIR;
+  const out = [];
+  for (const id of pool) {
+    if (out.length === n) break;
+    if (dir) {
+      try {
+        fs.mkdirSync(path.join(dir, `job-${id}`));
+      } catch (e) {
+        if (e.code === "EEXIST") continue;
+        throw e;
+      }
+    }
+    out.push(id);
+  }
+  if (out.length < n) throw new Error(`need ${n} free jobs of the "pool" experiment, found ${out.length}`);
+  return out;
+}
+
+/** Logs in with plain fetch; resolves to the Cookie header to send back. */
+async function rawLogin() {
+  const res = await realFetch(`${address}/api/v1/auth/login`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ username, password }),
+  });
+  if (!res.ok) throw new Error(`raw login: HTTP ${res.status} ${await res.text()}`);
+  await res.arrayBuffer();
+  const cookies = res.headers.getSetCookie().map((c) => c.split(";", 1)[0]);
+  if (!cookies.length) throw new Error("raw login: no Set-Cookie in the answer");
+  return cookies.join("; ");
+}
+
+/** Runs a bench/*.py script with the Dioptra venv's python; resolves to its JSON line. */
+function python(script, args) {
+  const env = { ...process.env, DIOPTRA_ADDRESS: address, DIOPTRA_USERNAME: username, DIOPTRA_PASSWORD: password };
+  return new Promise((resolve, reject) => {
+    execFile(venvPython, [path.join(root, "bench", script), ...args.map(String)], { env, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`${script} ${args.join(" ")} failed (${err.code ?? err.message}):\n${stderr}`));
+      try {
+        resolve(JSON.parse(stdout.trim().split("\n").pop()));
+      } catch (e) {
+        reject(new Error(`${script}: cannot parse its output ${JSON.stringify(stdout)}: ${e.message}`));
+      }
+    });
+  });
+}
+
+const value = (k, step) => (k + 1) / (step + 1); // keep in step with bench/python_append.py
+
+// ---------------------------------------------------------------------------------------------
+// setup
+
+const health = await (await realFetch(`${address}/health`)).json().catch(() => ({}));
+const [histJob, ...logJobs] = takeJobs(1 + 3 * RUNS);
+const client = new DioptraClient(address);
+await client.auth.login(username, password);
+const cookie = await rawLogin();
+await client.jobs.getMetricsById(histJob); // warm the wasm and the connection
+
+console.log(`# dioptra-metrics benchmarks`);
+console.log(
+  `Dioptra ${health.version ?? "?"} at ${address} (gunicorn, 1 worker, SQLite); node ${process.version}; ` +
+    `${os.cpus().length} CPU ${os.cpus()[0]?.model?.trim() ?? ""}; ${new Date().toISOString()}`,
+);
+console.log(
+  `runs per measurement: ${RUNS} (Python pageLength 10: ${PY10_RUNS}, pageLength 100: ${PY100_RUNS}); ` +
+    `approaches interleaved; times in seconds`,
+);
+const results = {
+  date: new Date().toISOString(),
+  dioptra: health.version ?? null,
+  node: process.version,
+  cpus: os.cpus().length,
+  runs: RUNS,
+  py10Runs: PY10_RUNS,
+  py100Runs: PY100_RUNS,
+};
+
+// ---------------------------------------------------------------------------------------------
+// 1. complete history read
+
+console.log(`\n## 1. Reading a ${fmtInt(HISTORY_POINTS)}-point history (job ${histJob}, metric "loss")`);
+{
+  say(`seeding job ${histJob} with ${HISTORY_POINTS} points through createLogger({ concurrency: 8 })`);
+  const t0 = performance.now();
+  const logger = client.jobs.createLogger(histJob, { concurrency: 8 });
+  for (let step = 0; step < HISTORY_POINTS; step++) logger.log({ loss: value(0, step) }, { step });
+  await logger.close();
+  const seedSec = (performance.now() - t0) / 1000;
+  const { sent, failed } = logger.stats;
+  if (sent !== HISTORY_POINTS || failed !== 0) throw new Error(`seeding: logger stats ${JSON.stringify(logger.stats)}`);
+  const probe = await client.jobs.getMetricsSnapshotsById(histJob, "loss", { pageLength: 1 });
+  if (probe.totalNumResults !== HISTORY_POINTS) throw new Error(`seeding: server holds ${probe.totalNumResults} points`);
+  console.log(
+    `seeded with createLogger({ concurrency: 8 }): ${fmtInt(HISTORY_POINTS)} points in ${fmtS(seedSec)} s ` +
+      `(${(HISTORY_POINTS / seedSec).toFixed(1)} points/s)`,
+  );
+  results.seed = { points: HISTORY_POINTS, seconds: seedSec };
+}
+
+const approaches = [
+  { key: "ours", label: "dioptra-metrics getMetricHistory (pageLength 1000, concurrency 2)", runs: RUNS },
+  { key: "py1000", label: "Python client, pageLength 1000, index = page number", runs: RUNS },
+  { key: "py100", label: "Python client, pageLength 100, index = page number", runs: PY100_RUNS },
+  { key: "py10", label: "Python client, pageLength 10, index = page number", runs: PY10_RUNS },
+  { key: "webui", label: "web UI's way: pageLength 100, follow `next`", runs: RUNS },
+];
+const hist = Object.fromEntries(approaches.map((a) => [a.key, { seconds: [], points: [], requests: [] }]));
+
+async function readOurs() {
+  const before = packageRequests;
+  const t0 = performance.now();
+  const pts = await client.jobs.getMetricHistory(histJob, "loss");
+  const seconds = (performance.now() - t0) / 1000;
+  for (let i = 0; i < pts.length; i++) {
+    if (pts[i].step !== i) throw new Error(`getMetricHistory: point ${i} has step ${pts[i].step}`);
+  }
+  return { seconds, points: pts.length, requests: packageRequests - before };
+}
+
+async function readWebUi() {
+  let url = `${address}/api/v1/jobs/${histJob}/metrics/loss/snapshots?index=0&pageLength=100`;
+  let points = 0;
+  let requests = 0;
+  const t0 = performance.now();
+  while (url && requests < 10_000) {
+    const res = await realFetch(url, { headers: { Cookie: cookie } });
+    requests++;
+    if (!res.ok) throw new Error(`web UI read: HTTP ${res.status} for ${url}`);
+    const page = await res.json();
+    points += page.data.length;
+    if (page.data.length === 0 || !page.next) break;
+    url = new URL(page.next, address + "/").href;
+  }
+  return { seconds: (performance.now() - t0) / 1000, points, requests };
+}
+
+const readers = {
+  ours: readOurs,
+  webui: readWebUi,
+  py1000: () => python("python_history.py", [histJob, "loss", 1000]),
+  py100: () => python("python_history.py", [histJob, "loss", 100]),
+  py10: () => python("python_history.py", [histJob, "loss", 10]),
+};
+
+// One untimed read by each quick approach first (connections, caches, the interpreter's imports).
+for (const key of ["ours", "webui", "py1000"]) await readers[key]();
+
+// Interleaved (run 1 of each, run 2 of each, ...) so a drift of the machine hits all alike.
+for (let run = 0; run < RUNS; run++) {
+  for (const a of approaches) {
+    if (run >= a.runs) continue;
+    const r = await readers[a.key]();
+    hist[a.key].seconds.push(r.seconds);
+    hist[a.key].points.push(r.points);
+    hist[a.key].requests.push(r.requests);
+    say(`history run ${run + 1}/${a.runs} ${a.key}: ${r.points} points, ${r.requests} requests, ${fmtS(r.seconds)} s`);
+  }
+}
+
+{
+  const med = Object.fromEntries(approaches.map((a) => [a.key, median(hist[a.key].seconds)]));
+  const rows = approaches.map((a) => {
+    const h = hist[a.key];
+    const pts = Math.min(...h.points);
+    return [
+      a.label,
+      `${fmtInt(pts)} / ${fmtInt(HISTORY_POINTS)}`,
+      String(median(h.requests)),
+      String(h.seconds.length),
+      fmtS(med[a.key]),
+      fmtS(best(h.seconds)),
+      fmtX(med.py10 / med[a.key]),
+      fmtX(med.py1000 / med[a.key]),
+    ];
+  });
+  console.log();
+  console.log(
+    table(
+      ["approach", "points got", "requests", "runs", "median s", "best s", "vs py L=10", "vs py L=1000"],
+      rows,
+      ["l", "r", "r", "r", "r", "r", "r", "r"],
+    ),
+  );
+  console.log('("vs py" = that Python median / this median: how many times faster than it; medians throughout)');
+  console.log();
+  const oursPts = Math.min(...hist.ours.points);
+  target(oursPts === HISTORY_POINTS, `complete history: ${fmtInt(oursPts)} of ${fmtInt(HISTORY_POINTS)} points, every run`);
+  const x10 = med.py10 / med.ours;
+  target(x10 >= 40, `at least 40x faster than Python pageLength 10: ${fmtX(x10)}`);
+  const r1000 = med.ours / med.py1000;
+  target(
+    r1000 <= 1.15,
+    `within 15% of Python pageLength 1000: ${fmtS(med.ours)} s vs ${fmtS(med.py1000)} s (ours = ${r1000.toFixed(2)} x Python, limit 1.15)`,
+  );
+  results.history = { job: histJob, points: HISTORY_POINTS, approaches: hist };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. logging throughput
+
+console.log(
+  `\n## 2. Logging ${fmtInt(LOG_POINTS)} points (${fmtInt(LOG_STEPS)} steps x ${LOG_NAMES.length} metrics, a fresh job each run)`,
+);
+
+const writers = [
+  { key: "logger", label: "dioptra-metrics createLogger({ concurrency: 4 }) + close()" },
+  { key: "fetch", label: "plain fetch, 4 requests in flight" },
+  { key: "python", label: "Python client append_metric_by_id, sequential" },
+];
+const logRes = Object.fromEntries(writers.map((w) => [w.key, { seconds: [], points: [], jobs: [] }]));
+
+async function writeLogger(job) {
+  const logger = client.jobs.createLogger(job, { concurrency: 4 });
+  const t0 = performance.now();
+  for (let step = 0; step < LOG_STEPS; step++) {
+    const m = {};
+    LOG_NAMES.forEach((name, k) => (m[name] = value(k, step)));
+    logger.log(m, { step });
+  }
+  await logger.close();
+  const seconds = (performance.now() - t0) / 1000;
+  if (logger.stats.failed !== 0) throw new Error(`logger: ${logger.stats.failed} points failed`);
+  return { seconds, points: logger.stats.sent };
+}
+
+async function writeFetch(job) {
+  const url = `${address}/api/v1/jobs/${job}/metrics`;
+  const headers = { "Content-Type": "application/json", Cookie: cookie };
+  let next = 0;
+  let points = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= LOG_POINTS) return;
+      const step = Math.floor(i / LOG_NAMES.length);
+      const k = i % LOG_NAMES.length;
+      const body = JSON.stringify({ name: LOG_NAMES[k], value: value(k, step), step });
+      const res = await realFetch(url, { method: "POST", headers, body });
+      if (!res.ok) throw new Error(`plain fetch: HTTP ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+      points++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 4 }, worker));
+  return { seconds: (performance.now() - t0) / 1000, points };
+}
+
+const writeFns = {
+  logger: writeLogger,
+  fetch: writeFetch,
+  python: (job) => python("python_append.py", [job, LOG_STEPS, ...LOG_NAMES]),
+};
+
+{
+  const jobs = [...logJobs];
+  for (let run = 0; run < RUNS; run++) {
+    for (const w of writers) {
+      const job = jobs.shift();
+      const r = await writeFns[w.key](job);
+      logRes[w.key].seconds.push(r.seconds);
+      logRes[w.key].points.push(r.points);
+      logRes[w.key].jobs.push(job);
+      say(`logging run ${run + 1}/${RUNS} ${w.key} (job ${job}): ${r.points} points in ${fmtS(r.seconds)} s`);
+    }
+  }
+}
+
+// Check what the server holds (not timed): every point, and the last step's values.
+for (const w of writers) {
+  for (const job of logRes[w.key].jobs) {
+    for (const [k, name] of LOG_NAMES.entries()) {
+      const page = await client.jobs.getMetricsSnapshotsById(job, name, { pageLength: 1 });
+      if (page.totalNumResults !== LOG_STEPS) {
+        throw new Error(`${w.key}: job ${job} holds ${page.totalNumResults} points of ${name}, not ${LOG_STEPS}`);
+      }
+    }
+    const latest = await client.jobs.getMetricsById(job);
+    for (const [k, name] of LOG_NAMES.entries()) {
+      const got = latest.find((m) => m.name === name)?.value;
+      if (got !== value(k, LOG_STEPS - 1)) throw new Error(`${w.key}: job ${job} latest ${name} is ${got}`);
+    }
+  }
+}
+
+{
+  const rate = (key) => LOG_POINTS / median(logRes[key].seconds);
+  const rows = writers.map((w) => {
+    const h = logRes[w.key];
+    return [
+      w.label,
+      fmtInt(Math.min(...h.points)),
+      fmtS(median(h.seconds)),
+      fmtS(best(h.seconds)),
+      rate(w.key).toFixed(1),
+      (LOG_POINTS / best(h.seconds)).toFixed(1),
+      fmtX(rate(w.key) / rate("fetch")),
+      fmtX(rate(w.key) / rate("python")),
+    ];
+  });
+  console.log();
+  console.log(
+    table(
+      ["approach", "points", "median s", "best s", "median points/s", "best points/s", "vs fetch", "vs Python"],
+      rows,
+      ["l", "r", "r", "r", "r", "r", "r", "r"],
+    ),
+  );
+  console.log('("vs" = this median rate / that median rate)');
+  console.log();
+  const vsFetch = rate("logger") / rate("fetch");
+  target(vsFetch >= 0.9, `logger >= 90% of the plain fetch rate: ${(vsFetch * 100).toFixed(1)}%`);
+  const vsPy = rate("logger") / rate("python");
+  target(vsPy >= 1.2, `logger >= 1.2x the Python client: ${fmtX(vsPy)}`);
+  results.logging = { steps: LOG_STEPS, names: LOG_NAMES, points: LOG_POINTS, approaches: logRes };
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. shipped sizes
+
+console.log(`\n## 3. Shipped sizes (dist/, as loaded when the bench started)`);
+{
+  const sum = (list, k) => list.reduce((n, s) => n + s[k], 0);
+  // What one environment loads: a browser/bundler ESM user, or Node.
+  const esm = sizes.filter((s) => ["index.js", "api.js", "wasm/dioptra_metrics.js", "wasm/dioptra_metrics_bg.wasm"].includes(s.file));
+  const cjs = sizes.filter((s) => ["index.cjs", "api.cjs", "wasm/dioptra_metrics.cjs", "wasm/dioptra_metrics_bg.wasm"].includes(s.file));
+  const rows = sizes.map((s) => [`dist/${s.file}`, fmtInt(s.raw), fmtInt(s.gzip)]);
+  rows.push(["total (all of the above)", fmtInt(sum(sizes, "raw")), fmtInt(sum(sizes, "gzip"))]);
+  rows.push(["  loaded by a browser / bundler (ESM)", fmtInt(sum(esm, "raw")), fmtInt(sum(esm, "gzip"))]);
+  rows.push(["  loaded by Node (node condition)", fmtInt(sum(cjs, "raw")), fmtInt(sum(cjs, "gzip"))]);
+  console.log(table(["file", "bytes", "gzip -9 bytes"], rows, ["l", "r", "r"]));
+  results.sizes = sizes;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const missed = targets.filter((t) => !t.ok);
+console.log(`\n## Targets: ${targets.length - missed.length} PASS, ${missed.length} MISS`);
+for (const t of targets) console.log(`${t.ok ? "PASS" : "MISS"}  ${t.text}`);
+results.targets = targets;
+results.benchSeconds = (performance.now() - startedAt) / 1000;
+console.log(`\n(the bench took ${results.benchSeconds.toFixed(0)} s, server start not included)`);
+try {
+  fs.writeFileSync(JSON_OUT, JSON.stringify(results, null, 2) + "\n");
+  console.log(`\n(figures written to ${JSON_OUT})`);
+} catch (e) {
+  say(`cannot write ${JSON_OUT}: ${e.message}`);
+}
+
+await client.auth.logout().catch(() => {});
