@@ -2,7 +2,6 @@
 // never a wasm trap or a hang, and the same client keeps working afterwards.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import net from "node:net";
 
 import {
   DioptraClient,
@@ -14,6 +13,7 @@ import {
   DioptraDecodeError,
 } from "dioptra-metrics";
 import { startStub, json } from "./support/stub-server.mjs";
+import { deadAddress } from "./support/fixtures.mjs";
 
 const GOOD = [{ name: "acc", value: "inf" }];
 const PAGE = { index: 0, isComplete: true, totalNumResults: 1, first: "f", data: [{ name: "a", value: 1, step: 0, timestamp: "2026-01-01T00:00:00" }] };
@@ -151,13 +151,7 @@ describe("time limits, aborts and dead connections", () => {
     rejectsThenRecovers(client.jobs.getMetricsById(12), DioptraNetworkError));
 
   it("a refused connection is a DioptraNetworkError", async () => {
-    const port = await new Promise((resolve) => {
-      const probe = net.createServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    });
-    const nowhere = new DioptraClient(`http://127.0.0.1:${port}`);
+    const nowhere = new DioptraClient(await deadAddress());
     await assert.rejects(nowhere.jobs.getMetricsById(1), (err) => {
       assert.ok(err instanceof DioptraNetworkError);
       assert.match(err.message, /ECONNREFUSED|fetch failed/);

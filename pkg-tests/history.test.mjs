@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { DioptraClient, DioptraAbortError } from "dioptra-metrics";
 import { address, username, password, seed, takeJob } from "./support/env.mjs";
 import { startPagedStub, makePoints } from "./support/paged-stub.mjs";
+import { shuffledSteps } from "./support/fixtures.mjs";
 
 const client = new DioptraClient(address);
 const N = 2500;
@@ -26,15 +27,6 @@ async function logSteps(jobId, name, steps, concurrency = 8) {
   );
 }
 
-function shuffled(n) {
-  const steps = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [steps[i], steps[j]] = [steps[j], steps[i]];
-  }
-  return steps;
-}
-
 function assertComplete(points, n) {
   assert.equal(points.length, n);
   points.forEach((point, i) => {
@@ -47,7 +39,7 @@ function assertComplete(points, n) {
 before(async () => {
   await client.auth.login(username, password);
   job = takeJob();
-  await logSteps(job, "loss", shuffled(N));
+  await logSteps(job, "loss", shuffledSteps(N));
 });
 
 describe("complete histories on the real Dioptra 1.2.2", () => {

@@ -3,7 +3,6 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import net from "node:net";
 import { fileURLToPath } from "node:url";
 
 import {
@@ -17,6 +16,7 @@ import {
 import { address, username, password, takeJob, pyclient } from "./support/env.mjs";
 import { startFaultProxy } from "./support/fault-proxy.mjs";
 import { startStub, json } from "./support/stub-server.mjs";
+import { deadAddress, shuffledSteps } from "./support/fixtures.mjs";
 
 const client = new DioptraClient(address);
 before(() => client.auth.login(username, password));
@@ -27,15 +27,6 @@ function valueOf(name, step) {
   if (step % 97 === 11) return NaN;
   if (step % 97 === 12) return name === "lr" ? -Infinity : Infinity;
   return (step + NAMES.indexOf(name) / 10) / 3;
-}
-
-function shuffledSteps(n) {
-  const steps = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [steps[i], steps[j]] = [steps[j], steps[i]];
-  }
-  return steps;
 }
 
 /** Reads every (name, step) of `job` with Dioptra's Python client and checks the values. */
@@ -234,13 +225,7 @@ describe("Dioptra 1.2.2 refusing NaN over a stored value (HTTP 500)", () => {
 
 describe("the logger with the server gone", () => {
   it("flush() settles once the retry budget is spent", async () => {
-    const port = await new Promise((resolve) => {
-      const probe = net.createServer().listen(0, "127.0.0.1", () => {
-        const { port } = probe.address();
-        probe.close(() => resolve(port));
-      });
-    });
-    const gone = new DioptraClient(`http://127.0.0.1:${port}`);
+    const gone = new DioptraClient(await deadAddress());
     const logger = gone.jobs.createLogger(1, { retry: { retries: 3, minDelayMs: 20, maxDelayMs: 100 } });
     logger.log({ loss: 1, accuracy: 2 }, { step: 1 });
     const started = Date.now();

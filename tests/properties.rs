@@ -21,12 +21,13 @@ use dioptra_metrics::core::cookies::CookieJar;
 use dioptra_metrics::core::decode::{
     api_error, ErrorBody, JobMetrics, LoginAnswer, Metric, Page, Snapshot,
 };
-use dioptra_metrics::core::endpoints::{append_metric, json_string, percent_encode, NewMetric};
+use dioptra_metrics::core::endpoints::{append_metric, percent_encode, NewMetric};
 use dioptra_metrics::core::error::{ApiError, Error};
 use dioptra_metrics::core::input::Input;
 use dioptra_metrics::core::paging::{IndexMode, PageRequest, Pager};
 use dioptra_metrics::core::queue::{Key, MetricQueue, Outcome};
 use dioptra_metrics::core::retry::RetryPolicy;
+use dioptra_metrics::core::text::json_string;
 use dioptra_metrics::core::validate::{is_metric_name, METRIC_NAME_RULE};
 use dioptra_metrics::core::value::{encode_value, metric_value, WireValue};
 

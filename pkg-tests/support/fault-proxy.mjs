@@ -4,6 +4,8 @@
 // how often two requests for one (name, step) were in flight together.
 import http from "node:http";
 
+import { listenOnLoopback } from "./stub-server.mjs";
+
 /**
  * @param {string} target the real server's address
  * @param {{ drop?: number, unavailable?: number, maxDelayMs?: number, loseFirstAnswer?: boolean }} rates
@@ -15,7 +17,6 @@ export async function startFaultProxy(target, { drop = 0.1, unavailable = 0.05, 
   const firstWrite = () => (firstWriteAt ??= counts.requests);
   const inFlightKeys = new Map();
   let overlaps = 0;
-  const sockets = new Set();
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -71,21 +72,12 @@ export async function startFaultProxy(target, { drop = 0.1, unavailable = 0.05, 
       }, Math.random() * maxDelayMs);
     });
   });
-  server.on("connection", (s) => {
-    sockets.add(s);
-    s.on("close", () => sockets.delete(s));
-  });
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const listening = await listenOnLoopback(server);
   return {
-    address: `http://127.0.0.1:${server.address().port}`,
+    ...listening,
     counts,
     get overlaps() {
       return overlaps;
     },
-    close: () =>
-      new Promise((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
   };
 }

@@ -9,7 +9,6 @@ import http from "node:http";
  */
 export async function startStub(handler = (req, res) => res.writeHead(500).end("unexpected request")) {
   const requests = [];
-  const sockets = new Set();
   const server = http.createServer((req, res) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
@@ -19,6 +18,16 @@ export async function startStub(handler = (req, res) => res.writeHead(500).end("
       handler(req, res, body);
     });
   });
+  return { ...(await listenOnLoopback(server)), requests };
+}
+
+/**
+ * Starts `server` on a free loopback port. `close()` also ends its open connections (keep-alive
+ * ones included), so that closing never waits on a client.
+ * @returns {Promise<{ address: string, close(): Promise<void> }>}
+ */
+export async function listenOnLoopback(server) {
+  const sockets = new Set();
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
@@ -26,7 +35,6 @@ export async function startStub(handler = (req, res) => res.writeHead(500).end("
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     address: `http://127.0.0.1:${server.address().port}`,
-    requests,
     close: () =>
       new Promise((resolve) => {
         for (const s of sockets) s.destroy();

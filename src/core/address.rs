@@ -1,7 +1,7 @@
 //! The server address a client is made with: checked, and turned into the API's base URL.
 
 use crate::core::error::{Error, Result};
-use crate::core::input::quote;
+use crate::core::text::quote;
 
 /// The path under the server root where Dioptra's REST API lives.
 pub const API_PREFIX: &str = "/api/v1";

@@ -27,38 +27,13 @@ impl Input {
         match self {
             Input::Missing => "undefined".to_owned(),
             Input::Number(n) => crate::core::value::describe_number(*n),
-            Input::Text(s) => quote(s),
+            Input::Text(s) => crate::core::text::quote(s),
             Input::Bool(b) => b.to_string(),
             Input::Date(ms) if ms.is_nan() => "an invalid Date".to_owned(),
             Input::Date(_) => "a Date".to_owned(),
             Input::Other(kind) => (*kind).to_owned(),
         }
     }
-}
-
-/// `s` in double quotes, quotes, backslashes and control characters escaped, cut to 60
-/// characters.
-pub fn quote(s: &str) -> String {
-    const MAX: usize = 60;
-    let mut out = String::from("\"");
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX {
-            out.push('…');
-            break;
-        }
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            // Other control characters by code (no Unicode tables: they cost the wasm 10 KB).
-            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -68,19 +43,10 @@ mod tests {
     #[test]
     fn describes_values_by_what_they_are() {
         assert_eq!(Input::Text("a\nb".into()).describe(), "\"a\\nb\"");
-        assert_eq!(quote("q\"\\\u{1}é"), "\"q\\\"\\\\\\u{1}é\"");
         assert_eq!(Input::Number(1.5).describe(), "1.5");
         assert_eq!(Input::Number(f64::NAN).describe(), "NaN");
         assert_eq!(Input::Other("null").describe(), "null");
         assert_eq!(Input::Date(f64::NAN).describe(), "an invalid Date");
         assert_eq!(Input::Missing.describe(), "undefined");
-    }
-
-    #[test]
-    fn long_strings_are_cut() {
-        let long = "x".repeat(200);
-        let described = Input::Text(long).describe();
-        assert_eq!(described.chars().count(), 60 + 3);
-        assert!(described.ends_with("…\""));
     }
 }

@@ -5,7 +5,8 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::{Error, Result};
-use crate::core::input::{quote, Input};
+use crate::core::input::Input;
+use crate::core::text::quote;
 
 /// Classifies a JavaScript value for the core's validation rules.
 pub fn input(value: &JsValue) -> Input {

@@ -17,8 +17,8 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{api_error, decode_error, ErrorBody};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
-use crate::core::input::quote;
 use crate::core::retry::parse_retry_after;
+use crate::core::text::quote;
 use crate::core::validate::Credentials;
 
 #[wasm_bindgen]
