@@ -251,6 +251,7 @@ class MetricLogger {
   flush() {
     const mark = this.#wasm.mark();
     const settled = new Promise((resolve, reject) => this.#flushes.push({ mark, resolve, reject }));
+    this.#retryTimer?.ref?.(); // Somebody waits now: a pending retry keeps the process alive.
     this.#pump();
     this.#settleFlushes();
     return settled;

@@ -291,6 +291,39 @@ describe("the logger in a Node process", () => {
     assert.equal((await client.jobs.getMetricHistory(job, "loss")).length, 200);
   });
 
+  it("a flush() awaited at the top level waits out a retry delay that began before it", async () => {
+    let calls = 0;
+    const stub = await startStub((req, res) => {
+      calls += 1;
+      if (calls === 1) return json(res, 503, { message: "busy" }, { "retry-after": "1" });
+      json(res, 200, { name: "loss", value: 1 });
+    });
+    try {
+      const source = `
+        import { DioptraClient } from "dioptra-metrics";
+        const logger = new DioptraClient(process.env.STUB).jobs.createLogger(1, { flushIntervalMs: 0 });
+        logger.log({ loss: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the 503 is in: a retry waits
+        await logger.flush();
+        console.log("flushed", JSON.stringify(logger.stats));
+      `;
+      const output = await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
+          cwd: fileURLToPath(new URL(".", import.meta.url)),
+          env: { ...process.env, STUB: stub.address },
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let out = "";
+        child.stdout.on("data", (c) => (out += c));
+        child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
+      });
+      assert.match(output, /^flushed .*"sent":1/);
+      assert.equal(calls, 2);
+    } finally {
+      await stub.close();
+    }
+  });
+
   it("sends what is still queued when the script just ends (beforeExit)", async () => {
     const job = takeJob();
     await runChild(script("// no close(): the 60 s interval must not keep the process alive, nor lose the points"), job);
