@@ -1,6 +1,7 @@
 //! The server address a client is made with: checked, and turned into the API's base URL.
 
 use crate::core::error::{Error, Result};
+use crate::core::input::Input;
 use crate::core::text::quote;
 
 /// The path under the server root where Dioptra's REST API lives.
@@ -13,6 +14,27 @@ pub struct ApiBase {
     pub origin: String,
     /// The origin plus any path prefix plus `/api/v1`, with no trailing `/`.
     pub base_url: String,
+}
+
+/// The `address` argument: a string, or absent where a default exists (a page's origin).
+pub fn address_argument(address: &Input, default: Option<String>) -> Result<ApiBase> {
+    let text = match (address, default) {
+        (Input::Missing, Some(default)) => default,
+        (Input::Missing, None) => {
+            return Err(Error::validation(
+                "address",
+                "address is required outside a browser page (e.g. \"http://localhost:5000\")",
+            ))
+        }
+        (Input::Text(text), _) => text.clone(),
+        (other, _) => {
+            return Err(Error::validation(
+                "address",
+                format!("address must be a string, not {}", other.describe()),
+            ))
+        }
+    };
+    parse_address(&text)
 }
 
 /// Checks an address (`http://host:port`, optionally with a path prefix, a trailing `/` or an
@@ -101,6 +123,23 @@ mod tests {
             "https://example.org/dioptra/api/v1"
         );
         assert_eq!(base("http://[::1]:8080"), "http://[::1]:8080/api/v1");
+    }
+
+    #[test]
+    fn the_address_argument_may_default_only_where_there_is_a_default() {
+        let page = Some("https://ui.example".to_owned());
+        assert_eq!(
+            address_argument(&Input::Missing, page).unwrap().base_url,
+            "https://ui.example/api/v1"
+        );
+        assert!(matches!(
+            address_argument(&Input::Missing, None),
+            Err(Error::Validation { .. })
+        ));
+        assert!(matches!(
+            address_argument(&Input::Number(5000.0), None),
+            Err(Error::Validation { .. })
+        ));
     }
 
     #[test]

@@ -85,6 +85,20 @@ pub struct ApiError {
 }
 
 impl Error {
+    /// Says why Dioptra 1.2.2 answered 500 to a NaN (`nan`): its update path cannot overwrite
+    /// a stored value with one.
+    pub fn explain_nan_refusal(self, nan: bool) -> Self {
+        match self {
+            Error::Api(mut api) if nan && api.status == 500 => {
+                api.message.push_str(
+                    " (Dioptra 1.2.2 answers 500 when a NaN overwrites a stored value of the same name and step)",
+                );
+                Error::Api(api)
+            }
+            other => other,
+        }
+    }
+
     /// A validation error for `field`.
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Validation {

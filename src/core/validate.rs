@@ -177,6 +177,65 @@ pub fn timeout_ms(input: &Input) -> Result<Option<f64>> {
     }
 }
 
+/// A number option from `min` to `max`, defaulting to `default`.
+pub fn bounded_number(value: &Input, field: &str, min: f64, max: f64, default: f64) -> Result<f64> {
+    match value {
+        Input::Missing => Ok(default),
+        Input::Number(n) if (min..=max).contains(n) => Ok(*n),
+        other => Err(Error::validation(
+            field,
+            format!(
+                "{field} must be a number from {min} to {max}, not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
+/// An integer option from `min` to `max`, defaulting to `default`.
+pub fn bounded_integer(
+    value: &Input,
+    field: &str,
+    min: f64,
+    max: f64,
+    default: f64,
+) -> Result<f64> {
+    match value {
+        Input::Number(n) if n.fract() != 0.0 => Err(Error::validation(
+            field,
+            format!("{field} must be an integer, not {}", value.describe()),
+        )),
+        _ => bounded_number(value, field, min, max, default),
+    }
+}
+
+/// A callback option (`onError`, `onProgress`): a function, or absent. Whether it is given.
+pub fn callback(value: &Input, field: &str) -> Result<bool> {
+    match value {
+        Input::Missing => Ok(false),
+        Input::Other("a function") => Ok(true),
+        other => Err(Error::validation(
+            field,
+            format!("{field} must be a function, not {}", other.describe()),
+        )),
+    }
+}
+
+/// A logger's `step` option: `"auto"` (number steps per name) or absent. Whether it is auto.
+pub fn logger_step(value: &Input) -> Result<bool> {
+    match value {
+        Input::Missing => Ok(false),
+        Input::Text(s) if s == "auto" => Ok(true),
+        other => Err(Error::validation(
+            "step",
+            format!(
+                "a logger's step option must be \"auto\" or left out, not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
 /// The `credentials` option: how a browser sends its cookies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credentials {
@@ -369,6 +428,57 @@ mod tests {
             field_of(credentials(&Input::Text("all".into()))),
             "credentials"
         );
+    }
+
+    #[test]
+    fn bounded_options_check_range_and_integrality() {
+        assert_eq!(
+            bounded_number(&Input::Missing, "x", 0.0, 5.0, 2.5).unwrap(),
+            2.5
+        );
+        assert_eq!(
+            bounded_number(&Input::Number(0.5), "x", 0.0, 5.0, 1.0).unwrap(),
+            0.5
+        );
+        assert_eq!(
+            field_of(bounded_number(&Input::Number(6.0), "x", 0.0, 5.0, 1.0)),
+            "x"
+        );
+        assert_eq!(
+            field_of(bounded_number(&Input::Number(f64::NAN), "x", 0.0, 5.0, 1.0)),
+            "x"
+        );
+        assert_eq!(
+            field_of(bounded_integer(&Input::Number(1.5), "n", 0.0, 5.0, 1.0)),
+            "n"
+        );
+        assert_eq!(
+            bounded_integer(&Input::Number(3.0), "n", 0.0, 5.0, 1.0).unwrap(),
+            3.0
+        );
+        assert_eq!(
+            field_of(bounded_integer(
+                &Input::Text("3".into()),
+                "n",
+                0.0,
+                5.0,
+                1.0
+            )),
+            "n"
+        );
+    }
+
+    #[test]
+    fn callbacks_and_logger_steps() {
+        assert!(!callback(&Input::Missing, "onError").unwrap());
+        assert!(callback(&Input::Other("a function"), "onError").unwrap());
+        assert_eq!(
+            field_of(callback(&Input::Text("log".into()), "onError")),
+            "onError"
+        );
+        assert!(logger_step(&Input::Text("auto".into())).unwrap());
+        assert!(!logger_step(&Input::Missing).unwrap());
+        assert_eq!(field_of(logger_step(&Input::Number(0.0))), "step");
     }
 
     #[test]

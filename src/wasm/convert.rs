@@ -7,6 +7,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
 use crate::core::text::quote;
+use crate::core::validate;
 
 /// Classifies a JavaScript value for the core's validation rules.
 pub fn input(value: &JsValue) -> Input {
@@ -156,4 +157,93 @@ pub fn error_to_js(error: &Error) -> JsValue {
         }
     }
     object.into()
+}
+
+/// The login body `{"username":..,"password":..}` as JSON text built by JavaScript, checking
+/// that the password is a non-empty string without copying it (nor naming it in any message).
+pub fn login_body(username: &str, password: &JsValue) -> Result<JsValue> {
+    let Some(secret) = password.dyn_ref::<js_sys::JsString>() else {
+        let kind = match input(password) {
+            Input::Missing => "is required",
+            _ => "must be a string",
+        };
+        return Err(Error::validation("password", format!("password {kind}")));
+    };
+    if secret.length() == 0 {
+        return Err(Error::validation("password", "password must not be empty"));
+    }
+    let body = Object::new();
+    let failed = |_| Error::validation("password", "the login body could not be built");
+    Reflect::set(
+        &body,
+        &JsValue::from_str("username"),
+        &JsValue::from_str(username),
+    )
+    .map_err(failed)?;
+    Reflect::set(&body, &JsValue::from_str("password"), password).map_err(failed)?;
+    js_sys::JSON::stringify(&body)
+        .map(JsValue::from)
+        .map_err(failed)
+}
+
+/// The `headers` option: a plain object of header names to string values.
+pub fn extra_headers(value: &JsValue) -> Result<Vec<(String, String)>> {
+    if value.is_undefined() {
+        return Ok(Vec::new());
+    }
+    if !matches!(input(value), Input::Other("an object")) {
+        return Err(Error::validation(
+            "headers",
+            format!(
+                "headers must be an object of strings, not {}",
+                input(value).describe()
+            ),
+        ));
+    }
+    let object: &Object = value.unchecked_ref();
+    let mut headers = Vec::new();
+    for key in Object::keys(object).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let value = Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED);
+        let Some(value) = value.as_string().filter(|v| validate::is_header_value(v)) else {
+            return Err(Error::validation(
+                "headers",
+                format!(
+                    "headers[{}] must be a string without line breaks",
+                    quote(&name)
+                ),
+            ));
+        };
+        if !validate::is_allowed_header_name(&name) {
+            return Err(Error::validation(
+                "headers",
+                format!(
+                    "{} is not a header name this client lets callers set",
+                    quote(&name)
+                ),
+            ));
+        }
+        headers.push((name, value));
+    }
+    Ok(headers)
+}
+
+/// The `signal` option: an `AbortSignal`, or absent.
+pub fn abort_signal(value: &JsValue) -> Result<Option<web_sys::AbortSignal>> {
+    if value.is_undefined() {
+        return Ok(None);
+    }
+    value
+        .clone()
+        .dyn_into::<web_sys::AbortSignal>()
+        .map(Some)
+        .map_err(|other| {
+            Error::validation(
+                "signal",
+                format!(
+                    "signal must be an AbortSignal, not {}",
+                    input(&other).describe()
+                ),
+            )
+        })
 }

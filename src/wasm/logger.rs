@@ -21,21 +21,21 @@ use crate::wasm::http::{date_now, CallOptions, Transport};
 use crate::wasm::reader::stored_value;
 
 /// What every send of one logger shares.
-pub struct LoggerSetup {
+struct LoggerSetup {
     /// Where requests go.
-    pub transport: Rc<Transport>,
+    transport: Rc<Transport>,
     /// The job the points belong to.
-    pub job_id: u64,
+    job_id: u64,
     /// When to try again.
-    pub policy: RetryPolicy,
+    policy: RetryPolicy,
     /// Requests in flight at most.
-    pub concurrency: usize,
+    concurrency: usize,
     /// Per-request settings (time limit).
-    pub call: CallOptions,
+    call: CallOptions,
     /// Called with `(error, point)` for each point given up on.
-    pub on_error: Option<Function>,
+    on_error: Option<Function>,
     /// Called after every request, so the JavaScript layer can pump and settle flushes.
-    pub notify: Function,
+    notify: Function,
 }
 
 struct State {
@@ -150,9 +150,96 @@ impl WasmLogger {
     }
 }
 
+/// A logger's requests in flight, unless the caller says otherwise.
+const DEFAULT_CONCURRENCY: f64 = 4.0;
+/// A logger's bound on points held, unless the caller says otherwise.
+const DEFAULT_MAX_QUEUE: f64 = 100_000.0;
+/// The longest retry wait a caller may set (an hour).
+const MAX_RETRY_DELAY_MS: f64 = 3_600_000.0;
+const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs"];
+
 impl WasmLogger {
+    /// A logger for `job_id` with the caller's `options` (checked); `notify` is called after
+    /// each of its requests.
+    pub fn create(
+        transport: Rc<Transport>,
+        job_id: u64,
+        options: &Options,
+        notify: Function,
+    ) -> Result<Self> {
+        let concurrency = validate::bounded_integer(
+            &options.get("concurrency"),
+            "concurrency",
+            1.0,
+            64.0,
+            DEFAULT_CONCURRENCY,
+        )?;
+        let max_queue = validate::bounded_integer(
+            &options.get("maxQueue"),
+            "maxQueue",
+            1.0,
+            1e8,
+            DEFAULT_MAX_QUEUE,
+        )?;
+        // Used by the JavaScript layer's timer; checked here with the rest.
+        validate::bounded_number(
+            &options.get("flushIntervalMs"),
+            "flushIntervalMs",
+            0.0,
+            validate::MAX_TIMEOUT_MS,
+            0.0,
+        )?;
+        let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
+        let defaults = RetryPolicy::default();
+        let retries = validate::bounded_integer(
+            &retry.get("retries"),
+            "retry.retries",
+            0.0,
+            100.0,
+            f64::from(defaults.retries),
+        )?;
+        let min_delay_ms = validate::bounded_number(
+            &retry.get("minDelayMs"),
+            "retry.minDelayMs",
+            0.0,
+            MAX_RETRY_DELAY_MS,
+            defaults.min_delay_ms,
+        )?;
+        let max_delay_ms = validate::bounded_number(
+            &retry.get("maxDelayMs"),
+            "retry.maxDelayMs",
+            min_delay_ms,
+            MAX_RETRY_DELAY_MS,
+            defaults.max_delay_ms.max(min_delay_ms),
+        )?;
+        let on_error = validate::callback(&options.get("onError"), "onError")?
+            .then(|| options.raw("onError").unchecked_into());
+        validate::callback(&options.get("onProgress"), "onProgress")?;
+        let auto_steps = validate::logger_step(&options.get("step"))?;
+        let timeout_ms =
+            validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(transport.timeout_ms);
+        let setup = LoggerSetup {
+            transport,
+            job_id,
+            policy: RetryPolicy {
+                retries: retries as u32,
+                min_delay_ms,
+                max_delay_ms,
+            },
+            concurrency: concurrency as usize,
+            call: CallOptions {
+                timeout_ms,
+                signal: None,
+                keepalive: false,
+            },
+            on_error,
+            notify,
+        };
+        Ok(Self::new(setup, max_queue as usize, auto_steps))
+    }
+
     /// A logger with `setup`, holding at most `max_queue` points.
-    pub fn new(setup: LoggerSetup, max_queue: usize, auto_steps: bool) -> Self {
+    fn new(setup: LoggerSetup, max_queue: usize, auto_steps: bool) -> Self {
         WasmLogger {
             setup: Rc::new(setup),
             state: Rc::new(RefCell::new(State {

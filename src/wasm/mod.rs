@@ -11,24 +11,21 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::address::parse_address;
+use crate::core::address::address_argument;
 use crate::core::cookies::CookieJar;
 use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page, Snapshot};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
-use crate::core::error::{Error, Result};
-use crate::core::input::Input;
-use crate::core::retry::RetryPolicy;
-use crate::core::text::quote;
+use crate::core::error::Result;
 use crate::core::timestamp::timestamp;
 use crate::core::validate::{self, MAX_PAGE_LENGTH};
 use crate::core::value::metric_value;
-use convert::{error_to_js, input, to_js, Options};
+use convert::{abort_signal, error_to_js, extra_headers, input, login_body, to_js, Options};
 use http::{CallOptions, Transport};
-use logger::{LoggerSetup, WasmLogger};
+use logger::WasmLogger;
 use reader::{Source, WasmPageReader};
 
 /// The default time limit of one request, in ms.
@@ -67,7 +64,7 @@ const EXPERIMENT_READ_OPTIONS: &[&str] = &[
     "signal",
     "timeoutMs",
 ];
-const LOGGER_OPTIONS: &[&str] = &[
+pub(crate) const LOGGER_OPTIONS: &[&str] = &[
     "concurrency",
     "flushIntervalMs",
     "maxQueue",
@@ -77,11 +74,6 @@ const LOGGER_OPTIONS: &[&str] = &[
     "step",
     "timeoutMs",
 ];
-const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs"];
-/// A logger's requests in flight, unless the caller says otherwise.
-const DEFAULT_LOGGER_CONCURRENCY: f64 = 4.0;
-/// A logger's bound on points held, unless the caller says otherwise.
-const DEFAULT_MAX_QUEUE: f64 = 100_000.0;
 /// Pages in flight at once during a complete read, unless the caller says otherwise.
 const DEFAULT_CONCURRENCY: f64 = 2.0;
 /// The most pages in flight a caller may ask for.
@@ -205,7 +197,7 @@ impl WasmClient {
             let answer = transport
                 .send(&request, &call)
                 .await
-                .map_err(|e| explain_nan_refusal(e, nan))?;
+                .map_err(|e| e.explain_nan_refusal(nan))?;
             to_js(&answer.decode::<Metric>()?)
         })
     }
@@ -310,8 +302,12 @@ impl WasmClient {
         options: JsValue,
         notify: js_sys::Function,
     ) -> std::result::Result<WasmLogger, JsValue> {
-        self.logger(&job_id, &options, notify)
-            .map_err(|e| error_to_js(&e))
+        (|| {
+            let options = Options::read(&options, "options", LOGGER_OPTIONS)?;
+            let job_id = validate::resource_id(&input(&job_id), "jobId")?;
+            WasmLogger::create(Rc::clone(&self.transport), job_id, &options, notify)
+        })()
+        .map_err(|e| error_to_js(&e))
     }
 
     /// The API base URL requests go to.
@@ -337,22 +333,7 @@ impl WasmClient {
         default_address: Option<String>,
         keep_cookies: bool,
     ) -> Result<Self> {
-        let address =
-            match (input(address), default_address) {
-                (Input::Missing, Some(default)) => default,
-                (Input::Missing, None) => return Err(Error::validation(
-                    "address",
-                    "address is required outside a browser page (e.g. \"http://localhost:5000\")",
-                )),
-                (Input::Text(text), _) => text,
-                (other, _) => {
-                    return Err(Error::validation(
-                        "address",
-                        format!("address must be a string, not {}", other.describe()),
-                    ))
-                }
-            };
-        let base = parse_address(&address)?;
+        let base = address_argument(&input(address), default_address)?;
         let options = Options::read(options, "options", CLIENT_OPTIONS)?;
         let timeout_ms =
             validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(DEFAULT_TIMEOUT_MS);
@@ -369,135 +350,15 @@ impl WasmClient {
         })
     }
 
-    fn logger(
-        &self,
-        job_id: &JsValue,
-        options: &JsValue,
-        notify: js_sys::Function,
-    ) -> Result<WasmLogger> {
-        let options = Options::read(options, "options", LOGGER_OPTIONS)?;
-        let job_id = validate::resource_id(&input(job_id), "jobId")?;
-        let concurrency = bounded_integer(
+    fn reader(&self, source: Source, options: &Options) -> Result<WasmPageReader> {
+        let concurrency = validate::bounded_integer(
             &options.get("concurrency"),
             "concurrency",
             1.0,
-            64.0,
-            DEFAULT_LOGGER_CONCURRENCY,
+            MAX_CONCURRENCY,
+            DEFAULT_CONCURRENCY,
         )?;
-        let max_queue = bounded_integer(
-            &options.get("maxQueue"),
-            "maxQueue",
-            1.0,
-            1e8,
-            DEFAULT_MAX_QUEUE,
-        )?;
-        bounded_number(
-            &options.get("flushIntervalMs"),
-            "flushIntervalMs",
-            0.0,
-            validate::MAX_TIMEOUT_MS,
-            0.0,
-        )?;
-        let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
-        let defaults = RetryPolicy::default();
-        let retries = bounded_integer(
-            &retry.get("retries"),
-            "retry.retries",
-            0.0,
-            100.0,
-            f64::from(defaults.retries),
-        )?;
-        let min_delay_ms = bounded_number(
-            &retry.get("minDelayMs"),
-            "retry.minDelayMs",
-            0.0,
-            3_600_000.0,
-            defaults.min_delay_ms,
-        )?;
-        let max_delay_ms = bounded_number(
-            &retry.get("maxDelayMs"),
-            "retry.maxDelayMs",
-            min_delay_ms,
-            3_600_000.0,
-            defaults.max_delay_ms.max(min_delay_ms),
-        )?;
-        let on_error = match options.get("onError") {
-            Input::Missing => None,
-            Input::Other("a function") => Some(options.raw("onError").unchecked_into()),
-            other => {
-                return Err(Error::validation(
-                    "onError",
-                    format!("onError must be a function, not {}", other.describe()),
-                ))
-            }
-        };
-        if !matches!(
-            options.get("onProgress"),
-            Input::Missing | Input::Other("a function")
-        ) {
-            return Err(Error::validation(
-                "onProgress",
-                "onProgress must be a function",
-            ));
-        }
-        let auto_steps = match options.get("step") {
-            Input::Missing => false,
-            Input::Text(s) if s == "auto" => true,
-            other => {
-                return Err(Error::validation(
-                    "step",
-                    format!(
-                        "a logger's step option must be \"auto\" or left out, not {}",
-                        other.describe()
-                    ),
-                ))
-            }
-        };
-        let timeout_ms =
-            validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(self.transport.timeout_ms);
-        let setup = LoggerSetup {
-            transport: Rc::clone(&self.transport),
-            job_id,
-            policy: RetryPolicy {
-                retries: retries as u32,
-                min_delay_ms,
-                max_delay_ms,
-            },
-            concurrency: concurrency as usize,
-            call: CallOptions {
-                timeout_ms,
-                signal: None,
-                keepalive: false,
-            },
-            on_error,
-            notify,
-        };
-        Ok(WasmLogger::new(setup, max_queue as usize, auto_steps))
-    }
-
-    fn reader(&self, source: Source, options: &Options) -> Result<WasmPageReader> {
-        let concurrency = match options.get("concurrency") {
-            Input::Missing => DEFAULT_CONCURRENCY,
-            Input::Number(n) if n.fract() == 0.0 && (1.0..=MAX_CONCURRENCY).contains(&n) => n,
-            other => {
-                return Err(Error::validation(
-                    "concurrency",
-                    format!(
-                        "concurrency must be an integer from 1 to {MAX_CONCURRENCY}, not {}",
-                        other.describe()
-                    ),
-                ))
-            }
-        };
-        match options.get("onProgress") {
-            Input::Missing | Input::Other("a function") => {}
-            other => {
-                return Err(Error::validation(
-                    "onProgress",
-                    format!("onProgress must be a function, not {}", other.describe()),
-                ))
-            }
-        }
+        validate::callback(&options.get("onProgress"), "onProgress")?;
         // The largest page the server allows, unless the caller asks for smaller ones.
         let page_length =
             validate::page_length(&options.get("pageLength"), MAX_PAGE_LENGTH, MAX_PAGE_LENGTH)?;
@@ -514,20 +375,7 @@ impl WasmClient {
     fn call_options(&self, options: &Options) -> Result<CallOptions> {
         let timeout_ms =
             validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(self.transport.timeout_ms);
-        let signal = options.raw("signal");
-        let signal = if signal.is_undefined() {
-            None
-        } else {
-            Some(signal.dyn_into::<web_sys::AbortSignal>().map_err(|other| {
-                Error::validation(
-                    "signal",
-                    format!(
-                        "signal must be an AbortSignal, not {}",
-                        input(&other).describe()
-                    ),
-                )
-            })?)
-        };
+        let signal = abort_signal(&options.raw("signal"))?;
         Ok(CallOptions {
             timeout_ms,
             signal,
@@ -549,112 +397,4 @@ impl WasmClient {
             work(transport, checked).await.map_err(|e| error_to_js(&e))
         })
     }
-}
-
-/// The login body `{"username":..,"password":..}` as JSON text built by JavaScript, checking
-/// that the password is a non-empty string without copying it (nor naming it in any message).
-fn login_body(username: &str, password: &JsValue) -> Result<JsValue> {
-    let Some(secret) = password.dyn_ref::<js_sys::JsString>() else {
-        let kind = match input(password) {
-            Input::Missing => "is required",
-            _ => "must be a string",
-        };
-        return Err(Error::validation("password", format!("password {kind}")));
-    };
-    if secret.length() == 0 {
-        return Err(Error::validation("password", "password must not be empty"));
-    }
-    let body = Object::new();
-    let failed = |_| Error::validation("password", "the login body could not be built");
-    Reflect::set(
-        &body,
-        &JsValue::from_str("username"),
-        &JsValue::from_str(username),
-    )
-    .map_err(failed)?;
-    Reflect::set(&body, &JsValue::from_str("password"), password).map_err(failed)?;
-    js_sys::JSON::stringify(&body)
-        .map(JsValue::from)
-        .map_err(failed)
-}
-
-/// Says why Dioptra 1.2.2 answers 500 to a NaN: it cannot overwrite a stored value with one.
-fn explain_nan_refusal(error: Error, nan: bool) -> Error {
-    match error {
-        Error::Api(mut api) if nan && api.status == 500 => {
-            api.message.push_str(
-                " (Dioptra 1.2.2 answers 500 when a NaN overwrites a stored value of the same name and step)",
-            );
-            Error::Api(api)
-        }
-        other => other,
-    }
-}
-
-/// A number option from `min` to `max`, defaulting to `default`.
-fn bounded_number(value: &Input, field: &str, min: f64, max: f64, default: f64) -> Result<f64> {
-    match value {
-        Input::Missing => Ok(default),
-        Input::Number(n) if (min..=max).contains(n) => Ok(*n),
-        other => Err(Error::validation(
-            field,
-            format!(
-                "{field} must be a number from {min} to {max}, not {}",
-                other.describe()
-            ),
-        )),
-    }
-}
-
-/// An integer option from `min` to `max`, defaulting to `default`.
-fn bounded_integer(value: &Input, field: &str, min: f64, max: f64, default: f64) -> Result<f64> {
-    match value {
-        Input::Number(n) if n.fract() != 0.0 => Err(Error::validation(
-            field,
-            format!("{field} must be an integer, not {}", value.describe()),
-        )),
-        _ => bounded_number(value, field, min, max, default),
-    }
-}
-
-/// The `headers` option: a plain object of header names to string values.
-fn extra_headers(value: &JsValue) -> Result<Vec<(String, String)>> {
-    if value.is_undefined() {
-        return Ok(Vec::new());
-    }
-    if !matches!(input(value), Input::Other("an object")) {
-        return Err(Error::validation(
-            "headers",
-            format!(
-                "headers must be an object of strings, not {}",
-                input(value).describe()
-            ),
-        ));
-    }
-    let object: &Object = value.unchecked_ref();
-    let mut headers = Vec::new();
-    for key in Object::keys(object).iter() {
-        let name = key.as_string().unwrap_or_default();
-        let value = Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED);
-        let Some(value) = value.as_string().filter(|v| validate::is_header_value(v)) else {
-            return Err(Error::validation(
-                "headers",
-                format!(
-                    "headers[{}] must be a string without line breaks",
-                    quote(&name)
-                ),
-            ));
-        };
-        if !validate::is_allowed_header_name(&name) {
-            return Err(Error::validation(
-                "headers",
-                format!(
-                    "{} is not a header name this client lets callers set",
-                    quote(&name)
-                ),
-            ));
-        }
-        headers.push((name, value));
-    }
-    Ok(headers)
 }
