@@ -7,6 +7,7 @@ import { DioptraClient, DioptraAbortError } from "dioptra-metrics";
 import { address, username, password, seed, takeJob } from "./support/env.mjs";
 import { startPagedStub, makePoints } from "./support/paged-stub.mjs";
 import { shuffledSteps } from "./support/fixtures.mjs";
+import { startStub, json } from "./support/stub-server.mjs";
 
 const client = new DioptraClient(address);
 const N = 2500;
@@ -193,6 +194,45 @@ describe("paging on servers that read index otherwise (stubs)", () => {
       jobs.map((j) => j.id),
     );
     assert.equal(stub.requests.length, 3);
+  });
+
+  it("points inserted at lower steps during the read cannot make it lose points", async () => {
+    for (const concurrency of [1, 2]) {
+      const points = makePoints(60);
+      let lower = 0;
+      const stub = await startPagedStub({
+        points,
+        indexIs: "page",
+        afterPage: (served) => {
+          if (served === 1) for (let i = 0; i < 5; i++) points.unshift({ ...points[0], step: --lower });
+        },
+      });
+      stubs.push(stub);
+      const read = await new DioptraClient(stub.address).jobs.getMetricHistory(1, "loss", { pageLength: 10, concurrency });
+      const steps = new Set(read.map((p) => p.step));
+      assert.equal(steps.size, read.length, "duplicates");
+      for (let step = 0; step < 60; step++) assert.ok(steps.has(step), `concurrency ${concurrency}: lost step ${step}`);
+    }
+  });
+
+  it("a server that serves fewer items per page than asked is read completely", async () => {
+    const jobs = Array.from({ length: 1200 }, (_, i) => ({ id: i + 1, metrics: [] }));
+    const stub = await startPagedStub({ points: makePoints(1200), jobs, indexIs: "offset", servesAtMost: 500 });
+    stubs.push(stub);
+    const client = new DioptraClient(stub.address);
+    assert.equal((await client.experiments.getAllMetrics(1)).length, 1200);
+    assert.equal((await client.jobs.getMetricHistory(1, "loss")).length, 1200);
+  });
+
+  it("a stated maximum that is no lower than asked is an error, not a loop", async () => {
+    let requests = 0;
+    const stub = await startStub((req, res) => {
+      requests += 1;
+      json(res, 400, { errors: { pageLength: ["Must be <= 1000"] } });
+    });
+    stubs.push(stub);
+    await assert.rejects(new DioptraClient(stub.address).jobs.getMetricHistory(1, "loss", { pageLength: 500 }), (err) => err.status === 400);
+    assert.equal(requests, 1);
   });
 
   it("experiments on a server with a lower maximum: read from the first job", async () => {

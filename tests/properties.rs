@@ -904,15 +904,12 @@ fn read_all(
         };
         match server.answer(request) {
             Answer::Page(keys, total) => {
-                for i in pager.accept(request, &keys, total) {
+                for i in pager.accept(request, &keys, total).map_err(|e| e.0)? {
                     out.push(keys[i]);
                 }
             }
-            Answer::Refused(limit) if pager.total().is_none() => {
-                pager.shrink_page_length(limit);
-                in_flight.clear();
-            }
-            Answer::Refused(_) => return Err("refused after the first page".into()),
+            Answer::Refused(limit) if pager.shrink_page_length(limit) => in_flight.clear(),
+            Answer::Refused(_) => return Err("refused a length already within the maximum".into()),
         }
     }
     Err("the pager never finished".into())

@@ -8,8 +8,11 @@ import { startStub, json } from "./stub-server.mjs";
  * @param {Array<{ id: number, metrics: object[] }>} [o.jobs] the experiment's jobs
  * @param {"offset"|"page"} o.indexIs what `index` counts
  * @param {number} [o.maxPageLength] the server's maximum pageLength (400 above it)
+ * @param {number} [o.servesAtMost] serves at most this many items a page, silently
+ * @param {(served: number) => void} [o.afterPage] called after each page is served (to grow the history)
  */
-export async function startPagedStub({ points, jobs = [], indexIs, maxPageLength = 1000 }) {
+export async function startPagedStub({ points, jobs = [], indexIs, maxPageLength = 1000, servesAtMost = Infinity, afterPage }) {
+  let served = 0;
   const stub = await startStub((req, res) => {
     const url = new URL(req.url, "http://stub");
     const index = Number(url.searchParams.get("index"));
@@ -18,8 +21,9 @@ export async function startPagedStub({ points, jobs = [], indexIs, maxPageLength
       return json(res, 400, { errors: { pageLength: [`Must be <= ${maxPageLength}`] }, message: "Input payload validation failed" });
     }
     const items = url.pathname.includes("/snapshots") ? points : jobs;
-    const start = indexIs === "page" ? index * pageLength : index;
-    const data = items.slice(start, start + pageLength);
+    const length = Math.min(pageLength, servesAtMost);
+    const start = indexIs === "page" ? index * length : index;
+    const data = items.slice(start, start + length);
     const path = url.pathname;
     json(res, 200, {
       index,
@@ -29,6 +33,8 @@ export async function startPagedStub({ points, jobs = [], indexIs, maxPageLength
       ...(index + pageLength < items.length ? { next: `${path}?index=${index + pageLength}&pageLength=${pageLength}` } : {}),
       data,
     });
+    served += 1;
+    afterPage?.(served);
   });
   return stub;
 }

@@ -35,49 +35,68 @@ pub struct PageRequest {
     pub page_length: u32,
     /// The element offset this page starts at, under the mode assumed when it was planned.
     pub offset: u64,
+    /// The plan it belongs to: a restart makes the pages planned before it stale.
+    pub generation: u32,
 }
+
+/// The answers contradict each other beyond repair: the read cannot be complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inconsistent(pub String);
 
 /// The state of reading one paged collection.
 #[derive(Debug)]
 pub struct Pager<K> {
     page_length: u32,
+    /// The mode the endpoint is known to have (`Unknown` when it must be found out).
+    known_mode: IndexMode,
     mode: IndexMode,
     /// The element offset of the next page to plan.
     next_offset: u64,
-    /// The total the latest page reported.
+    /// The total the latest page of this plan reported.
     total: Option<u64>,
     /// Keys of every item handed out so far.
     seen: HashSet<K>,
+    /// Keys read under the current plan, to tell a misjudged mode by its repeats.
+    seen_in_plan: HashSet<K>,
     /// Keys of the first page, to interpret the probe.
     first_page: Vec<K>,
-    /// Pages planned but not yet accepted, in order.
-    planned: u32,
+    /// Pages of the current plan requested but not yet accepted.
+    in_flight: u32,
+    generation: u32,
     done: bool,
-    /// How many times the answers contradicted the mode (each makes the pager re-plan).
-    contradictions: u32,
+    restarts: u32,
 }
 
-/// How many contradictions a pager tolerates before it ends the read with what it has.
-const MAX_CONTRADICTIONS: u32 = 3;
+/// How many times a read may start over before it gives up with an error.
+const MAX_RESTARTS: u32 = 3;
 
 impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
     /// A pager with `page_length` items per page; `mode` is `Unknown` unless the endpoint's
     /// meaning of `index` is certain.
     pub fn new(page_length: u32, mode: IndexMode) -> Self {
+        let page_length = page_length.max(1);
         Pager {
-            page_length: page_length.max(1),
-            mode: if page_length <= 1 {
-                IndexMode::Offset
-            } else {
-                mode
-            },
+            page_length,
+            known_mode: mode,
+            mode: Self::starting_mode(mode, page_length),
             next_offset: 0,
             total: None,
             seen: HashSet::new(),
+            seen_in_plan: HashSet::new(),
             first_page: Vec::new(),
-            planned: 0,
+            in_flight: 0,
+            generation: 0,
             done: false,
-            contradictions: 0,
+            restarts: 0,
+        }
+    }
+
+    /// With one item per page, a page number and an offset are the same thing.
+    fn starting_mode(known: IndexMode, page_length: u32) -> IndexMode {
+        if page_length == 1 {
+            IndexMode::Offset
+        } else {
+            known
         }
     }
 
@@ -91,7 +110,7 @@ impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
         self.mode
     }
 
-    /// The total the server last reported, once a page has been read.
+    /// The total the server last reported, once a page of the current plan has been read.
     pub fn total(&self) -> Option<u64> {
         self.total
     }
@@ -106,110 +125,125 @@ impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
         self.done
     }
 
-    /// Uses a smaller page length (the server refused the first one). Only before any page
-    /// was accepted.
-    pub fn shrink_page_length(&mut self, max: u32) {
-        if self.total.is_none() && max >= 1 && max < self.page_length {
-            self.page_length = max;
-            // Start over: the refused request returned nothing.
-            self.planned = 0;
-            self.next_offset = 0;
-            self.first_page.clear();
-            if max == 1 {
-                self.mode = IndexMode::Offset;
-            }
+    /// Uses a smaller page length because the server refused the one asked for; the read
+    /// starts over. Whether anything changed (a stated maximum that is not smaller than the
+    /// length asked cannot help).
+    pub fn shrink_page_length(&mut self, max: u32) -> bool {
+        if max == 0 || max >= self.page_length {
+            return false;
         }
+        self.page_length = max;
+        self.start_over();
+        true
     }
 
-    /// The next page to request, if another may be requested now. While the mode is unknown
-    /// only one page is planned at a time; after that, up to `concurrency` pages can be in
-    /// flight, as far as the reported total reaches.
+    /// The next page to request, if another may be requested now; `in_flight` counts every
+    /// request under way. While the mode is unknown only one page is planned at a time;
+    /// after that, up to `concurrency` pages can be in flight, as far as the total reaches.
     pub fn plan(&mut self, in_flight: usize, concurrency: usize) -> Option<PageRequest> {
-        if self.done {
+        if self.done || in_flight >= concurrency.max(1) {
             return None;
         }
         let may_pipeline = self.mode != IndexMode::Unknown && self.total.is_some();
-        if in_flight > 0 && (!may_pipeline || in_flight >= concurrency.max(1)) {
+        if self.in_flight > 0 && !may_pipeline {
             return None;
         }
-        if let (true, Some(total)) = (in_flight > 0, self.total) {
+        if let (true, Some(total)) = (self.in_flight > 0, self.total) {
             if self.next_offset >= total {
                 return None; // The pages in flight reach the end already.
             }
         }
         let length = u64::from(self.page_length);
-        let request = match self.mode {
-            IndexMode::Unknown if self.total.is_none() => PageRequest {
-                index: 0,
-                page_length: self.page_length,
-                offset: 0,
-            },
+        let (index, offset) = match self.mode {
+            IndexMode::Unknown if self.total.is_none() => (0, 0),
             // The probe: page 1 under page numbers, offset 1 under offsets.
-            IndexMode::Unknown => PageRequest {
-                index: 1,
-                page_length: self.page_length,
-                offset: length,
-            },
-            IndexMode::PageNumber => PageRequest {
-                index: self.next_offset / length,
-                page_length: self.page_length,
-                offset: self.next_offset,
-            },
-            IndexMode::Offset => PageRequest {
-                index: self.next_offset,
-                page_length: self.page_length,
-                offset: self.next_offset,
-            },
+            IndexMode::Unknown => (1, length),
+            IndexMode::PageNumber => (self.next_offset / length, self.next_offset),
+            IndexMode::Offset => (self.next_offset, self.next_offset),
         };
-        self.next_offset = request.offset + length;
-        self.planned += 1;
-        Some(request)
+        self.next_offset = offset + length;
+        self.in_flight += 1;
+        Some(PageRequest {
+            index,
+            page_length: self.page_length,
+            offset,
+            generation: self.generation,
+        })
     }
 
     /// Takes in the answer to `request`: `keys` are the page's item keys in order, `total` its
     /// `totalNumResults`. Returns which of the page's items are new (by position), to be
-    /// handed out in that order.
-    pub fn accept(&mut self, request: PageRequest, keys: &[K], total: u64) -> Vec<usize> {
-        self.planned = self.planned.saturating_sub(1);
-        self.total = Some(total);
-        if request.index == 0 && self.first_page.is_empty() {
-            self.first_page = keys.to_vec();
-        }
-        if self.mode == IndexMode::Unknown && request.index == 1 {
-            self.mode = self.judge_probe(keys);
-            self.next_offset = match self.mode {
-                // The probe was offset 1: the next page starts after what it returned.
-                IndexMode::Offset => 1 + keys.len() as u64,
-                _ => request.offset + keys.len() as u64,
-            };
-        }
+    /// handed out in that order; or why the read cannot be complete.
+    pub fn accept(
+        &mut self,
+        request: PageRequest,
+        keys: &[K],
+        total: u64,
+    ) -> Result<Vec<usize>, Inconsistent> {
         let fresh: Vec<usize> = keys
             .iter()
             .enumerate()
             .filter(|(_, key)| self.seen.insert(**key))
             .map(|(i, _)| i)
             .collect();
-        let end = match (self.mode, request.index) {
-            (IndexMode::Offset, 1) if self.total.is_some() => 1 + keys.len() as u64,
-            _ => request.offset + keys.len() as u64,
-        };
-        let short = keys.len() < self.page_length as usize;
-        if request.index == 0 && self.mode == IndexMode::Unknown && (short || end >= total) {
-            self.done = self.planned == 0; // One page holds it all: the mode does not matter.
-        } else if keys.is_empty() && end < total {
-            self.contradicted(end);
-        } else if (short || end >= total) && self.planned == 0 {
-            self.done = true;
+        if request.generation != self.generation {
+            return Ok(fresh); // Planned before a restart: its items count, its position not.
         }
-        if self.mode == IndexMode::Unknown && request.index == 0 && !self.done {
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.total = Some(total);
+        let repeats = keys
+            .iter()
+            .filter(|k| !self.seen_in_plan.insert(**k))
+            .count();
+        let first_of_unknown = self.mode == IndexMode::Unknown && request.index == 0;
+        let probe = self.mode == IndexMode::Unknown && request.index == 1;
+        if first_of_unknown {
+            self.first_page = keys.to_vec();
+        }
+        if probe {
+            self.mode = self.judge_probe(keys);
+        }
+        // Where this page ends, as an element offset.
+        let end = if probe && self.mode == IndexMode::Offset {
+            1 + keys.len() as u64
+        } else {
+            request.offset + keys.len() as u64
+        };
+        if probe {
+            self.next_offset = end;
+        }
+        if first_of_unknown
+            && !keys.is_empty()
+            && keys.len() < self.page_length as usize
+            && end < total
+        {
+            // The server serves fewer items per page than asked: page 0 is the same under
+            // both meanings of `index`, so go on with the length it serves.
+            self.page_length = u32::try_from(keys.len()).unwrap_or(self.page_length);
+        }
+        let full = keys.len() >= self.page_length as usize;
+        if !first_of_unknown && !keys.is_empty() && !full && end < total {
+            // A short page before the end: the server serves fewer items per page than asked
+            // (or the mode was misjudged). Start over with what it serves.
+            self.page_length = u32::try_from(keys.len()).unwrap_or(self.page_length);
+            self.restart("a page was shorter than asked before the end")?;
+        } else if !first_of_unknown && keys.is_empty() && end < total {
+            self.restart("a page was empty before the reported end")?;
+        } else if !probe && !first_of_unknown && repeats * 2 > keys.len() {
+            // Under the right mode pages do not overlap (but for a few items shifted by
+            // points added meanwhile): mostly repeats mean the mode was misjudged.
+            self.restart("a page repeated most of what was read before")?;
+        } else if (!full || end >= total) && self.in_flight == 0 {
+            self.done = true;
+        } else if first_of_unknown {
             self.next_offset = u64::from(self.page_length);
         }
-        fresh
+        Ok(fresh)
     }
 
     /// Under page numbers, a probe returns items after the first page's; under offsets,
-    /// nearly all of the first page again. Growth between the two requests shifts at most a
-    /// few items, so the majority decides.
+    /// nearly all of the first page again. Growth between the two requests shifts some
+    /// items: the majority decides, and a misjudgment shows later (see `accept`).
     fn judge_probe(&self, probe: &[K]) -> IndexMode {
         let first: HashSet<&K> = self.first_page.iter().collect();
         let overlap = probe.iter().filter(|k| first.contains(k)).count();
@@ -220,24 +254,29 @@ impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
         }
     }
 
-    /// An empty page before the reported end: the mode was misjudged (or the collection
-    /// shrank). Switch and re-plan from the last position known to be covered.
-    fn contradicted(&mut self, end: u64) {
-        self.contradictions += 1;
-        if self.contradictions > MAX_CONTRADICTIONS {
+    /// The answers contradict the plan: read again from the start (what was handed out is
+    /// not handed out again), finding out the mode anew; after too many, give up.
+    fn restart(&mut self, why: &str) -> Result<(), Inconsistent> {
+        self.restarts += 1;
+        if self.restarts > MAX_RESTARTS {
             self.done = true;
-            return;
+            return Err(Inconsistent(format!(
+                "the server's pages contradict each other ({why}, {} times): the read cannot be complete",
+                self.restarts
+            )));
         }
-        self.mode = match self.mode {
-            IndexMode::Offset => IndexMode::PageNumber,
-            _ => IndexMode::Offset,
-        };
-        let length = u64::from(self.page_length);
-        let covered = self.loaded().min(end);
-        self.next_offset = match self.mode {
-            IndexMode::PageNumber => covered / length * length,
-            _ => covered,
-        };
+        self.start_over();
+        Ok(())
+    }
+
+    fn start_over(&mut self) {
+        self.generation += 1;
+        self.in_flight = 0;
+        self.total = None;
+        self.next_offset = 0;
+        self.first_page.clear();
+        self.seen_in_plan.clear();
+        self.mode = Self::starting_mode(self.known_mode, self.page_length);
     }
 }
 
@@ -354,7 +393,7 @@ mod tests {
                 break;
             };
             let (keys, total) = server.answer(request);
-            for i in pager.accept(request, &keys, total) {
+            for i in pager.accept(request, &keys, total).unwrap() {
                 out.push(keys[i]);
             }
             between(server);
@@ -448,8 +487,122 @@ mod tests {
     #[test]
     fn a_smaller_server_maximum_is_used_from_the_start() {
         let mut pager: Pager<i64> = Pager::new(1000, IndexMode::Unknown);
-        pager.shrink_page_length(500);
+        assert!(pager.shrink_page_length(500));
         assert_eq!(pager.plan(0, 2).map(|r| r.page_length), Some(500));
+    }
+
+    /// Reads everything with growth: `grow` runs after each answered page.
+    fn read_growing(
+        server: &mut FakeServer,
+        page_length: u32,
+        concurrency: usize,
+        mut grow: impl FnMut(&mut FakeServer, usize),
+    ) -> Vec<i64> {
+        let mut pager = Pager::new(page_length, IndexMode::Unknown);
+        let mut out = Vec::new();
+        let mut in_flight = std::collections::VecDeque::new();
+        let mut answered = 0;
+        for _ in 0..10_000 {
+            while let Some(request) = pager.plan(in_flight.len(), concurrency) {
+                in_flight.push_back(request);
+            }
+            let Some(request) = in_flight.pop_front() else {
+                break;
+            };
+            let (keys, total) = server.answer(request);
+            answered += 1;
+            for i in pager.accept(request, &keys, total).unwrap() {
+                out.push(keys[i]);
+            }
+            grow(server, answered);
+        }
+        assert!(pager.is_done(), "the pager never finished");
+        out
+    }
+
+    #[test]
+    fn a_probe_misjudged_by_inserts_is_caught_and_the_read_stays_complete() {
+        // Found in review: 5 lower steps inserted after page 0 made the probe look like
+        // offsets on a page-number server; the read resolved with 15 of 60 points.
+        for concurrency in [1, 2, 3] {
+            for (n, length, inserts) in [(60, 10, 5), (20, 2, 1), (200, 10, 6), (60, 10, 9)] {
+                let mut s = server(n, true);
+                let mut next_low = 0;
+                let got = read_growing(&mut s, length, concurrency, |s, answered| {
+                    if answered == 1 {
+                        for _ in 0..inserts {
+                            next_low -= 1;
+                            s.items.insert(0, next_low);
+                        }
+                    }
+                });
+                let unique: HashSet<i64> = got.iter().copied().collect();
+                assert_eq!(unique.len(), got.len(), "duplicates");
+                for original in 0..n {
+                    assert!(
+                        unique.contains(&original),
+                        "lost {original}: n={n} L={length} c={concurrency}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_server_that_serves_shorter_pages_than_asked_is_read_completely() {
+        // Found in review: a silent cap of 500 ended a read of 1200 after one page.
+        for page_number in [true, false] {
+            for mode in [IndexMode::Unknown, IndexMode::Offset] {
+                if mode == IndexMode::Offset && page_number {
+                    continue;
+                }
+                let mut s = FakeServer {
+                    items: (0..1200).collect(),
+                    page_number,
+                    max_page_length: 500,
+                    requests: 0,
+                };
+                let mut pager = Pager::new(1000, mode);
+                let mut got = Vec::new();
+                while let Some(request) = pager.plan(0, 1) {
+                    let (keys, total) = s.answer(request);
+                    for i in pager.accept(request, &keys, total).unwrap() {
+                        got.push(keys[i]);
+                    }
+                }
+                assert_eq!(
+                    got,
+                    (0..1200).collect::<Vec<_>>(),
+                    "page numbers {page_number}, {mode:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn answers_that_never_agree_end_in_an_error_not_a_short_read() {
+        let mut pager: Pager<i64> = Pager::new(10, IndexMode::Offset);
+        let mut result = Ok(Vec::new());
+        for _ in 0..10 {
+            let Some(request) = pager.plan(0, 1) else {
+                break;
+            };
+            // A server that claims 100 items and serves none.
+            result = pager.accept(request, &[], 100);
+            if result.is_err() {
+                break;
+            }
+        }
+        assert!(result.is_err());
+        assert!(pager.is_done());
+    }
+
+    #[test]
+    fn a_stated_maximum_that_is_not_smaller_changes_nothing() {
+        let mut pager: Pager<i64> = Pager::new(500, IndexMode::Unknown);
+        assert!(!pager.shrink_page_length(1000));
+        assert!(!pager.shrink_page_length(500));
+        assert!(pager.shrink_page_length(100));
     }
 
     #[test]
@@ -457,6 +610,9 @@ mod tests {
         // Found by tests/properties.rs: the first page was skipped after a refusal.
         for mode in [IndexMode::Unknown, IndexMode::Offset] {
             for page_number in [true, false] {
+                if mode == IndexMode::Offset && page_number {
+                    continue; // An offset endpoint that reads page numbers is not a real server.
+                }
                 let mut s = FakeServer {
                     items: (0..7).collect(),
                     page_number,
@@ -466,16 +622,13 @@ mod tests {
                 let mut pager = Pager::new(3, mode);
                 let refused = pager.plan(0, 1).unwrap();
                 assert_eq!(refused.page_length, 3);
-                pager.shrink_page_length(2);
+                assert!(pager.shrink_page_length(2));
                 let mut got = Vec::new();
                 while let Some(request) = pager.plan(0, 1) {
                     let (keys, total) = s.answer(request);
-                    for i in pager.accept(request, &keys, total) {
+                    for i in pager.accept(request, &keys, total).unwrap() {
                         got.push(keys[i]);
                     }
-                }
-                if mode == IndexMode::Offset && page_number {
-                    continue; // An offset endpoint that reads page numbers is not a real server.
                 }
                 assert_eq!(
                     got,
@@ -493,7 +646,7 @@ mod tests {
         let mut got = Vec::new();
         while let Some(request) = pager.plan(0, 1) {
             let (keys, total) = s.answer(request);
-            for i in pager.accept(request, &keys, total) {
+            for i in pager.accept(request, &keys, total).unwrap() {
                 got.push(keys[i]);
             }
         }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::decode::{JobMetrics, Page, Snapshot};
+use crate::core::decode::{decode_error, JobMetrics, Page, Snapshot};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
 use crate::core::error::Result;
 use crate::core::paging::{stated_page_limit, IndexMode, Keyed, PageRequest, Pager};
@@ -200,13 +200,13 @@ where
             Some(Ok(answer)) => answer,
             Some(Err(error)) => {
                 let mut state = state.borrow_mut();
-                if let Some(limit) =
-                    stated_page_limit(&error).filter(|_| state.pager.total().is_none())
-                {
-                    // The server's maximum is lower than asked: use it and start over.
-                    state.pager.shrink_page_length(limit);
-                    state.in_flight.clear();
-                    continue;
+                if let Some(limit) = stated_page_limit(&error) {
+                    // The server's maximum is lower than asked: use it and start over (what is
+                    // in flight was asked with the refused length: drop it).
+                    if state.pager.shrink_page_length(limit) {
+                        state.in_flight.clear();
+                        continue;
+                    }
                 }
                 state.in_flight.clear();
                 return Err(error);
@@ -218,7 +218,8 @@ where
         let mut state = state.borrow_mut();
         let fresh = state
             .pager
-            .accept(flight.page, &keys, page.total_num_results);
+            .accept(flight.page, &keys, page.total_num_results)
+            .map_err(|why| decode_error(why.0, answer.method, &answer.path))?;
         let mut items: Vec<Option<T>> = page.data.into_iter().map(Some).collect();
         let data: Vec<T> = fresh
             .into_iter()
@@ -260,10 +261,7 @@ pub async fn stored_value(
         let answer = match transport.send(&source.request(page_request), call).await {
             Ok(answer) => answer,
             Err(error) => match stated_page_limit(&error) {
-                Some(limit) if pager.total().is_none() => {
-                    pager.shrink_page_length(limit);
-                    continue;
-                }
+                Some(limit) if pager.shrink_page_length(limit) => continue,
                 _ => return Err(error),
             },
         };
@@ -272,7 +270,9 @@ pub async fn stored_value(
             return Ok(Some(point.value.0));
         }
         let keys: Vec<i64> = page.data.iter().map(Keyed::key).collect();
-        pager.accept(page_request, &keys, page.total_num_results);
+        pager
+            .accept(page_request, &keys, page.total_num_results)
+            .map_err(|why| decode_error(why.0, answer.method, &answer.path))?;
     }
     Ok(None)
 }
