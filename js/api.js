@@ -112,9 +112,11 @@ function withDates(page) {
 class PagedRead {
   #open;
   #convert;
-  constructor(open, convert) {
+  #onProgress;
+  constructor(open, convert, onProgress) {
     this.#open = open;
     this.#convert = convert;
+    this.#onProgress = typeof onProgress === "function" ? onProgress : undefined;
   }
   async *pages() {
     let reader;
@@ -128,6 +130,7 @@ class PagedRead {
         const page = await settle(reader.next());
         if (page === null) return;
         page.data.forEach(this.#convert);
+        this.#onProgress?.({ loaded: page.loaded, total: page.total });
         yield page;
       }
     } finally {
@@ -141,12 +144,11 @@ class PagedRead {
   }
 }
 
-/** Collects every item of `read`, reporting progress. */
-async function collect(read, onProgress) {
+/** Collects every item of `read`. */
+async function collect(read) {
   const items = [];
   for await (const page of read.pages()) {
     for (const item of page.data) items.push(item);
-    if (onProgress) onProgress({ loaded: page.loaded, total: page.total });
   }
   return items;
 }
@@ -154,6 +156,16 @@ async function collect(read, onProgress) {
 /** Makes a point's timestamp (ms since the epoch) a `Date`. */
 function dateTimestamp(point) {
   point.timestamp = new Date(point.timestamp);
+}
+
+/** The `flush()` error for points given up on (`{ name, step, value, error }` from wasm). */
+function flushError(failures) {
+  const points = failures.map((f) => ({ ...f, error: toError(f.error) }));
+  const list = points.map((p) => `${p.name}@${p.step}: ${p.error.message}`).join("; ");
+  return new DioptraFlushError(`${points.length} point(s) could not be stored: ${list}`, {
+    points,
+    errors: points.map((p) => p.error),
+  });
 }
 
 /**
@@ -204,10 +216,13 @@ class MetricLogger {
   #flushes = [];
   #roomWaiters = [];
   #closing = null;
+  #pumpQueued = false;
+  #reportsErrors;
 
   constructor(create, options) {
     this.#flushIntervalMs = options?.flushIntervalMs ?? 1000;
     this.#onProgress = options?.onProgress;
+    this.#reportsErrors = typeof options?.onError === "function";
     try {
       this.#wasm = create(() => this.#afterRequest());
     } catch (raw) {
@@ -229,7 +244,14 @@ class MetricLogger {
     } catch (raw) {
       throw toError(raw);
     }
-    if (this.#flushIntervalMs === 0) queueMicrotask(() => this.#pump());
+    if (this.#flushIntervalMs === 0 && !this.#pumpQueued) {
+      // One pump for a burst of log() calls, however long.
+      this.#pumpQueued = true;
+      queueMicrotask(() => {
+        this.#pumpQueued = false;
+        this.#pump();
+      });
+    }
   }
 
   /** Like `log()`, but waits for room in a full queue instead of throwing. */
@@ -301,28 +323,25 @@ class MetricLogger {
     this.#flushes = this.#flushes.filter(({ mark, resolve, reject }) => {
       if (!this.#wasm.isSettled(mark)) return true;
       const failures = this.#wasm.takeFailures(mark);
-      if (failures.length === 0) {
-        resolve();
-      } else {
-        const points = failures.map((f) => ({ ...f, error: toError(f.error) }));
-        const list = points.map((p) => `${p.name}@${p.step}: ${p.error.message}`).join("; ");
-        reject(
-          new DioptraFlushError(`${points.length} point(s) could not be stored: ${list}`, {
-            points,
-            errors: points.map((p) => p.error),
-          }),
-        );
-      }
+      if (failures.length === 0) resolve();
+      else reject(flushError(failures));
       return false;
     });
   }
 
-  /** Node's `beforeExit`: send what is left, and say so if any of it is given up on. */
+  /**
+   * Node's `beforeExit`: send what is left; and say what was given up on and never reported
+   * (no `onError`, no `flush()`), so that nothing is lost silently.
+   */
   _drainBeforeExit() {
-    if (!this.#wasm.busy || this.#closing) return;
-    this.flush().catch((err) => {
-      console.error(`dioptra-metrics: at exit, ${err.message}`);
-    });
+    if (this.#closing) return;
+    const report = (err) => console.error(`dioptra-metrics: at exit, ${err.message}`);
+    if (this.#wasm.busy) {
+      this.flush().catch(report);
+    } else if (!this.#reportsErrors) {
+      const failures = this.#wasm.takeFailures(this.#wasm.mark());
+      if (failures.length > 0) report(flushError(failures));
+    }
   }
 
   /** A page going away: send everything waiting with `keepalive`, at once. */
@@ -359,6 +378,9 @@ class AuthCollection {
   }
 }
 
+/** What `jobs.logMetrics` takes: the point's step and timestamp, and how to send. */
+const LOG_METRICS_OPTIONS = ["step", "timestamp", "concurrency", "retry", "timeoutMs"];
+
 /** `client.jobs`: a job's metrics. */
 class JobsCollection {
   #wasm;
@@ -386,7 +408,7 @@ class JobsCollection {
    */
   iterMetricsSnapshots(jobId, metricName, options) {
     checkArity("jobs.iterMetricsSnapshots", 3, arguments);
-    return new PagedRead(() => this.#wasm.readHistory(jobId, metricName, options), dateTimestamp);
+    return new PagedRead(() => this.#wasm.readHistory(jobId, metricName, options), dateTimestamp, options?.onProgress);
   }
   /**
    * A metric's whole history, each point once, ordered by step. Options: `onProgress({ loaded,
@@ -395,7 +417,7 @@ class JobsCollection {
   async getMetricHistory(jobId, metricName, options) {
     checkArity("jobs.getMetricHistory", 3, arguments);
     const read = this.iterMetricsSnapshots(jobId, metricName, options);
-    const points = await collect(read, options?.onProgress);
+    const points = await collect(read);
     return points.sort((a, b) => a.step - b.step);
   }
   /**
@@ -413,6 +435,13 @@ class JobsCollection {
     checkArity("jobs.logMetrics", 3, arguments);
     if (options !== undefined && (typeof options !== "object" || options === null)) {
       throw new DioptraValidationError("options must be an object", { field: "options" });
+    }
+    const unknown = Object.keys(options ?? {}).find((key) => !LOG_METRICS_OPTIONS.includes(key));
+    if (unknown !== undefined) {
+      throw new DioptraValidationError(
+        `unknown option ${JSON.stringify(unknown)} in options (known: ${LOG_METRICS_OPTIONS.join(", ")})`,
+        { field: unknown },
+      );
     }
     const { step, timestamp, ...loggerOptions } = options ?? {};
     const logger = this.createLogger(jobId, { concurrency: 8, ...loggerOptions, flushIntervalMs: 0 });
@@ -441,12 +470,12 @@ class ExperimentsCollection {
    */
   iterMetrics(experimentId, options) {
     checkArity("experiments.iterMetrics", 2, arguments);
-    return new PagedRead(() => this.#wasm.readExperiment(experimentId, options), () => {});
+    return new PagedRead(() => this.#wasm.readExperiment(experimentId, options), () => {}, options?.onProgress);
   }
   /** Every job of the experiment with its latest metrics, in the server's order. */
   getAllMetrics(experimentId, options) {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getAllMetrics", 2, arguments.length));
-    return collect(this.iterMetrics(experimentId, options), options?.onProgress);
+    return collect(this.iterMetrics(experimentId, options));
   }
 }
 

@@ -150,6 +150,24 @@ describe("time limits, aborts and dead connections", () => {
   it("a connection reset in the middle of the body is a DioptraNetworkError", () =>
     rejectsThenRecovers(client.jobs.getMetricsById(12), DioptraNetworkError));
 
+  it("a fetch failure whose cause is cyclic is a DioptraNetworkError, not a stack overflow", async () => {
+    const realFetch = globalThis.fetch;
+    globalThis.fetch = () => {
+      const err = new TypeError("fetch failed");
+      err.cause = err;
+      return Promise.reject(err);
+    };
+    try {
+      await assert.rejects(client.jobs.getMetricsById(1), (err) => {
+        assert.ok(err instanceof DioptraNetworkError);
+        assert.match(err.message, /fetch failed/);
+        return true;
+      });
+    } finally {
+      globalThis.fetch = realFetch;
+    }
+  });
+
   it("a refused connection is a DioptraNetworkError", async () => {
     const nowhere = new DioptraClient(await deadAddress());
     await assert.rejects(nowhere.jobs.getMetricsById(1), (err) => {

@@ -61,6 +61,19 @@ describe("complete histories on the real Dioptra 1.2.2", () => {
     assertComplete(points, N);
   });
 
+  it("the iterators report progress too", async () => {
+    const progress = [];
+    let points = 0;
+    for await (const point of client.jobs.iterMetricsSnapshots(job, "loss", { onProgress: (p) => progress.push(p) })) {
+      points += point ? 1 : 0;
+    }
+    assert.equal(points, N);
+    assert.deepEqual(progress.at(-1), { loaded: N, total: N });
+    const jobs = [];
+    for await (const entry of client.experiments.iterMetrics(seed.experiments.main.id, { onProgress: (p) => jobs.push(p) })) void entry;
+    assert.deepEqual(jobs, [{ loaded: 3, total: 3 }]);
+  });
+
   it("pages() yields pages with growing loaded counts", async () => {
     const sizes = [];
     for await (const page of client.jobs.iterMetricsSnapshots(job, "loss", { concurrency: 1 }).pages()) {

@@ -255,6 +255,58 @@ describe("the logger with the server gone", () => {
   });
 });
 
+describe("the logger's limits (found in review)", () => {
+  it("logging the same key again and again cannot keep flush() waiting on a dead server", async () => {
+    const stub = await startStub(() => {}); // accepts, never answers
+    try {
+      const logger = new DioptraClient(stub.address).jobs.createLogger(1, {
+        timeoutMs: 100,
+        flushIntervalMs: 0,
+        retry: { retries: 2, minDelayMs: 1, maxDelayMs: 5 },
+      });
+      const again = setInterval(() => logger.log({ lr: Math.random() }), 20);
+      logger.log({ lr: 0 });
+      const started = Date.now();
+      await assert.rejects(logger.flush(), DioptraFlushError);
+      clearInterval(again);
+      assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+      await logger.close().catch(() => {});
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("a call with more names than maxQueue is a validation error, also for logAsync", async () => {
+    const logger = client.jobs.createLogger(takeJob(), { maxQueue: 1 });
+    assert.throws(() => logger.log({ a: 1, b: 2 }), (err) => err instanceof DioptraValidationError && err.field === "metrics");
+    await assert.rejects(logger.logAsync({ a: 1, b: 2 }), (err) => err instanceof DioptraValidationError && err.field === "metrics");
+    await logger.close();
+  });
+
+  it("a page going away sends at most 48 KiB of bodies with keepalive, and keeps the rest", async () => {
+    const stub = await startStub((req, res) => json(res, 200, { name: "a", value: 1 }));
+    try {
+      const logger = new DioptraClient(stub.address).jobs.createLogger(1, { flushIntervalMs: 60_000 });
+      for (let step = 0; step < 2000; step++) logger.log({ a_rather_long_metric_name: step / 3 }, { step });
+      logger._sendWithKeepalive();
+      const burst = logger.stats.inFlight;
+      assert.ok(burst > 100 && burst < 2000, `${burst} requests in the burst`);
+      assert.equal(logger.stats.queued, 2000 - burst, "the rest stays queued");
+      const body = JSON.stringify({ name: "a_rather_long_metric_name", value: 1999 / 3, step: 1999 });
+      assert.ok(burst * Buffer.byteLength(body) <= 48 * 1024 + burst * 8, `${burst} bodies of about ${body.length} bytes`);
+      await logger.close();
+      assert.equal(stub.requests.length, 2000);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("logMetrics takes only its own options", async () => {
+    await assert.rejects(client.jobs.logMetrics(1, { a: 1 }, { signal: AbortSignal.timeout(1000) }), (err) => err.field === "signal");
+    await assert.rejects(client.jobs.logMetrics(1, { a: 1 }, { flushIntervalMs: 5 }), (err) => err.field === "flushIntervalMs");
+  });
+});
+
 describe("the logger in a Node process", () => {
   const script = (body) => `
     import { DioptraClient } from "dioptra-metrics";
@@ -319,6 +371,31 @@ describe("the logger in a Node process", () => {
       });
       assert.match(output, /^flushed .*"sent":1/);
       assert.equal(calls, 2);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("says at exit what was given up on and never reported", async () => {
+    const stub = await startStub((req, res) => json(res, 404, { error: "EntityDoesNotExistError", message: "no such job" }));
+    try {
+      const source = `
+        import { DioptraClient } from "dioptra-metrics";
+        const logger = new DioptraClient(process.env.STUB).jobs.createLogger(1, { flushIntervalMs: 0 });
+        logger.log({ loss: 1 }, { step: 4 });
+        await new Promise((resolve) => setTimeout(resolve, 300)); // given up on; no flush, no close
+      `;
+      const stderr = await new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
+          cwd: fileURLToPath(new URL(".", import.meta.url)),
+          env: { ...process.env, STUB: stub.address },
+          stdio: ["ignore", "inherit", "pipe"],
+        });
+        let err = "";
+        child.stderr.on("data", (c) => (err += c));
+        child.on("exit", (code) => (code === 0 ? resolve(err) : reject(new Error(`exit ${code}: ${err}`))));
+      });
+      assert.match(stderr, /dioptra-metrics: at exit, 1 point\(s\) could not be stored: loss@4: no such job/);
     } finally {
       await stub.close();
     }

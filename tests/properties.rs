@@ -25,7 +25,7 @@ use dioptra_metrics::core::endpoints::{append_metric, percent_encode, NewMetric}
 use dioptra_metrics::core::error::{ApiError, Error};
 use dioptra_metrics::core::input::Input;
 use dioptra_metrics::core::paging::{IndexMode, PageRequest, Pager};
-use dioptra_metrics::core::queue::{Key, MetricQueue, Outcome};
+use dioptra_metrics::core::queue::{Key, MetricQueue, Outcome, Refusal};
 use dioptra_metrics::core::retry::RetryPolicy;
 use dioptra_metrics::core::text::json_string;
 use dioptra_metrics::core::validate::{is_metric_name, METRIC_NAME_RULE};
@@ -1200,7 +1200,8 @@ proptest! {
                                 .collect();
                             for (i, ((name, value), step)) in values.iter().zip(steps).enumerate() {
                                 if auto_steps {
-                                    model.auto_steps.insert(name.clone(), step.saturating_add(1));
+                                    let next = model.auto_steps.entry(name.clone()).or_insert(0);
+                                    *next = (*next).max(step.saturating_add(1));
                                 }
                                 let seq = mark + 1 + i as u64;
                                 model.logged += 1;
@@ -1220,9 +1221,17 @@ proptest! {
                             }
                             marks.push(q.mark());
                         }
-                        Err(full) => {
-                            prop_assert_eq!(full.0, max_queue);
-                            prop_assert!(len + values.len() > max_queue, "refused with room");
+                        Err(refusal) => {
+                            match refusal {
+                                Refusal::Full(m) => {
+                                    prop_assert_eq!(m, max_queue);
+                                    prop_assert!(len + values.len() > max_queue, "refused with room");
+                                }
+                                Refusal::TooMany { points, max_queue: m } => {
+                                    prop_assert_eq!(m, max_queue);
+                                    prop_assert!(points > max_queue && values.len() >= points);
+                                }
+                            }
                             prop_assert_eq!((q.len(), q.mark(), q.stats()), (len, mark, stats));
                         }
                     }
@@ -1260,17 +1269,34 @@ proptest! {
                         let key = keys[at.index(keys.len())].clone();
                         let outcome = q.failed(&key, unavailable(retry_after), retryable, now, random, &policy);
                         let mut entry = model.in_flight.remove(&key).expect("in flight");
-                        if let Some(newer) = model.pending.get_mut(&key) {
-                            prop_assert_eq!(outcome, Some(Outcome::Superseded));
-                            newer.covers.append(&mut entry.covers);
+                        let attempts = entry.attempts + 1;
+                        let wait = policy.delay_ms(attempts, random, retry_after);
+                        if let Some(mut newer) = model.pending.remove(&key) {
+                            // The newer value settles both and inherits the key's failures.
                             model.coalesced += 1;
+                            newer.covers.append(&mut entry.covers);
+                            newer.attempts = newer.attempts.max(attempts);
+                            if retryable && entry.attempts >= retries {
+                                let Some(Outcome::Failed(failure)) = outcome else {
+                                    return Err(TestCaseError::fail(format!("{outcome:?}, not a failure")));
+                                };
+                                prop_assert_eq!(Some(failure.first_seq), newer.covers.first().copied());
+                                model.failed += 1;
+                            } else {
+                                prop_assert_eq!(outcome, Some(Outcome::Superseded));
+                                if retryable {
+                                    newer.not_before = newer.not_before.max((now + wait).ceil());
+                                }
+                                model.pending.insert(key, newer);
+                            }
                         } else if retryable && entry.attempts < retries {
                             let Some(Outcome::Retry(delay)) = outcome else {
                                 return Err(TestCaseError::fail(format!("{outcome:?}, not a retry")));
                             };
                             prop_assert!(delay >= 0.0 && delay.is_finite(), "{}", delay);
-                            entry.attempts += 1;
-                            entry.not_before = now + delay;
+                            prop_assert_eq!(delay, wait);
+                            entry.attempts = attempts;
+                            entry.not_before = (now + delay).ceil().max(1.0);
                             model.pending.insert(key, entry);
                             model.retried += 1;
                         } else {

@@ -40,10 +40,10 @@ struct Entry {
     point: QueuedPoint,
     /// The oldest sequence number this entry settles (its place in the order, too).
     first_seq: u64,
-    /// Failed attempts so far.
+    /// Failed attempts so far (for its key: a value that replaces a failed one inherits them).
     attempts: u32,
-    /// Not to be sent before this time (ms), after a failure.
-    not_before: f64,
+    /// Not to be sent before this time (ms since the epoch), after a failure; 0 when ready.
+    not_before: u64,
 }
 
 /// A point given up on, with why.
@@ -79,19 +79,39 @@ pub struct Stats {
 pub enum Outcome {
     /// It will be tried again after this many ms.
     Retry(f64),
-    /// A later value for its key was logged meanwhile and will be sent instead.
+    /// A later value for its key was logged meanwhile and will be sent instead, after the
+    /// same wait a retry would have had.
     Superseded,
-    /// Given up on.
+    /// Given up on (with the later value for its key, if one was waiting).
     Failed(Failure),
 }
 
-/// The queue (see the module docs).
+/// Why `log()` took nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The queue holds as many points as it may (`max_queue`): room comes as points are sent.
+    Full(usize),
+    /// One call names more new points than the queue can ever hold.
+    TooMany {
+        /// New points in the call.
+        points: usize,
+        /// The bound.
+        max_queue: usize,
+    },
+}
+
+/// The queue (see the module docs). Every operation costs O(log n) in the points held
+/// (plus the few keys in flight), so a queue of 100,000 points drains in linear time.
 #[derive(Debug)]
 pub struct MetricQueue {
     pending: HashMap<Key, Entry>,
     in_flight: HashMap<Key, Entry>,
-    /// Every held entry (pending or in flight) by its `first_seq`.
+    /// Every held entry (pending or in flight) by its `first_seq`: what `flush()` waits for.
     order: BTreeMap<u64, Key>,
+    /// Pending entries that may be sent now, by `first_seq`.
+    ready: BTreeMap<u64, Key>,
+    /// Pending entries waiting out a retry delay, by (`not_before`, `first_seq`).
+    delayed: BTreeMap<(u64, u64), Key>,
     failures: Vec<Failure>,
     next_seq: u64,
     max_queue: usize,
@@ -99,10 +119,6 @@ pub struct MetricQueue {
     auto_steps: Option<HashMap<String, i64>>,
     stats: Stats,
 }
-
-/// The queue is full: the number of points it holds at most.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueueFull(pub usize);
 
 impl MetricQueue {
     /// An empty queue holding at most `max_queue` points; with `auto_steps`, a point logged
@@ -112,6 +128,8 @@ impl MetricQueue {
             pending: HashMap::new(),
             in_flight: HashMap::new(),
             order: BTreeMap::new(),
+            ready: BTreeMap::new(),
+            delayed: BTreeMap::new(),
             failures: Vec::new(),
             next_seq: 1,
             max_queue: max_queue.max(1),
@@ -161,7 +179,7 @@ impl MetricQueue {
         values: &[(String, f64)],
         step: Option<i64>,
         timestamp: Option<&str>,
-    ) -> Result<(), QueueFull> {
+    ) -> Result<(), Refusal> {
         let steps: Vec<Option<i64>> = values
             .iter()
             .map(|(name, _)| self.step_for(name, step))
@@ -171,12 +189,21 @@ impl MetricQueue {
             .zip(&steps)
             .filter(|((name, _), s)| !self.pending.contains_key(&(name.clone(), s.unwrap_or(0))))
             .count();
+        if new_keys > self.max_queue {
+            return Err(Refusal::TooMany {
+                points: new_keys,
+                max_queue: self.max_queue,
+            });
+        }
         if self.len() + new_keys > self.max_queue {
-            return Err(QueueFull(self.max_queue));
+            return Err(Refusal::Full(self.max_queue));
         }
         for ((name, value), step) in values.iter().zip(steps) {
             if let (Some(counters), Some(step)) = (self.auto_steps.as_mut(), step) {
-                counters.insert(name.clone(), step.saturating_add(1));
+                // The counter only moves on: a lower explicit step never makes later
+                // automatic steps overwrite what was logged.
+                let next = counters.entry(name.clone()).or_insert(0);
+                *next = (*next).max(step.saturating_add(1));
             }
             let point = QueuedPoint {
                 name: name.clone(),
@@ -191,14 +218,13 @@ impl MetricQueue {
                 entry.point = point; // The last value logged wins; the entry keeps its place.
                 self.stats.coalesced += 1;
             } else {
-                self.order.insert(seq, key.clone());
-                self.pending.insert(
+                self.hold(
                     key,
                     Entry {
                         point,
                         first_seq: seq,
                         attempts: 0,
-                        not_before: 0.0,
+                        not_before: 0,
                     },
                 );
             }
@@ -214,18 +240,51 @@ impl MetricQueue {
         }
     }
 
+    /// Puts `entry` among the pending ones, ready or delayed.
+    fn hold(&mut self, key: Key, entry: Entry) {
+        self.order.insert(entry.first_seq, key.clone());
+        if entry.not_before == 0 {
+            self.ready.insert(entry.first_seq, key.clone());
+        } else {
+            self.delayed
+                .insert((entry.not_before, entry.first_seq), key.clone());
+        }
+        self.pending.insert(key, entry);
+    }
+
+    /// Takes `key`'s pending entry out of every index.
+    fn release(&mut self, key: &Key) -> Option<Entry> {
+        let entry = self.pending.remove(key)?;
+        self.order.remove(&entry.first_seq);
+        self.ready.remove(&entry.first_seq);
+        self.delayed.remove(&(entry.not_before, entry.first_seq));
+        Some(entry)
+    }
+
+    /// Moves the delayed entries whose time has come to the ready ones.
+    fn promote(&mut self, now: f64) {
+        while let Some((&(not_before, seq), _)) = self.delayed.first_key_value() {
+            if not_before as f64 > now {
+                break;
+            }
+            if let Some(key) = self.delayed.remove(&(not_before, seq)) {
+                self.ready.insert(seq, key);
+            }
+        }
+    }
+
     /// The next point to send at `now` (ms), moved to in flight: the earliest-logged key that
     /// is not in flight and not waiting out a retry delay.
     pub fn next(&mut self, now: f64) -> Option<QueuedPoint> {
+        self.promote(now);
+        // Keys in flight are skipped: at most as many as there are requests under way.
         let key = self
-            .order
+            .ready
             .values()
-            .find(|key| {
-                !self.in_flight.contains_key(*key)
-                    && self.pending.get(*key).is_some_and(|e| e.not_before <= now)
-            })?
+            .find(|key| !self.in_flight.contains_key(*key))?
             .clone();
-        let entry = self.pending.remove(&key)?;
+        let entry = self.release(&key)?;
+        self.order.insert(entry.first_seq, key.clone());
         let point = entry.point.clone();
         self.in_flight.insert(key, entry);
         Some(point)
@@ -234,11 +293,36 @@ impl MetricQueue {
     /// How long until a waiting point may be sent (0 if one may now), or `None` if every
     /// waiting key is in flight, or nothing waits.
     pub fn next_due_in(&self, now: f64) -> Option<f64> {
-        self.pending
+        let ready_now = self
+            .ready
+            .values()
+            .any(|key| !self.in_flight.contains_key(key));
+        if ready_now {
+            return Some(0.0);
+        }
+        self.delayed
             .iter()
-            .filter(|(key, _)| !self.in_flight.contains_key(*key))
-            .map(|(_, e)| (e.not_before - now).max(0.0))
-            .min_by(f64::total_cmp)
+            .find(|(_, key)| !self.in_flight.contains_key(*key))
+            .map(|(&(not_before, _), _)| (not_before as f64 - now).max(0.0))
+    }
+
+    /// Puts the point `next()` just gave for `key` back, unsent, at its place.
+    pub fn unsend(&mut self, key: &Key) {
+        let Some(entry) = self.in_flight.remove(key) else {
+            return;
+        };
+        self.order.remove(&entry.first_seq);
+        match self.release(key) {
+            // A value logged since: it stays, and covers this one too.
+            Some(newer) => self.hold(
+                key.clone(),
+                Entry {
+                    first_seq: newer.first_seq.min(entry.first_seq),
+                    ..newer
+                },
+            ),
+            None => self.hold(key.clone(), entry),
+        }
     }
 
     /// The request for `key` succeeded.
@@ -250,7 +334,8 @@ impl MetricQueue {
     }
 
     /// The request for `key` failed with `error` at `now`; `retryable` says whether trying
-    /// again may help (see [`is_retryable`]); `random` in [0, 1) for the jitter.
+    /// again may help (see [`crate::core::retry::is_retryable`]); `random` in [0, 1) for the
+    /// jitter.
     pub fn failed(
         &mut self,
         key: &Key,
@@ -261,28 +346,55 @@ impl MetricQueue {
         policy: &RetryPolicy,
     ) -> Option<Outcome> {
         let mut entry = self.in_flight.remove(key)?;
-        if let Some(newer) = self.pending.get_mut(key) {
-            // A later value waits for this key: it settles what this one covered.
-            self.order.remove(&entry.first_seq);
-            self.order.remove(&newer.first_seq);
-            newer.first_seq = newer.first_seq.min(entry.first_seq);
-            self.order.insert(newer.first_seq, key.clone());
-            self.stats.coalesced += 1;
-            return Some(Outcome::Superseded);
-        }
-        if retryable && entry.attempts < policy.retries {
-            entry.attempts += 1;
+        self.order.remove(&entry.first_seq);
+        let attempts = entry.attempts + 1;
+        let may_retry = retryable && entry.attempts < policy.retries;
+        let wait = || {
             let retry_after = match &error {
                 Error::Api(api) => api.retry_after_ms,
                 _ => None,
             };
-            let delay = policy.delay_ms(entry.attempts, random, retry_after);
-            entry.not_before = now + delay;
-            self.pending.insert(key.clone(), entry);
+            policy.delay_ms(attempts, random, retry_after)
+        };
+        if let Some(newer) = self.release(key) {
+            // A later value waits for this key: it settles what this one covered, and it
+            // inherits the key's failures, so that logging the same key again and again
+            // cannot keep a dead server's points (and `flush()`) waiting for ever.
+            self.stats.coalesced += 1;
+            let merged = Entry {
+                first_seq: newer.first_seq.min(entry.first_seq),
+                attempts: newer.attempts.max(attempts),
+                ..newer
+            };
+            if retryable && !may_retry {
+                return Some(self.give_up(merged, error));
+            }
+            let not_before = if retryable {
+                (now + wait()).ceil() as u64
+            } else {
+                0
+            };
+            self.hold(
+                key.clone(),
+                Entry {
+                    not_before: not_before.max(merged.not_before),
+                    ..merged
+                },
+            );
+            return Some(Outcome::Superseded);
+        }
+        if may_retry {
+            let delay = wait();
+            entry.attempts = attempts;
+            entry.not_before = ((now + delay).ceil() as u64).max(1);
+            self.hold(key.clone(), entry);
             self.stats.retried += 1;
             return Some(Outcome::Retry(delay));
         }
-        self.order.remove(&entry.first_seq);
+        Some(self.give_up(entry, error))
+    }
+
+    fn give_up(&mut self, entry: Entry, error: Error) -> Outcome {
         self.stats.failed += 1;
         let failure = Failure {
             point: entry.point,
@@ -290,7 +402,7 @@ impl MetricQueue {
             error,
         };
         self.failures.push(failure.clone());
-        Some(Outcome::Failed(failure))
+        Outcome::Failed(failure)
     }
 
     /// Takes the failures of points logged up to `mark`, for a `flush()` to report.
@@ -363,12 +475,111 @@ mod tests {
             !q.is_settled(mark),
             "the first value is settled only when the newer one is"
         );
-        let newer = q.next(0.0).unwrap();
+        assert_eq!(q.next(0.0), None, "the newer value waits as a retry would");
+        let newer = q.next(1000.0).unwrap();
         assert_eq!(newer.value, 2.0);
         q.succeeded(&newer.key());
         assert!(q.is_settled(q.mark()));
         assert_eq!(q.stats().sent, 1);
         assert_eq!(q.stats().coalesced, 1);
+    }
+
+    #[test]
+    fn relogging_a_key_cannot_outlast_the_retry_budget() {
+        // Found in review: a value logged again before each failure reset the attempts, so
+        // flush() never settled against a dead server.
+        let mut q = MetricQueue::new(100, false);
+        let mut now = 0.0;
+        q.log(&values(&[("lr", 0.0)]), None, None).unwrap();
+        let mark = q.mark();
+        let mut outcomes = Vec::new();
+        for i in 1..=10 {
+            let Some(p) = q.next(now) else {
+                now += 10_000.0;
+                continue;
+            };
+            q.log(&values(&[("lr", f64::from(i))]), None, None).unwrap();
+            let outcome = q
+                .failed(&p.key(), unavailable(), true, now, 0.5, &POLICY)
+                .unwrap();
+            let failed = matches!(outcome, Outcome::Failed(_));
+            outcomes.push(outcome);
+            if failed {
+                break;
+            }
+            now += 10_000.0;
+        }
+        assert!(
+            matches!(outcomes.last(), Some(Outcome::Failed(_))),
+            "{outcomes:?}"
+        );
+        assert!(
+            outcomes.len() <= POLICY.retries as usize + 1,
+            "{outcomes:?}"
+        );
+        assert!(q.is_settled(mark));
+    }
+
+    #[test]
+    fn automatic_steps_never_go_back() {
+        // Found in review: an explicit lower step made later automatic ones overwrite data.
+        let mut q = MetricQueue::new(100, true);
+        for _ in 0..5 {
+            q.log(&values(&[("loss", 1.0)]), None, None).unwrap();
+        }
+        q.log(&values(&[("loss", 100.0)]), Some(1), None).unwrap();
+        q.log(&values(&[("loss", 5.0)]), None, None).unwrap();
+        let steps: Vec<Option<i64>> = std::iter::from_fn(|| q.next(0.0)).map(|p| p.step).collect();
+        assert_eq!(steps, [0, 1, 2, 3, 4, 5].map(Some).to_vec());
+    }
+
+    #[test]
+    fn a_call_that_can_never_fit_is_told_apart_from_a_full_queue() {
+        let mut q = MetricQueue::new(1, false);
+        assert_eq!(
+            q.log(&values(&[("a", 1.0), ("b", 2.0)]), None, None),
+            Err(Refusal::TooMany {
+                points: 2,
+                max_queue: 1
+            })
+        );
+        q.log(&values(&[("a", 1.0)]), None, None).unwrap();
+        assert_eq!(
+            q.log(&values(&[("b", 2.0)]), None, None),
+            Err(Refusal::Full(1))
+        );
+    }
+
+    #[test]
+    fn a_point_put_back_unsent_keeps_its_place() {
+        let mut q = MetricQueue::new(100, false);
+        q.log(&values(&[("a", 1.0), ("b", 2.0)]), None, None)
+            .unwrap();
+        let a = q.next(0.0).unwrap();
+        q.unsend(&a.key());
+        assert_eq!(q.stats().in_flight, 0);
+        assert_eq!(q.next(0.0).map(|p| p.name), Some("a".to_owned()));
+    }
+
+    #[test]
+    fn draining_a_large_queue_is_fast() {
+        // Found in review: every pump scanned every waiting point (quadratic).
+        let mut q = MetricQueue::new(200_000, false);
+        for i in 0..100_000 {
+            q.log(&values(&[("m", f64::from(i))]), Some(i64::from(i)), None)
+                .unwrap();
+        }
+        let started = std::time::Instant::now();
+        while let Some(p) = q.next(0.0) {
+            q.next_due_in(0.0);
+            q.succeeded(&p.key());
+        }
+        assert!(q.is_empty());
+        assert!(
+            started.elapsed().as_secs_f64() < 5.0,
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[test]
@@ -431,7 +642,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             q.log(&values(&[("c", 1.0), ("d", 1.0)]), None, None),
-            Err(QueueFull(3))
+            Err(Refusal::Full(3))
         );
         assert_eq!(q.len(), 2, "a refused call logged part of its points");
         q.log(&values(&[("a", 5.0), ("c", 1.0)]), None, None)

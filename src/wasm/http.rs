@@ -310,23 +310,30 @@ fn keep_cookies(jar: &RefCell<CookieJar>, response: &Response, path: &str) {
     }
 }
 
-/// What a thrown JavaScript value says about itself.
+/// What a thrown JavaScript value says about itself, with its `cause`s (Node's fetch puts
+/// the real reason, ECONNREFUSED and the like, there), at most four deep: a cause may be
+/// cyclic.
 fn describe_js(value: &JsValue) -> String {
-    if let Some(error) = value.dyn_ref::<js_sys::Error>() {
-        let message = String::from(error.message());
-        // Node's fetch puts the real reason (ECONNREFUSED, ...) in `cause`.
-        let cause = Reflect::get(error, &JsValue::from_str("cause"))
-            .ok()
-            .filter(|c| !c.is_undefined() && !c.is_null())
-            .map(|c| describe_js(&c));
-        match cause {
-            Some(cause) if !cause.is_empty() => format!("{message} ({cause})"),
-            _ => message,
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = value.clone();
+    for _ in 0..4 {
+        let Some(error) = current.dyn_ref::<js_sys::Error>() else {
+            if let Some(text) = current.as_string() {
+                parts.push(text);
+            }
+            break;
+        };
+        parts.push(String::from(error.message()));
+        match Reflect::get(error, &JsValue::from_str("cause")) {
+            Ok(cause) if !cause.is_undefined() && !cause.is_null() => current = cause,
+            _ => break,
         }
-    } else {
-        value
-            .as_string()
-            .unwrap_or_else(|| "unknown failure".to_owned())
+    }
+    parts.retain(|p| !p.is_empty());
+    match parts.split_first() {
+        None => "unknown failure".to_owned(),
+        Some((first, [])) => first.clone(),
+        Some((first, causes)) => format!("{first} ({})", causes.join(": ")),
     }
 }
 

@@ -8,10 +8,10 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::endpoints::{self, NewMetric};
+use crate::core::endpoints::{self, ApiRequest, NewMetric};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
-use crate::core::queue::{Failure, Key, MetricQueue, Outcome, QueuedPoint};
+use crate::core::queue::{Failure, Key, MetricQueue, Outcome, QueuedPoint, Refusal};
 use crate::core::retry::{is_retryable, RetryPolicy};
 use crate::core::timestamp::timestamp;
 use crate::core::validate;
@@ -70,16 +70,26 @@ impl WasmLogger {
             .borrow_mut()
             .queue
             .log(&values, step, timestamp.as_deref());
-        logged.map_err(|full| error_to_js(&Error::QueueFull { max_queue: full.0 }))
+        logged.map_err(|refusal| {
+            error_to_js(&match refusal {
+                Refusal::Full(max_queue) => Error::QueueFull { max_queue },
+                Refusal::TooMany { points, max_queue } => Error::validation(
+                    "metrics",
+                    format!("one log() call names {points} new points, more than maxQueue ({max_queue}) can ever hold"),
+                ),
+            })
+        })
     }
 
     /// Starts as many requests as the concurrency allows (all waiting points, with
     /// `keepalive`, when the page is going away). Returns the ms until a point waiting out a
     /// retry delay is due, or -1 when none waits.
     pub fn pump(&self, keepalive: bool) -> f64 {
-        let now = date_now();
+        // Going away, nothing waits for a retry delay to end.
+        let now = if keepalive { f64::INFINITY } else { date_now() };
+        let mut keepalive_budget = KEEPALIVE_BUDGET_BYTES;
         loop {
-            let point = {
+            let (point, request) = {
                 let mut state = self.state.borrow_mut();
                 if !keepalive && state.in_flight >= self.setup.concurrency {
                     break;
@@ -87,16 +97,26 @@ impl WasmLogger {
                 let Some(point) = state.queue.next(now) else {
                     break;
                 };
+                let request = append_request(self.setup.job_id, &point);
+                if keepalive {
+                    // Browsers refuse keepalive requests past 64 KiB of bodies in flight.
+                    let size = request.body.as_ref().map_or(0, String::len);
+                    if size > keepalive_budget {
+                        state.queue.unsend(&point.key());
+                        break;
+                    }
+                    keepalive_budget -= size;
+                }
                 state.in_flight += 1;
-                point
+                (point, request)
             };
-            self.send(point, keepalive);
+            self.send(point, request, keepalive);
         }
         let state = self.state.borrow();
         // A point due now but not sent waits for a free slot: a request's end pumps again.
         state
             .queue
-            .next_due_in(now)
+            .next_due_in(date_now())
             .filter(|due| *due > 0.0)
             .unwrap_or(-1.0)
     }
@@ -249,18 +269,11 @@ impl WasmLogger {
         }
     }
 
-    fn send(&self, point: QueuedPoint, keepalive: bool) {
+    fn send(&self, point: QueuedPoint, request: ApiRequest, keepalive: bool) {
         let setup = Rc::clone(&self.setup);
         let state = Rc::clone(&self.state);
         wasm_bindgen_futures::spawn_local(async move {
             let key: Key = point.key();
-            let metric = NewMetric {
-                name: point.name.clone(),
-                value: point.value,
-                step: point.step,
-                timestamp: point.timestamp.clone(),
-            };
-            let request = endpoints::append_metric(setup.job_id, &metric);
             let call = CallOptions {
                 keepalive,
                 ..setup.call.clone()
@@ -302,6 +315,21 @@ impl WasmLogger {
         });
     }
 }
+
+/// The request that stores `point`.
+fn append_request(job_id: u64, point: &QueuedPoint) -> ApiRequest {
+    let metric = NewMetric {
+        name: point.name.clone(),
+        value: point.value,
+        step: point.step,
+        timestamp: point.timestamp.clone(),
+    };
+    endpoints::append_metric(job_id, &metric)
+}
+
+/// The bytes of request bodies sent with `keepalive` in one go (browsers allow 64 KiB in
+/// flight; headers count too).
+const KEEPALIVE_BUDGET_BYTES: usize = 48 * 1024;
 
 /// Dioptra 1.2.2 answers 500 when a NaN overwrites a stored (name, step): its update path
 /// writes the raw NaN, which SQLite stores as NULL in a NOT NULL column. So a 500 for a NaN
