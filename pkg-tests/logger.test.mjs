@@ -317,28 +317,35 @@ describe("the logger in a Node process", () => {
     ${body}
   `;
 
-  function runChild(source, job) {
+  /**
+   * Runs `source` as an ES module in a Node child process (beside these tests, so that
+   * "dioptra-metrics" resolves) with `env` added; resolves to its stdout, stderr and run time
+   * once it exits 0, rejects otherwise (or after 30 s).
+   */
+  function runNode(source, env) {
     return new Promise((resolve, reject) => {
       const started = Date.now();
       const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
         cwd: fileURLToPath(new URL(".", import.meta.url)),
-        env: { ...process.env, JOB: String(job) },
-        stdio: ["ignore", "inherit", "pipe"],
+        env: { ...process.env, ...env },
+        stdio: ["ignore", "pipe", "pipe"],
       });
+      let stdout = "";
       let stderr = "";
+      child.stdout.on("data", (c) => (stdout += c));
       child.stderr.on("data", (c) => (stderr += c));
       const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
       child.on("exit", (code) => {
         clearTimeout(timer);
-        if (code === 0) resolve(Date.now() - started);
-        else reject(new Error(`child exited ${code}: ${stderr}`));
+        if (code === 0) resolve({ stdout, stderr, ms: Date.now() - started });
+        else reject(new Error(`child exited ${code}: ${stdout}${stderr}`));
       });
     });
   }
 
   it("exits promptly after await logger.close(), with everything stored", async () => {
     const job = takeJob();
-    const ms = await runChild(script("await logger.close();"), job);
+    const { ms } = await runNode(script("await logger.close();"), { JOB: String(job) });
     assert.ok(ms < 10_000, `took ${ms} ms`);
     assert.equal((await client.jobs.getMetricHistory(job, "loss")).length, 200);
   });
@@ -359,16 +366,7 @@ describe("the logger in a Node process", () => {
         await logger.flush();
         console.log("flushed", JSON.stringify(logger.stats));
       `;
-      const output = await new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
-          cwd: fileURLToPath(new URL(".", import.meta.url)),
-          env: { ...process.env, STUB: stub.address },
-          stdio: ["ignore", "pipe", "inherit"],
-        });
-        let out = "";
-        child.stdout.on("data", (c) => (out += c));
-        child.on("exit", (code) => (code === 0 ? resolve(out) : reject(new Error(`exit ${code}: ${out}`))));
-      });
+      const { stdout: output } = await runNode(source, { STUB: stub.address });
       assert.match(output, /^flushed .*"sent":1/);
       assert.equal(calls, 2);
     } finally {
@@ -385,16 +383,7 @@ describe("the logger in a Node process", () => {
         logger.log({ loss: 1 }, { step: 4 });
         await new Promise((resolve) => setTimeout(resolve, 300)); // given up on; no flush, no close
       `;
-      const stderr = await new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
-          cwd: fileURLToPath(new URL(".", import.meta.url)),
-          env: { ...process.env, STUB: stub.address },
-          stdio: ["ignore", "inherit", "pipe"],
-        });
-        let err = "";
-        child.stderr.on("data", (c) => (err += c));
-        child.on("exit", (code) => (code === 0 ? resolve(err) : reject(new Error(`exit ${code}: ${err}`))));
-      });
+      const { stderr } = await runNode(source, { STUB: stub.address });
       assert.match(stderr, /dioptra-metrics: at exit, 1 point\(s\) could not be stored: loss@4: no such job/);
     } finally {
       await stub.close();
@@ -403,7 +392,9 @@ describe("the logger in a Node process", () => {
 
   it("sends what is still queued when the script just ends (beforeExit)", async () => {
     const job = takeJob();
-    await runChild(script("// no close(): the 60 s interval must not keep the process alive, nor lose the points"), job);
+    await runNode(script("// no close(): the 60 s interval must not keep the process alive, nor lose the points"), {
+      JOB: String(job),
+    });
     const history = await client.jobs.getMetricHistory(job, "loss");
     assert.equal(history.length, 200);
     assert.equal(history[199].value, 99.5);

@@ -402,6 +402,18 @@ mod tests {
         out
     }
 
+    /// Reads `server` to the end with one request at a time.
+    fn drain_one_at_a_time(pager: &mut Pager<i64>, server: &mut FakeServer) -> Vec<i64> {
+        let mut got = Vec::new();
+        while let Some(request) = pager.plan(0, 1) {
+            let (keys, total) = server.answer(request);
+            for i in pager.accept(request, &keys, total).unwrap() {
+                got.push(keys[i]);
+            }
+        }
+        got
+    }
+
     fn server(n: i64, page_number: bool) -> FakeServer {
         FakeServer {
             items: (0..n).collect(),
@@ -563,13 +575,7 @@ mod tests {
                     requests: 0,
                 };
                 let mut pager = Pager::new(1000, mode);
-                let mut got = Vec::new();
-                while let Some(request) = pager.plan(0, 1) {
-                    let (keys, total) = s.answer(request);
-                    for i in pager.accept(request, &keys, total).unwrap() {
-                        got.push(keys[i]);
-                    }
-                }
+                let got = drain_one_at_a_time(&mut pager, &mut s);
                 assert_eq!(
                     got,
                     (0..1200).collect::<Vec<_>>(),
@@ -623,13 +629,7 @@ mod tests {
                 let refused = pager.plan(0, 1).unwrap();
                 assert_eq!(refused.page_length, 3);
                 assert!(pager.shrink_page_length(2));
-                let mut got = Vec::new();
-                while let Some(request) = pager.plan(0, 1) {
-                    let (keys, total) = s.answer(request);
-                    for i in pager.accept(request, &keys, total).unwrap() {
-                        got.push(keys[i]);
-                    }
-                }
+                let got = drain_one_at_a_time(&mut pager, &mut s);
                 assert_eq!(
                     got,
                     (0..7).collect::<Vec<_>>(),
@@ -643,13 +643,7 @@ mod tests {
     fn a_known_offset_endpoint_needs_no_probe() {
         let mut s = server(25, false);
         let mut pager = Pager::new(10, IndexMode::Offset);
-        let mut got = Vec::new();
-        while let Some(request) = pager.plan(0, 1) {
-            let (keys, total) = s.answer(request);
-            for i in pager.accept(request, &keys, total).unwrap() {
-                got.push(keys[i]);
-            }
-        }
+        let got = drain_one_at_a_time(&mut pager, &mut s);
         assert_eq!(got, (0..25).collect::<Vec<_>>());
         assert_eq!(s.requests, 3);
     }
