@@ -92,11 +92,6 @@ function metricPostsSince(from, jobId) {
     .filter((r) => r.method === "POST" && r.url === `/api/v1/jobs/${jobId}/metrics`);
 }
 
-/** Every request the proxy passed on since index `from`, as "METHOD /path?query". */
-function apiRequestsSince(from) {
-  return server.apiRequests.slice(from).map((r) => `${r.method} ${r.url}`);
-}
-
 /**
  * Polls Dioptra (with its own Python client) until the metric has `count` points, for at most
  * ARRIVAL_TIMEOUT_MS; resolves to the points, ordered by step (the keepalive requests are sent
@@ -141,7 +136,7 @@ async function logWithoutSending(t, name) {
   assert.equal(out.baseUrl, `${server.origin}/api/v1`, "no address: the page's origin");
   const { queued, inFlight, sent, failed } = out.stats;
   assert.deepEqual({ queued, inFlight, sent, failed }, { queued: POINTS, inFlight: 0, sent: 0, failed: 0 });
-  assert.deepEqual(apiRequestsSince(from), ["POST /api/v1/auth/login"], "only the login went out");
+  assert.deepEqual(server.apiRequestsSince(from), ["POST /api/v1/auth/login"], "only the login went out");
 
   // Nothing is on the server yet: anything found after the trigger was sent by it.
   assert.deepEqual(await pyclient(["history", jobId, name]), [], "Dioptra must have no point before the trigger");
@@ -168,7 +163,7 @@ describe("the metric logger in Chromium: a page going away sends what it logged"
       expected,
     );
     // One request per point, each once: none was lost or repeated on the way out.
-    assert.equal(metricPostsSince(from, jobId).length, POINTS, `proxied: ${apiRequestsSince(from).join(", ")}`);
+    assert.equal(metricPostsSince(from, jobId).length, POINTS, `proxied: ${server.apiRequestsSince(from).join(", ")}`);
 
     // What the page asked fetch for as it went (recorded in sessionStorage, which outlives
     // this same-origin navigation of the tab): every metric POST with keepalive, from the
@@ -238,7 +233,7 @@ describe("the metric logger in Chromium: a page going away sends what it logged"
       stored.map((p) => ({ name: p.name, step: p.step, value: p.value })),
       expected,
     );
-    assert.equal(metricPostsSince(from, jobId).length, POINTS, `proxied: ${apiRequestsSince(from).join(", ")}`);
+    assert.equal(metricPostsSince(from, jobId).length, POINTS, `proxied: ${server.apiRequestsSince(from).join(", ")}`);
 
     // Every metric POST was asked for with keepalive, from the visibilitychange to hidden.
     const [log, events] = await page.evaluate(() => [window.fetchLog, window.lifecycleEvents]);

@@ -69,11 +69,6 @@ async function openApp(t) {
   return opened;
 }
 
-/** Requests the browser-server proxied to Dioptra since index `from`, as "METHOD /path?query". */
-function apiRequestsSince(from) {
-  return server.apiRequests.slice(from).map((r) => `${r.method} ${r.url}`);
-}
-
 /** pyclient's value ("nan", "inf", "-inf" or a number) as a JS number. */
 function pyNumber(v) {
   return { nan: NaN, inf: Infinity, "-inf": -Infinity }[v] ?? v;
@@ -101,7 +96,7 @@ describe("dioptra-metrics in Chromium", () => {
     // No address given: the client talks to the page's origin, i.e. through our proxy.
     assert.equal(out.origin, server.origin);
     assert.equal(out.baseUrl, `${server.origin}/api/v1`);
-    const sent = apiRequestsSince(before);
+    const sent = server.apiRequestsSince(before);
     assert.ok(sent.includes("POST /api/v1/auth/login"), `proxied: ${sent.join(", ")}`);
     assert.equal(sent.filter((r) => r === `POST /api/v1/jobs/${jobId}/metrics`).length, 4, `proxied: ${sent.join(", ")}`);
 
@@ -173,7 +168,7 @@ describe("dioptra-metrics in Chromium", () => {
     assert.equal(anonymous.error.name, "DioptraApiError");
     assert.equal(anonymous.error.status, 401);
     assert.equal(anonymous.error.method, "GET");
-    assert.deepEqual(apiRequestsSince(from), [`GET /api/v1/jobs/${jobId}/metrics`]);
+    assert.deepEqual(server.apiRequestsSince(from), [`GET /api/v1/jobs/${jobId}/metrics`]);
 
     const login = await page.evaluate((cfg) => window.app.login(cfg), { username, password });
     assert.equal(login.ok, true, JSON.stringify(login.error));
@@ -186,13 +181,13 @@ describe("dioptra-metrics in Chromium", () => {
     assert.equal(bad.error.isApiError, false);
     assert.equal(bad.error.name, "DioptraValidationError");
     assert.equal(bad.error.field, "metricName");
-    assert.deepEqual(apiRequestsSince(from), [], "no request may reach the server for a bad metric name");
+    assert.deepEqual(server.apiRequestsSince(from), [], "no request may reach the server for a bad metric name");
 
     // The control: the same call with a good name is one request, so the counter does count.
     const good = await page.evaluate((cfg) => window.app.append(cfg), { jobId, name: "good_name", value: 1, step: 0 });
     assert.equal(good.ok, true, JSON.stringify(good.error));
     assert.deepEqual(good.value, { name: "good_name", value: 1 });
-    assert.deepEqual(apiRequestsSince(from), [`POST /api/v1/jobs/${jobId}/metrics`]);
+    assert.deepEqual(server.apiRequestsSince(from), [`POST /api/v1/jobs/${jobId}/metrics`]);
   });
 
   it("works from a devtools-style console on a page without scripts (await import)", async (t) => {

@@ -19,6 +19,15 @@ import { startStub, json } from "./support/stub-server.mjs";
 import { deadAddress, shuffledSteps } from "./support/fixtures.mjs";
 
 const client = new DioptraClient(address);
+
+/** A stub that answers its first request 503 with `Retry-After: 1`, then stores everything. */
+async function startBusyOnceStub() {
+  const stub = await startStub((req, res) => {
+    if (stub.requests.length === 1) return json(res, 503, { message: "busy" }, { "retry-after": "1" });
+    json(res, 200, { name: "loss", value: 1 });
+  });
+  return stub;
+}
 before(() => client.auth.login(username, password));
 
 const NAMES = ["loss", "accuracy", "lr"];
@@ -238,19 +247,14 @@ describe("the logger with the server gone", () => {
   });
 
   it("honours Retry-After", async () => {
-    let calls = 0;
-    const stub = await startStub((req, res) => {
-      calls += 1;
-      if (calls === 1) return json(res, 503, { message: "busy" }, { "retry-after": "1" });
-      json(res, 200, { name: "loss", value: 1 });
-    });
+    const stub = await startBusyOnceStub();
     const logger = new DioptraClient(stub.address).jobs.createLogger(1, { retry: { minDelayMs: 1, maxDelayMs: 5 } });
     logger.log({ loss: 1 });
     const started = Date.now();
     await logger.close();
     const elapsed = Date.now() - started;
     await stub.close();
-    assert.equal(calls, 2);
+    assert.equal(stub.requests.length, 2);
     assert.ok(elapsed >= 950, `retried after ${elapsed} ms, before the server's Retry-After: 1`);
   });
 });
@@ -351,12 +355,7 @@ describe("the logger in a Node process", () => {
   });
 
   it("a flush() awaited at the top level waits out a retry delay that began before it", async () => {
-    let calls = 0;
-    const stub = await startStub((req, res) => {
-      calls += 1;
-      if (calls === 1) return json(res, 503, { message: "busy" }, { "retry-after": "1" });
-      json(res, 200, { name: "loss", value: 1 });
-    });
+    const stub = await startBusyOnceStub();
     try {
       const source = `
         import { DioptraClient } from "dioptra-metrics";
@@ -368,7 +367,7 @@ describe("the logger in a Node process", () => {
       `;
       const { stdout: output } = await runNode(source, { STUB: stub.address });
       assert.match(output, /^flushed .*"sent":1/);
-      assert.equal(calls, 2);
+      assert.equal(stub.requests.length, 2);
     } finally {
       await stub.close();
     }

@@ -3,6 +3,7 @@
 //   const server = await startBrowserServer({ apiAddress: address });
 //   server.origin            "http://127.0.0.1:PORT"
 //   server.apiRequests       every proxied request so far: [{ method, url }] (url = path + query)
+//   server.apiRequestsSince(i)  those from index i on, as "METHOD /path?query"
 //   await server.close()
 //
 // Routes:
@@ -122,7 +123,7 @@ function serveStatic(req, res, root, rel) {
 /**
  * Starts the server on 127.0.0.1, on a free port.
  * @param {{ apiAddress: string }} options  the real Dioptra, e.g. "http://127.0.0.1:5000"
- * @returns {Promise<{ origin: string, apiRequests: {method: string, url: string}[], close(): Promise<void> }>}
+ * @returns {Promise<{ origin: string, apiRequests: {method: string, url: string}[], apiRequestsSince(from: number): string[], close(): Promise<void> }>}
  */
 export async function startBrowserServer({ apiAddress }) {
   const upstream = new URL(apiAddress);
@@ -174,6 +175,7 @@ export async function startBrowserServer({ apiAddress }) {
   return {
     origin: `http://127.0.0.1:${port}`,
     apiRequests,
+    apiRequestsSince: (from) => apiRequests.slice(from).map((r) => `${r.method} ${r.url}`),
     close() {
       return new Promise((resolve) => {
         server.close(() => resolve());
