@@ -1172,7 +1172,7 @@ proptest! {
         auto_steps in any::<bool>(),
         retries in 0u32..3,
     ) {
-        let policy = RetryPolicy { retries, min_delay_ms: 10.0, max_delay_ms: 100.0 };
+        let policy = RetryPolicy { retries, min_delay_ms: 10.0, max_delay_ms: 100.0, give_up_after_ms: f64::INFINITY };
         let mut q = MetricQueue::new(max_queue, auto_steps);
         let mut model = Model::default();
         let mut marks = Vec::new();

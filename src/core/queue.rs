@@ -433,6 +433,7 @@ mod tests {
         retries: 2,
         min_delay_ms: 100.0,
         max_delay_ms: 1000.0,
+        give_up_after_ms: f64::INFINITY,
     };
 
     #[test]

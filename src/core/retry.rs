@@ -1,29 +1,34 @@
-//! When a failed request is tried again, and after how long.
+//! When a failed request is tried again, and after how long; and what a failure says about the
+//! server (down for everyone, refusing one point, or refusing the whole job).
 
 use chrono::DateTime;
 
 use crate::core::error::Error;
 
-/// The longest wait a server's `Retry-After` can impose (5 minutes).
-const MAX_RETRY_AFTER_MS: f64 = 300_000.0;
-
-/// How many times to try again, and the bounds of the wait in between.
+/// How long to keep trying, and the bounds of the wait in between.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RetryPolicy {
-    /// Retries after the first attempt.
+    /// Attempts after the first, at most (`u32::MAX`: no bound by count, only by time).
     pub retries: u32,
     /// The wait before the first retry is at most this long (ms); it doubles each time.
     pub min_delay_ms: f64,
-    /// No wait is longer than this (ms), unless the server asks for longer.
+    /// No wait is longer than this (ms), not even one a server asks for with `Retry-After`.
     pub max_delay_ms: f64,
+    /// A point (or a page) is given up once it has failed for this long (ms) without a
+    /// success in between; `f64::INFINITY` never gives up.
+    pub give_up_after_ms: f64,
 }
+
+/// The logger's default give-up time: 15 minutes of continuous failure.
+pub const DEFAULT_GIVE_UP_AFTER_MS: f64 = 15.0 * 60.0 * 1000.0;
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            retries: 5,
+            retries: u32::MAX,
             min_delay_ms: 100.0,
-            max_delay_ms: 10_000.0,
+            max_delay_ms: 30_000.0,
+            give_up_after_ms: DEFAULT_GIVE_UP_AFTER_MS,
         }
     }
 }
@@ -31,14 +36,56 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// The wait before retry number `retry` (1 for the first): "full jitter", a uniformly
     /// random share (`random` in [0, 1)) of the capped exponential bound; or what the server
-    /// asked for with `Retry-After`.
+    /// asked for with `Retry-After`, capped by `max_delay_ms` too.
     pub fn delay_ms(&self, retry: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
         if let Some(asked) = retry_after_ms {
-            return asked.clamp(0.0, MAX_RETRY_AFTER_MS);
+            return asked.clamp(0.0, self.max_delay_ms);
         }
         let exponent = retry.saturating_sub(1).min(52) as i32;
         let bound = (self.min_delay_ms * 2f64.powi(exponent)).min(self.max_delay_ms);
         random.clamp(0.0, 1.0) * bound
+    }
+
+    /// Whether something failing since `since` (ms) after `attempts` failed attempts is to be
+    /// given up at `now`.
+    pub fn gives_up(&self, attempts: u32, since: f64, now: f64) -> bool {
+        attempts > self.retries || now - since >= self.give_up_after_ms
+    }
+}
+
+/// What a failure says, and so what a sender does about it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The server is unreachable or says it is overloaded (network error, time-out, 429,
+    /// 502, 503, 504): every request would fail alike. Pause, probe, resume.
+    Outage,
+    /// This request failed but another may not (500, 408, a 2xx that is not the answer
+    /// promised): retry this one later.
+    Transient,
+    /// The session is not (or no longer) valid: 401.
+    Unauthorized,
+    /// The job itself is refused (403, 404, 410): no point of it can be stored.
+    Fatal,
+    /// This one request is refused (400, 409, 422, ...): retrying it cannot help.
+    Refused,
+}
+
+/// What `error` says about the server (see [`FailureKind`]).
+pub fn classify(error: &Error) -> FailureKind {
+    match error {
+        Error::Network { .. } | Error::Timeout { .. } => FailureKind::Outage,
+        Error::Api(api) => match api.status {
+            429 | 502 | 503 | 504 => FailureKind::Outage,
+            408 => FailureKind::Transient,
+            401 => FailureKind::Unauthorized,
+            403 | 404 | 410 => FailureKind::Fatal,
+            status if status >= 500 => FailureKind::Transient,
+            _ => FailureKind::Refused,
+        },
+        Error::Decode { .. } => FailureKind::Transient,
+        Error::Validation { .. } | Error::Abort { .. } | Error::QueueFull { .. } => {
+            FailureKind::Refused
+        }
     }
 }
 
@@ -74,9 +121,9 @@ mod tests {
     #[test]
     fn waits_grow_exponentially_up_to_the_cap_with_full_jitter() {
         let policy = RetryPolicy {
-            retries: 5,
             min_delay_ms: 100.0,
             max_delay_ms: 1000.0,
+            ..RetryPolicy::default()
         };
         assert_eq!(policy.delay_ms(1, 0.999_999, None).round(), 100.0);
         assert_eq!(policy.delay_ms(2, 0.999_999, None).round(), 200.0);
@@ -87,11 +134,35 @@ mod tests {
     }
 
     #[test]
-    fn the_servers_retry_after_wins() {
+    fn the_servers_retry_after_is_followed_up_to_the_cap() {
         let policy = RetryPolicy::default();
         assert_eq!(policy.delay_ms(1, 0.9, Some(0.0)), 0.0);
-        assert_eq!(policy.delay_ms(1, 0.9, Some(30_000.0)), 30_000.0);
-        assert_eq!(policy.delay_ms(1, 0.9, Some(1e12)), MAX_RETRY_AFTER_MS);
+        assert_eq!(policy.delay_ms(1, 0.9, Some(20_000.0)), 20_000.0);
+        // Found by trying: `Retry-After: 3600` kept flush() waiting 1,500 s.
+        assert_eq!(policy.delay_ms(1, 0.9, Some(3_600_000.0)), 30_000.0);
+        let short = RetryPolicy {
+            max_delay_ms: 5.0,
+            ..policy
+        };
+        assert_eq!(short.delay_ms(1, 0.9, Some(1e12)), 5.0);
+    }
+
+    #[test]
+    fn gives_up_by_time_or_by_an_explicit_count() {
+        let policy = RetryPolicy::default();
+        assert!(!policy.gives_up(1_000_000, 0.0, DEFAULT_GIVE_UP_AFTER_MS - 1.0));
+        assert!(policy.gives_up(1, 0.0, DEFAULT_GIVE_UP_AFTER_MS));
+        let never = RetryPolicy {
+            give_up_after_ms: f64::INFINITY,
+            ..policy
+        };
+        assert!(!never.gives_up(u32::MAX, 0.0, 1e15));
+        let counted = RetryPolicy {
+            retries: 2,
+            ..policy
+        };
+        assert!(!counted.gives_up(2, 0.0, 0.0));
+        assert!(counted.gives_up(3, 0.0, 0.0));
     }
 
     #[test]
@@ -127,5 +198,35 @@ mod tests {
         };
         assert!(is_retryable(&network));
         assert!(!is_retryable(&Error::validation("f", "m")));
+    }
+
+    #[test]
+    fn classifies_what_a_failure_says_about_the_server() {
+        let status = |s| classify(&api_error(s, "", None, "POST", "/p"));
+        for outage in [429, 502, 503, 504] {
+            assert_eq!(status(outage), FailureKind::Outage, "{outage}");
+        }
+        for transient in [408, 500, 501, 599] {
+            assert_eq!(status(transient), FailureKind::Transient, "{transient}");
+        }
+        assert_eq!(status(401), FailureKind::Unauthorized);
+        for fatal in [403, 404, 410] {
+            assert_eq!(status(fatal), FailureKind::Fatal, "{fatal}");
+        }
+        for refused in [400, 409, 413, 422] {
+            assert_eq!(status(refused), FailureKind::Refused, "{refused}");
+        }
+        let timeout = Error::Timeout {
+            timeout_ms: 1.0,
+            method: "POST".into(),
+            path: "/p".into(),
+        };
+        assert_eq!(classify(&timeout), FailureKind::Outage);
+        let garbage = Error::Decode {
+            message: "{}".into(),
+            method: "POST".into(),
+            path: "/p".into(),
+        };
+        assert_eq!(classify(&garbage), FailureKind::Transient);
     }
 }

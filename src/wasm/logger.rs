@@ -215,7 +215,7 @@ impl WasmLogger {
             &retry.get("retries"),
             "retry.retries",
             0.0,
-            100.0,
+            1000.0,
             f64::from(defaults.retries),
         )?;
         let min_delay_ms = validate::bounded_number(
@@ -245,6 +245,7 @@ impl WasmLogger {
                 retries: retries as u32,
                 min_delay_ms,
                 max_delay_ms,
+                ..defaults
             },
             concurrency: concurrency as usize,
             call: CallOptions {
