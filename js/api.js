@@ -1,60 +1,14 @@
-// The public JavaScript API of dioptra-metrics, shared by every entry point.
+// The public JavaScript API of dioptra-metrics, shared by every entry point: thin collections
+// over the wasm client. Argument checks, requests and decoding happen in Rust (src/wasm); this
+// layer makes errors real `Error` subclasses and timestamps `Date`s.
 //
-// This file has no imports: an entry point hands it the wasm module (see index.js and
-// index.cjs), and the build writes a CommonJS copy (api.cjs) by rewriting the one `export`
-// line at the end. Everything here is thin: argument checks, requests and decoding happen in
-// Rust (src/wasm); this layer makes errors real `Error` subclasses and timestamps `Date`s.
-
-/** The base class of every error this package throws. */
-class DioptraError extends Error {
-  constructor(message, details = {}) {
-    super(message);
-    for (const key of this.constructor.fields) {
-      this[key] = details[key] ?? null;
-    }
-  }
-}
-DioptraError.fields = [];
-
-/** Bad input, refused before any request was sent. */
-class DioptraValidationError extends DioptraError {}
-DioptraValidationError.fields = ["field"];
-
-/** The server answered with a non-2xx status. */
-class DioptraApiError extends DioptraError {}
-DioptraApiError.fields = ["status", "errorType", "fieldErrors", "method", "path"];
-
-/** No answer: connection refused or reset, DNS, CORS, ... */
-class DioptraNetworkError extends DioptraError {}
-DioptraNetworkError.fields = ["method", "path"];
-
-/** No complete answer within `timeoutMs`. */
-class DioptraTimeoutError extends DioptraError {}
-DioptraTimeoutError.fields = ["timeoutMs", "method", "path"];
-
-/** The caller's `AbortSignal` fired. */
-class DioptraAbortError extends DioptraError {}
-DioptraAbortError.fields = ["method", "path"];
-
-/** A 2xx answer whose body is not what the endpoint promises. */
-class DioptraDecodeError extends DioptraError {}
-DioptraDecodeError.fields = ["method", "path"];
-
-/** A logger's queue holds `maxQueue` points: `log()` refuses more (see `logAsync()`). */
-class DioptraQueueFullError extends DioptraError {}
-DioptraQueueFullError.fields = ["maxQueue"];
-
-/** `log()` on a logger that was closed. */
-class DioptraLoggerClosedError extends DioptraError {}
-
-/**
- * `flush()` or `close()`: points logged before it were given up on. `points` lists them
- * (`{ name, step, value, error }`); `errors` holds each point's error, as `AggregateError` does.
- */
-class DioptraFlushError extends DioptraError {}
-DioptraFlushError.fields = ["points", "errors"];
-
-const errorClasses = {
+// An entry point hands it the wasm module (see index.js and index.cjs). Its imports are
+// sibling modules only: the build writes a CommonJS copy of each (scripts/build.mjs).
+import {
+  toError,
+  tooManyArguments,
+  checkArity,
+  settle,
   DioptraError,
   DioptraValidationError,
   DioptraApiError,
@@ -65,38 +19,8 @@ const errorClasses = {
   DioptraQueueFullError,
   DioptraLoggerClosedError,
   DioptraFlushError,
-};
-for (const [name, cls] of Object.entries(errorClasses)) {
-  Object.defineProperty(cls.prototype, "name", { value: name, writable: true, configurable: true });
-}
-
-/** The error the wasm layer reported (a plain `{ kind, message, ... }`), as a class instance. */
-function toError(raw) {
-  if (raw && raw.dioptraError === true) {
-    const cls = errorClasses[raw.kind] ?? DioptraError;
-    return new cls(raw.message, raw);
-  }
-  return raw;
-}
-
-/** The error for a call with more arguments than `method` takes. */
-function tooManyArguments(method, max, given) {
-  return new DioptraValidationError(`${method} takes at most ${max} argument${max === 1 ? "" : "s"}, not ${given}`, {
-    field: "arguments",
-  });
-}
-
-/** Throws when a synchronous method got more than `max` arguments. */
-function checkArity(method, max, args) {
-  if (args.length > max) throw tooManyArguments(method, max, args.length);
-}
-
-/** `promise`, with the wasm layer's errors turned into class instances. */
-function settle(promise) {
-  return promise.then(undefined, (raw) => {
-    throw toError(raw);
-  });
-}
+} from "./errors.js";
+import { MetricLogger } from "./logger.js";
 
 /** A page of history with each timestamp (ms since the epoch) made a `Date`. */
 function withDates(page) {
@@ -156,208 +80,6 @@ async function collect(read) {
 /** Makes a point's timestamp (ms since the epoch) a `Date`. */
 function dateTimestamp(point) {
   point.timestamp = new Date(point.timestamp);
-}
-
-/** The `flush()` error for points given up on (`{ name, step, value, error }` from wasm). */
-function flushError(failures) {
-  const points = failures.map((f) => ({ ...f, error: toError(f.error) }));
-  const list = points.map((p) => `${p.name}@${p.step}: ${p.error.message}`).join("; ");
-  return new DioptraFlushError(`${points.length} point(s) could not be stored: ${list}`, {
-    points,
-    errors: points.map((p) => p.error),
-  });
-}
-
-/**
- * Loggers that still hold points when the process is about to exit (Node) or the page goes
- * away (browsers). One listener serves them all.
- */
-const liveLoggers = new Set();
-let lifecycleHooked = false;
-
-function hookLifecycle() {
-  if (lifecycleHooked) return;
-  lifecycleHooked = true;
-  const proc = globalThis.process;
-  if (typeof proc?.on === "function" && typeof proc.versions?.node === "string") {
-    // The event loop is empty: send what is left (requests keep the process alive until then).
-    proc.on("beforeExit", () => {
-      for (const logger of liveLoggers) logger._drainBeforeExit();
-    });
-  }
-  if (typeof globalThis.addEventListener === "function") {
-    const hide = () => {
-      for (const logger of liveLoggers) logger._sendWithKeepalive();
-    };
-    globalThis.addEventListener("pagehide", hide);
-    globalThis.document?.addEventListener?.("visibilitychange", () => {
-      if (globalThis.document.visibilityState === "hidden") hide();
-    });
-  }
-}
-
-/** A timer that does not keep a Node process alive by itself. */
-function unref(timer) {
-  timer?.unref?.();
-  return timer;
-}
-
-/**
- * A metric logger for one job: `log()` validates and queues at once, requests go out in the
- * background with retries, `flush()` and `close()` settle when the server has everything.
- */
-class MetricLogger {
-  #wasm;
-  #flushIntervalMs;
-  #onProgress;
-  #interval = null;
-  #retryTimer = null;
-  #retryAt = Infinity;
-  #flushes = [];
-  #roomWaiters = [];
-  #closing = null;
-  #pumpQueued = false;
-  #reportsErrors;
-
-  constructor(create, options) {
-    this.#flushIntervalMs = options?.flushIntervalMs ?? 1000;
-    this.#onProgress = options?.onProgress;
-    this.#reportsErrors = typeof options?.onError === "function";
-    try {
-      this.#wasm = create(() => this.#afterRequest());
-    } catch (raw) {
-      throw toError(raw);
-    }
-    if (this.#flushIntervalMs > 0) {
-      this.#interval = unref(setInterval(() => this.#pump(), this.#flushIntervalMs));
-    }
-    hookLifecycle();
-    liveLoggers.add(this);
-  }
-
-  /** Queues `metrics` (`{ name: value }`) with `{ step, timestamp }`. Synchronous; throws on bad input or a full queue. */
-  log(metrics, options) {
-    checkArity("logger.log", 2, arguments);
-    if (this.#closing) throw new DioptraLoggerClosedError("log() after close(): this logger takes no more points");
-    try {
-      this.#wasm.log(metrics, options);
-    } catch (raw) {
-      throw toError(raw);
-    }
-    if (this.#flushIntervalMs === 0 && !this.#pumpQueued) {
-      // One pump for a burst of log() calls, however long.
-      this.#pumpQueued = true;
-      queueMicrotask(() => {
-        this.#pumpQueued = false;
-        this.#pump();
-      });
-    }
-  }
-
-  /** Like `log()`, but waits for room in a full queue instead of throwing. */
-  async logAsync(metrics, options) {
-    checkArity("logger.logAsync", 2, arguments);
-    for (;;) {
-      try {
-        return this.log(metrics, options);
-      } catch (err) {
-        if (!(err instanceof DioptraQueueFullError)) throw err;
-      }
-      const room = new Promise((resolve) => this.#roomWaiters.push(resolve));
-      this.#pump();
-      await room;
-    }
-  }
-
-  /** Resolves when every point logged before the call is stored; rejects with DioptraFlushError listing those given up on. */
-  flush() {
-    const mark = this.#wasm.mark();
-    const settled = new Promise((resolve, reject) => this.#flushes.push({ mark, resolve, reject }));
-    this.#retryTimer?.ref?.(); // Somebody waits now: a pending retry keeps the process alive.
-    this.#pump();
-    this.#settleFlushes();
-    return settled;
-  }
-
-  /** Flushes, then stops the logger: later `log()` calls throw. */
-  close() {
-    this.#closing ??= this.flush().finally(() => {
-      clearInterval(this.#interval);
-      clearTimeout(this.#retryTimer);
-      liveLoggers.delete(this);
-    });
-    return this.#closing;
-  }
-
-  /** `{ queued, inFlight, sent, retried, coalesced, failed }`. */
-  get stats() {
-    return this.#wasm.stats();
-  }
-
-  #pump(keepalive = false) {
-    const dueInMs = this.#wasm.pump(keepalive);
-    if (dueInMs >= 0 && Date.now() + dueInMs < this.#retryAt) {
-      clearTimeout(this.#retryTimer);
-      this.#retryAt = Date.now() + dueInMs;
-      this.#retryTimer = setTimeout(() => {
-        this.#retryAt = Infinity;
-        this.#pump();
-      }, dueInMs);
-      // A retry keeps the process alive only while somebody waits for it.
-      if (this.#flushes.length === 0) unref(this.#retryTimer);
-    }
-  }
-
-  #afterRequest() {
-    this.#pump();
-    this.#settleFlushes();
-    const waiting = this.#roomWaiters.splice(0);
-    for (const resolve of waiting) resolve();
-    if (this.#onProgress) {
-      const { sent, queued, inFlight } = this.#wasm.stats();
-      this.#onProgress({ sent, queued: queued + inFlight });
-    }
-  }
-
-  #settleFlushes() {
-    this.#flushes = this.#flushes.filter(({ mark, resolve, reject }) => {
-      if (!this.#wasm.isSettled(mark)) return true;
-      const failures = this.#wasm.takeFailures(mark);
-      if (failures.length === 0) resolve();
-      else reject(flushError(failures));
-      return false;
-    });
-  }
-
-  /**
-   * Node's `beforeExit`: send what is left; and say what was given up on and never reported
-   * (no `onError`, no `flush()`), so that nothing is lost silently.
-   */
-  _drainBeforeExit() {
-    if (this.#closing) return;
-    const report = (err) => console.error(`dioptra-metrics: at exit, ${err.message}`);
-    if (this.#wasm.busy) {
-      this.flush().catch(report);
-    } else if (!this.#reportsErrors) {
-      const failures = this.#wasm.takeFailures(this.#wasm.mark());
-      if (failures.length > 0) report(flushError(failures));
-    }
-  }
-
-  /** A page going away: send everything waiting with `keepalive`, at once. */
-  _sendWithKeepalive() {
-    if (this.#wasm.busy) this.#pump(true);
-  }
-}
-
-/** Logger options whose `onError` receives class instances (the wasm layer reports plain objects). */
-function withErrorClasses(options) {
-  const onError = options?.onError;
-  if (typeof onError !== "function") return options;
-  return {
-    ...options,
-    onError: (raw, point) => onError(toError(raw), { ...point, error: toError(point.error) }),
-  };
 }
 
 /** `client.auth`: the session. */
@@ -422,13 +144,16 @@ class JobsCollection {
   }
   /**
    * A logger for one job: `log()` queues at once; requests go out in the background with
-   * retries and coalescing. Options: `concurrency` (4), `flushIntervalMs` (1000), `maxQueue`
-   * (100000), `retry: { retries (5), minDelayMs (100), maxDelayMs (10000) }`, `onError(err,
-   * point)`, `onProgress({ sent, queued })`, `step: "auto"`, `timeoutMs`.
+   * retries and coalescing; an outage pauses the queue and probes, a point is given up only
+   * after `retry.giveUpAfterMs` of continuous failure. Options: `concurrency` (4),
+   * `flushIntervalMs` (1000), `maxQueue` (100000), `retry: { minDelayMs (100), maxDelayMs
+   * (30000), giveUpAfterMs (900000), retries (no bound) }`, `onError(err, point)`,
+   * `onProgress({ sent, queued })`, `onUnauthorized()`, `step: "auto"`, `timestamp: "client" |
+   * "server"` ("client"), `exitFlushMs` (3000), `timeoutMs`.
    */
   createLogger(jobId, options) {
     checkArity("jobs.createLogger", 2, arguments);
-    return new MetricLogger((notify) => this.#wasm.createLogger(jobId, withErrorClasses(options), notify), options);
+    return new MetricLogger((notify) => this.#wasm.createLogger(jobId, options, notify), options);
   }
   /** Stores several metrics of one job at once (concurrently, with retries); resolves when all are stored. */
   async logMetrics(jobId, metrics, options) {

@@ -21,9 +21,9 @@ import { deadAddress, shuffledSteps } from "./support/fixtures.mjs";
 const client = new DioptraClient(address);
 
 /** A stub that answers its first request 503 with `Retry-After: 1`, then stores everything. */
-async function startBusyOnceStub() {
+async function startBusyOnceStub(retryAfter = "1") {
   const stub = await startStub((req, res) => {
-    if (stub.requests.length === 1) return json(res, 503, { message: "busy" }, { "retry-after": "1" });
+    if (stub.requests.length === 1) return json(res, 503, { message: "busy" }, { "retry-after": retryAfter });
     json(res, 200, { name: "loss", value: 1 });
   });
   return stub;
@@ -128,7 +128,16 @@ describe("the logger against the real Dioptra", () => {
     assert.throws(() => client.jobs.createLogger(1, { retry: { retries: -1 } }), (err) => err.field === "retry.retries");
     assert.throws(() => client.jobs.createLogger(1, { step: "manual" }), (err) => err.field === "step");
     assert.throws(() => client.jobs.createLogger(1, { flushInterval: 5 }), (err) => err.field === "flushInterval");
-    assert.deepEqual(logger.stats, { queued: 0, inFlight: 0, sent: 0, retried: 0, coalesced: 0, failed: 0 });
+    assert.deepEqual(logger.stats, {
+      queued: 0,
+      inFlight: 0,
+      sent: 0,
+      retried: 0,
+      coalesced: 0,
+      failed: 0,
+      requests: 0,
+      state: "sending",
+    });
     return logger.close();
   });
 
@@ -248,7 +257,7 @@ describe("the logger with the server gone", () => {
 
   it("honours Retry-After", async () => {
     const stub = await startBusyOnceStub();
-    const logger = new DioptraClient(stub.address).jobs.createLogger(1, { retry: { minDelayMs: 1, maxDelayMs: 5 } });
+    const logger = new DioptraClient(stub.address).jobs.createLogger(1, { retry: { minDelayMs: 1 } });
     logger.log({ loss: 1 });
     const started = Date.now();
     await logger.close();
@@ -256,6 +265,16 @@ describe("the logger with the server gone", () => {
     await stub.close();
     assert.equal(stub.requests.length, 2);
     assert.ok(elapsed >= 950, `retried after ${elapsed} ms, before the server's Retry-After: 1`);
+  });
+
+  it("caps Retry-After at maxDelayMs (a server asking for an hour cannot hold flush() for one)", { timeout: 20_000 }, async () => {
+    const stub = await startBusyOnceStub("3600");
+    const logger = new DioptraClient(stub.address).jobs.createLogger(1, { retry: { minDelayMs: 10, maxDelayMs: 50 } });
+    logger.log({ loss: 1 });
+    await logger.close();
+    await stub.close();
+    assert.equal(stub.requests.length, 2);
+    assert.equal(logger.stats.sent, 1);
   });
 });
 

@@ -10,6 +10,8 @@ import { gzipSync } from "node:zlib";
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
 const tmp = join(root, "target", "bindgen");
+/** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
+const JS_MODULES = ["errors", "logger", "api"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"]);
@@ -44,19 +46,23 @@ run(join(root, "node_modules/.bin/wasm-opt"), [
 cpSync(join(tmp, "web/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.js"));
 cpSync(join(tmp, "nodejs/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.cjs"));
 
-// The JS layer: ESM as written, and a CommonJS copy of api.js made by rewriting its one
-// `export { ... }` statement (it has no imports).
-const api = readFileSync(join(root, "js/api.js"), "utf8");
+// The JS layer: ESM modules as written, and a CommonJS copy of each made by rewriting its
+// `import { ... } from "./x.js";` statements (siblings only) and its one `export { ... };`.
+const importLine = /^import \{([^}]*)\} from "\.\/([\w-]+)\.js";\s*$/gm;
 const exportBlock = /^export \{([^}]*)\};\s*$/m;
-const match = api.match(exportBlock);
-if (!match || /^\s*(import|export)\b/m.test(api.replace(exportBlock, ""))) {
-  throw new Error("js/api.js must have no imports and exactly one `export { ... };` statement");
+for (const module of JS_MODULES) {
+  const source = readFileSync(join(root, "js", `${module}.js`), "utf8");
+  const match = source.match(exportBlock);
+  const rest = source.replace(exportBlock, "").replace(importLine, "");
+  if (!match || /^\s*(import|export)\b/m.test(rest)) {
+    throw new Error(`js/${module}.js: only sibling imports and exactly one \`export { ... };\` statement are allowed`);
+  }
+  writeFileSync(join(dist, `${module}.js`), source);
+  const cjs = source
+    .replace(importLine, (_, names, from) => `const {${names}} = require("./${from}.cjs");\n`)
+    .replace(exportBlock, `module.exports = {${match[1]}};\n`);
+  writeFileSync(join(dist, `${module}.cjs`), `"use strict";\n${cjs}`);
 }
-writeFileSync(join(dist, "api.js"), api);
-writeFileSync(
-  join(dist, "api.cjs"),
-  `"use strict";\n${api.replace(exportBlock, `module.exports = {${match[1]}};\n`)}`,
-);
 for (const file of ["index.js", "index.cjs"]) {
   cpSync(join(root, "js", file), join(dist, file));
 }

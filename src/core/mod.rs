@@ -9,6 +9,7 @@ pub mod input;
 pub mod paging;
 pub mod queue;
 pub mod retry;
+pub mod sender;
 pub mod text;
 pub mod timestamp;
 pub mod validate;

@@ -44,6 +44,10 @@ struct Entry {
     attempts: u32,
     /// Not to be sent before this time (ms since the epoch), after a failure; 0 when ready.
     not_before: u64,
+    /// When its key was first logged (ms since the epoch).
+    logged_at: f64,
+    /// When its key's first failed attempt (since the last success) ended, if one did.
+    failing_since: Option<f64>,
 }
 
 /// A point given up on, with why.
@@ -173,12 +177,25 @@ impl MetricQueue {
     }
 
     /// Logs `values` (name, value) at `step` (or the next automatic step, or none) and
-    /// `timestamp`, all or none: if they do not fit, nothing is logged.
+    /// `timestamp`, all or none: if they do not fit, nothing is logged. (As [`Self::log_at`]
+    /// at time 0.)
     pub fn log(
         &mut self,
         values: &[(String, f64)],
         step: Option<i64>,
         timestamp: Option<&str>,
+    ) -> Result<(), Refusal> {
+        self.log_at(values, step, timestamp, 0.0)
+    }
+
+    /// [`Self::log`] at `now` (ms since the epoch): how long a point has waited counts from
+    /// there.
+    pub fn log_at(
+        &mut self,
+        values: &[(String, f64)],
+        step: Option<i64>,
+        timestamp: Option<&str>,
+        now: f64,
     ) -> Result<(), Refusal> {
         let steps: Vec<Option<i64>> = values
             .iter()
@@ -225,6 +242,8 @@ impl MetricQueue {
                         first_seq: seq,
                         attempts: 0,
                         not_before: 0,
+                        logged_at: now,
+                        failing_since: None,
                     },
                 );
             }
@@ -283,11 +302,145 @@ impl MetricQueue {
             .values()
             .find(|key| !self.in_flight.contains_key(*key))?
             .clone();
+        self.take_off(key)
+    }
+
+    /// The earliest-logged point not in flight, moved to in flight, whatever retry delay it
+    /// waits out: the probe of a paused sender, whose own schedule decides when to send.
+    pub fn next_probe(&mut self) -> Option<QueuedPoint> {
+        let key = self
+            .order
+            .values()
+            .find(|key| self.pending.contains_key(*key) && !self.in_flight.contains_key(*key))?
+            .clone();
+        self.take_off(key)
+    }
+
+    /// Moves `key`'s pending entry to in flight; gives its point.
+    fn take_off(&mut self, key: Key) -> Option<QueuedPoint> {
         let entry = self.release(&key)?;
         self.order.insert(entry.first_seq, key.clone());
         let point = entry.point.clone();
         self.in_flight.insert(key, entry);
         Some(point)
+    }
+
+    /// The in-flight entry of `key` back among the pending ones, at its place and ready to
+    /// send, with the failed attempt counted (a value logged meanwhile takes its place and
+    /// inherits the count). For failures that say nothing about the point itself: the server
+    /// was down, or the session had expired. Gives the key's failed attempts and since when
+    /// it fails.
+    pub fn put_back(&mut self, key: &Key, now: f64, count_attempt: bool) -> Option<(u32, f64)> {
+        let mut entry = self.in_flight.remove(key)?;
+        self.order.remove(&entry.first_seq);
+        if count_attempt {
+            entry.attempts = entry.attempts.saturating_add(1);
+            entry.failing_since.get_or_insert(now);
+        }
+        let entry = match self.release(key) {
+            Some(newer) => {
+                self.stats.coalesced += 1;
+                self.merged(entry, newer)
+            }
+            None => entry,
+        };
+        let failing = (entry.attempts, entry.failing_since.unwrap_or(now));
+        self.hold(
+            key.clone(),
+            Entry {
+                not_before: 0,
+                ..entry
+            },
+        );
+        Some(failing)
+    }
+
+    /// Counts a retry that [`Self::put_back`] made way for.
+    pub fn count_retry(&mut self) {
+        self.stats.retried += 1;
+    }
+
+    /// Gives up `key`'s pending entry with `error`.
+    pub fn give_up_pending_key(&mut self, key: &Key, error: Error) -> Option<Failure> {
+        let entry = self.release(key)?;
+        match self.give_up(entry, error) {
+            Outcome::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// `newer`, logged for the key of `older` while `older` was in flight, covering both.
+    fn merged(&self, older: Entry, newer: Entry) -> Entry {
+        Entry {
+            first_seq: newer.first_seq.min(older.first_seq),
+            attempts: newer.attempts.max(older.attempts),
+            logged_at: newer.logged_at.min(older.logged_at),
+            failing_since: older.failing_since.or(newer.failing_since),
+            ..newer
+        }
+    }
+
+    /// Gives up `key`'s in-flight entry (and a value logged for it since) with `error`.
+    pub fn give_up_in_flight(&mut self, key: &Key, error: Error) -> Option<Failure> {
+        let entry = self.in_flight.remove(key)?;
+        self.order.remove(&entry.first_seq);
+        let entry = match self.release(key) {
+            Some(newer) => {
+                self.stats.coalesced += 1;
+                self.merged(entry, newer)
+            }
+            None => entry,
+        };
+        match self.give_up(entry, error) {
+            Outcome::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
+    /// Gives up every pending point (not in flight) for which `expired(logged_at,
+    /// failing_since)` holds, with `error`; in the order they were logged.
+    pub fn give_up_pending(
+        &mut self,
+        error: &Error,
+        expired: impl Fn(f64, Option<f64>) -> bool,
+    ) -> Vec<Failure> {
+        let keys: Vec<Key> = self
+            .order
+            .values()
+            .filter(|key| {
+                !self.in_flight.contains_key(*key)
+                    && self
+                        .pending
+                        .get(*key)
+                        .is_some_and(|e| expired(e.logged_at, e.failing_since))
+            })
+            .cloned()
+            .collect();
+        let mut failures = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(entry) = self.release(&key) {
+                if let Outcome::Failed(failure) = self.give_up(entry, error.clone()) {
+                    failures.push(failure);
+                }
+            }
+        }
+        failures
+    }
+
+    /// The points held (pending or in flight) that settle sequence numbers up to `mark`, in
+    /// the order logged, `limit` at most.
+    pub fn held_up_to(&self, mark: u64, limit: usize) -> Vec<QueuedPoint> {
+        self.order
+            .range(..=mark)
+            .filter_map(|(_, key)| self.pending.get(key).or_else(|| self.in_flight.get(key)))
+            .take(limit)
+            .map(|entry| entry.point.clone())
+            .collect()
+    }
+
+    /// How many held points settle sequence numbers up to `mark`.
+    pub fn count_held_up_to(&self, mark: u64) -> usize {
+        self.order.range(..=mark).count()
     }
 
     /// How long until a waiting point may be sent (0 if one may now), or `None` if every
@@ -347,8 +500,9 @@ impl MetricQueue {
     ) -> Option<Outcome> {
         let mut entry = self.in_flight.remove(key)?;
         self.order.remove(&entry.first_seq);
-        let attempts = entry.attempts + 1;
-        let may_retry = retryable && entry.attempts < policy.retries;
+        let attempts = entry.attempts.saturating_add(1);
+        let since = *entry.failing_since.get_or_insert(now);
+        let may_retry = retryable && !policy.gives_up(attempts, since, now);
         let wait = || {
             let retry_after = match &error {
                 Error::Api(api) => api.retry_after_ms,
@@ -361,11 +515,7 @@ impl MetricQueue {
             // inherits the key's failures, so that logging the same key again and again
             // cannot keep a dead server's points (and `flush()`) waiting for ever.
             self.stats.coalesced += 1;
-            let merged = Entry {
-                first_seq: newer.first_seq.min(entry.first_seq),
-                attempts: newer.attempts.max(attempts),
-                ..newer
-            };
+            let merged = self.merged(Entry { attempts, ..entry }, newer);
             if retryable && !may_retry {
                 return Some(self.give_up(merged, error));
             }
@@ -403,6 +553,11 @@ impl MetricQueue {
         };
         self.failures.push(failure.clone());
         Outcome::Failed(failure)
+    }
+
+    /// Whether failures wait to be taken.
+    pub fn has_failures(&self) -> bool {
+        !self.failures.is_empty()
     }
 
     /// Takes the failures of points logged up to `mark`, for a `flush()` to report.

@@ -59,6 +59,11 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.and_utc())
 }
 
+/// The instant `ms` milliseconds after the Unix epoch as wire text (the client's clock).
+pub fn wire_millis(ms: f64) -> Option<String> {
+    from_millis(ms).map(|t| to_wire(&t))
+}
+
 /// RFC 3339 with microseconds where there are any, and a `+00:00` offset.
 fn to_wire(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)

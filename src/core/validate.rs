@@ -236,6 +236,24 @@ pub fn logger_step(value: &Input) -> Result<bool> {
     }
 }
 
+/// A logger's `timestamp` option: whether points logged without a timestamp are stamped
+/// with the client's clock at `log()` (`"client"`, the default) or by the server when the
+/// request arrives (`"server"`).
+pub fn clock(value: &Input) -> Result<bool> {
+    match value {
+        Input::Missing => Ok(true),
+        Input::Text(s) if s == "client" => Ok(true),
+        Input::Text(s) if s == "server" => Ok(false),
+        other => Err(Error::validation(
+            "timestamp",
+            format!(
+                "a logger's timestamp option must be \"client\" or \"server\", not {}",
+                other.describe()
+            ),
+        )),
+    }
+}
+
 /// The `credentials` option: how a browser sends its cookies.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Credentials {

@@ -8,16 +8,19 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
+use crate::core::decode::{decode_error, Metric};
 use crate::core::endpoints::{self, ApiRequest, NewMetric};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
-use crate::core::queue::{Failure, Key, MetricQueue, Outcome, QueuedPoint, Refusal};
-use crate::core::retry::{is_retryable, RetryPolicy};
-use crate::core::timestamp::timestamp;
+use crate::core::queue::{Failure, Key, MetricQueue, QueuedPoint, Refusal};
+use crate::core::retry::RetryPolicy;
+use crate::core::sender::Sender;
+use crate::core::text::quote;
+use crate::core::timestamp::{timestamp, wire_millis};
 use crate::core::validate;
 use crate::core::value::{describe_number, metric_value};
 use crate::wasm::convert::{error_to_js, input, Options};
-use crate::wasm::http::{date_now, CallOptions, Transport};
+use crate::wasm::http::{date_now, Answer, CallOptions, Transport};
 use crate::wasm::reader::stored_value;
 
 /// What every send of one logger shares.
@@ -26,21 +29,28 @@ struct LoggerSetup {
     transport: Rc<Transport>,
     /// The job the points belong to.
     job_id: u64,
-    /// When to try again.
-    policy: RetryPolicy,
     /// Requests in flight at most.
     concurrency: usize,
     /// Per-request settings (time limit).
     call: CallOptions,
-    /// Called with `(error, point)` for each point given up on.
-    on_error: Option<Function>,
-    /// Called after every request, so the JavaScript layer can pump and settle flushes.
+    /// Whether points logged without a timestamp get the client's clock (else the server's).
+    client_clock: bool,
+    /// Whether failures are kept for `onError` (`takeNewFailures()`).
+    reports_errors: bool,
+    /// Called after every request, so the JavaScript layer can pump and settle flushes. It
+    /// must not hold the JavaScript logger strongly (the logger could never be collected).
     notify: Function,
 }
 
 struct State {
-    queue: MetricQueue,
+    sender: Sender,
     in_flight: usize,
+    /// Failures not yet handed to `onError`.
+    new_failures: Vec<Failure>,
+    /// The session expired and the JavaScript layer has not yet been told.
+    login_wanted: bool,
+    /// The 401 that paused the queue, to fail it with if the login fails.
+    unauthorized: Option<Error>,
 }
 
 /// A metric logger for one job.
@@ -58,18 +68,22 @@ impl WasmLogger {
     /// (`{ step, timestamp }`). Throws a validation error, or a queue-full error when the
     /// points do not fit; then nothing is logged.
     pub fn log(&self, metrics: JsValue, options: JsValue) -> std::result::Result<(), JsValue> {
+        let now = date_now();
         let checked = (|| {
             let options = Options::read(&options, "options", LOG_OPTIONS)?;
             let step = validate::step(&options.get("step"))?;
-            let timestamp = timestamp(&options.get("timestamp"))?;
+            let timestamp = match timestamp(&options.get("timestamp"))? {
+                None if self.setup.client_clock => wire_millis(now),
+                given => given,
+            };
             Ok((metric_values(&metrics)?, step, timestamp))
         })();
         let (values, step, timestamp) = checked.map_err(|e: Error| error_to_js(&e))?;
         let logged = self
             .state
             .borrow_mut()
-            .queue
-            .log(&values, step, timestamp.as_deref());
+            .sender
+            .log(&values, step, timestamp.as_deref(), now);
         logged.map_err(|refusal| {
             error_to_js(&match refusal {
                 Refusal::Full(max_queue) => Error::QueueFull { max_queue },
@@ -81,20 +95,24 @@ impl WasmLogger {
         })
     }
 
-    /// Starts as many requests as the concurrency allows (all waiting points, with
-    /// `keepalive`, when the page is going away). Returns the ms until a point waiting out a
-    /// retry delay is due, or -1 when none waits.
+    /// Starts as many requests as the concurrency and the logger's state allow (all waiting
+    /// points, with `keepalive`, when the page is going away). Returns the ms until a point
+    /// (or the next probe of an outage) is due, or -1 when none will be without an answer.
     pub fn pump(&self, keepalive: bool) -> f64 {
-        // Going away, nothing waits for a retry delay to end.
-        let now = if keepalive { f64::INFINITY } else { date_now() };
         let mut keepalive_budget = KEEPALIVE_BUDGET_BYTES;
         loop {
             let (point, request) = {
                 let mut state = self.state.borrow_mut();
-                if !keepalive && state.in_flight >= self.setup.concurrency {
-                    break;
-                }
-                let Some(point) = state.queue.next(now) else {
+                let in_flight = state.in_flight;
+                let next = if keepalive {
+                    // Going away: nothing waits for a delay or a probe any more.
+                    state.sender.next_unloading()
+                } else {
+                    state
+                        .sender
+                        .next(date_now(), in_flight, self.setup.concurrency)
+                };
+                let Some(point) = next else {
                     break;
                 };
                 let request = append_request(self.setup.job_id, &point);
@@ -102,7 +120,7 @@ impl WasmLogger {
                     // Browsers refuse keepalive requests past 64 KiB of bodies in flight.
                     let size = request.body.as_ref().map_or(0, String::len);
                     if size > keepalive_budget {
-                        state.queue.unsend(&point.key());
+                        state.sender.unsend(&point.key());
                         break;
                     }
                     keepalive_budget -= size;
@@ -115,7 +133,7 @@ impl WasmLogger {
         let state = self.state.borrow();
         // A point due now but not sent waits for a free slot: a request's end pumps again.
         state
-            .queue
+            .sender
             .next_due_in(date_now())
             .filter(|due| *due > 0.0)
             .unwrap_or(-1.0)
@@ -123,26 +141,102 @@ impl WasmLogger {
 
     /// The sequence number of the latest point logged: `flush()` waits for it to settle.
     pub fn mark(&self) -> f64 {
-        self.state.borrow().queue.mark() as f64
+        self.state.borrow().sender.queue().mark() as f64
     }
 
     /// Whether every point logged up to `mark` is stored or given up on.
     #[wasm_bindgen(js_name = isSettled)]
     pub fn is_settled(&self, mark: f64) -> bool {
-        self.state.borrow().queue.is_settled(mark as u64)
+        self.state.borrow().sender.queue().is_settled(mark as u64)
     }
 
     /// The points logged up to `mark` that were given up on, each once:
     /// `[{ name, step, value, error }]`.
     #[wasm_bindgen(js_name = takeFailures)]
     pub fn take_failures(&self, mark: f64) -> js_sys::Array {
-        let failures = self.state.borrow_mut().queue.take_failures(mark as u64);
+        let failures = self.state.borrow_mut().sender.take_failures(mark as u64);
         failures.iter().map(failure_to_js).collect()
     }
 
-    /// `{ queued, inFlight, sent, retried, coalesced, failed }`.
+    /// The failures since the last call, for `onError` (`[{ name, step, value, error }]`).
+    #[wasm_bindgen(js_name = takeNewFailures)]
+    pub fn take_new_failures(&self) -> js_sys::Array {
+        let failures = std::mem::take(&mut self.state.borrow_mut().new_failures);
+        failures.iter().map(failure_to_js).collect()
+    }
+
+    /// Whether the session expired since the last call: the JavaScript layer then calls
+    /// `onUnauthorized` and, once it resolves, `resume()` (or `loginFailed()`).
+    #[wasm_bindgen(js_name = takeLoginRequest)]
+    pub fn take_login_request(&self) -> bool {
+        std::mem::take(&mut self.state.borrow_mut().login_wanted)
+    }
+
+    /// The new login succeeded: the queue goes on.
+    pub fn resume(&self) {
+        self.state.borrow_mut().sender.resume();
+    }
+
+    /// The new login failed with `reason`: every waiting point fails with the 401.
+    #[wasm_bindgen(js_name = loginFailed)]
+    pub fn login_failed(&self, reason: String) {
+        let mut state = self.state.borrow_mut();
+        let mut error = state.unauthorized.take().unwrap_or_else(|| {
+            Error::validation(
+                "onUnauthorized",
+                "the session expired and onUnauthorized failed",
+            )
+        });
+        if let Error::Api(api) = &mut error {
+            api.message = format!(
+                "{} (onUnauthorized failed: {})",
+                api.message,
+                excerpt(&reason)
+            );
+        }
+        let failures = state.sender.fail_pending(&error);
+        self.keep_for_on_error(&mut state, failures);
+    }
+
+    /// Gives up every point not yet in flight with a time-out error naming `after_ms` (a
+    /// `close()` past its deadline); gives them as `[{ name, step, value, error }]`.
+    pub fn abandon(&self, after_ms: f64) -> js_sys::Array {
+        let error = Error::Timeout {
+            timeout_ms: after_ms,
+            method: "POST".to_owned(),
+            // The path the points go to (the same as the job's metrics read).
+            path: endpoints::job_metrics(self.setup.job_id).full_path(&self.setup.transport.base),
+        };
+        let failures = self.state.borrow_mut().sender.fail_pending(&error);
+        failures.iter().map(failure_to_js).collect()
+    }
+
+    /// How many points logged up to `mark` are not stored yet.
+    #[wasm_bindgen(js_name = unsentCount)]
+    pub fn unsent_count(&self, mark: f64) -> usize {
+        self.state
+            .borrow()
+            .sender
+            .queue()
+            .count_held_up_to(mark as u64)
+    }
+
+    /// The first `limit` points logged up to `mark` that are not stored yet, as
+    /// `[{ name, step, value }]`.
+    pub fn unsent(&self, mark: f64, limit: usize) -> js_sys::Array {
+        let points = self
+            .state
+            .borrow()
+            .sender
+            .queue()
+            .held_up_to(mark as u64, limit);
+        points.iter().map(point_to_js).collect()
+    }
+
+    /// `{ queued, inFlight, sent, retried, coalesced, failed, requests, state }`.
     pub fn stats(&self) -> JsValue {
-        let stats = self.state.borrow().queue.stats();
+        let state = self.state.borrow();
+        let stats = state.sender.stats();
         let object = Object::new();
         for (key, value) in [
             ("queued", stats.queued as f64),
@@ -151,22 +245,40 @@ impl WasmLogger {
             ("retried", stats.retried as f64),
             ("coalesced", stats.coalesced as f64),
             ("failed", stats.failed as f64),
+            ("requests", state.sender.requests() as f64),
         ] {
             let _ = Reflect::set(&object, &JsValue::from_str(key), &JsValue::from_f64(value));
         }
+        let _ = Reflect::set(
+            &object,
+            &JsValue::from_str("state"),
+            &JsValue::from_str(state.sender.link().name()),
+        );
         object.into()
     }
 
     /// Whether any point waits or is in flight.
     #[wasm_bindgen(getter)]
     pub fn busy(&self) -> bool {
-        !self.state.borrow().queue.is_empty()
+        !self.state.borrow().sender.queue().is_empty()
+    }
+
+    /// Whether points were given up on that no `flush()` has reported yet.
+    #[wasm_bindgen(getter, js_name = hasFailures)]
+    pub fn has_failures(&self) -> bool {
+        self.state.borrow().sender.queue().has_failures()
     }
 
     /// How many points are held (waiting or in flight).
     #[wasm_bindgen(getter)]
     pub fn held(&self) -> usize {
-        self.state.borrow().queue.len()
+        self.state.borrow().sender.queue().len()
+    }
+
+    /// The job the points belong to.
+    #[wasm_bindgen(getter, js_name = jobId)]
+    pub fn job_id(&self) -> f64 {
+        self.setup.job_id as f64
     }
 }
 
@@ -176,7 +288,7 @@ const DEFAULT_CONCURRENCY: f64 = 4.0;
 const DEFAULT_MAX_QUEUE: f64 = 100_000.0;
 /// The longest retry wait a caller may set (an hour).
 const MAX_RETRY_DELAY_MS: f64 = 3_600_000.0;
-const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs"];
+const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs", "giveUpAfterMs"];
 
 impl WasmLogger {
     /// A logger for `job_id` with the caller's `options` (checked); `notify` is called after
@@ -201,120 +313,161 @@ impl WasmLogger {
             1e8,
             DEFAULT_MAX_QUEUE,
         )?;
-        // Used by the JavaScript layer's timer; checked here with the rest.
-        validate::bounded_number(
-            &options.get("flushIntervalMs"),
-            "flushIntervalMs",
-            0.0,
-            validate::MAX_TIMEOUT_MS,
-            0.0,
-        )?;
-        let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
-        let defaults = RetryPolicy::default();
-        let retries = validate::bounded_integer(
-            &retry.get("retries"),
-            "retry.retries",
-            0.0,
-            1000.0,
-            f64::from(defaults.retries),
-        )?;
-        let min_delay_ms = validate::bounded_number(
-            &retry.get("minDelayMs"),
-            "retry.minDelayMs",
-            0.0,
-            MAX_RETRY_DELAY_MS,
-            defaults.min_delay_ms,
-        )?;
-        let max_delay_ms = validate::bounded_number(
-            &retry.get("maxDelayMs"),
-            "retry.maxDelayMs",
-            min_delay_ms,
-            MAX_RETRY_DELAY_MS,
-            defaults.max_delay_ms.max(min_delay_ms),
-        )?;
-        let on_error = validate::callback(&options.get("onError"), "onError")?
-            .then(|| options.raw("onError").unchecked_into());
+        // Used by the JavaScript layer; checked here with the rest.
+        for (name, default) in [("flushIntervalMs", 0.0), ("exitFlushMs", 0.0)] {
+            validate::bounded_number(
+                &options.get(name),
+                name,
+                0.0,
+                validate::MAX_TIMEOUT_MS,
+                default,
+            )?;
+        }
+        let policy = retry_policy(options)?;
+        let reports_errors = validate::callback(&options.get("onError"), "onError")?;
         validate::callback(&options.get("onProgress"), "onProgress")?;
+        let can_log_in = validate::callback(&options.get("onUnauthorized"), "onUnauthorized")?;
         let auto_steps = validate::logger_step(&options.get("step"))?;
+        let client_clock = validate::clock(&options.get("timestamp"))?;
         let timeout_ms =
             validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(transport.timeout_ms);
         let setup = LoggerSetup {
             transport,
             job_id,
-            policy: RetryPolicy {
-                retries: retries as u32,
-                min_delay_ms,
-                max_delay_ms,
-                ..defaults
-            },
             concurrency: concurrency as usize,
             call: CallOptions {
                 timeout_ms,
                 signal: None,
                 keepalive: false,
             },
-            on_error,
+            client_clock,
+            reports_errors,
             notify,
         };
-        Ok(Self::new(setup, max_queue as usize, auto_steps))
-    }
-
-    /// A logger with `setup`, holding at most `max_queue` points.
-    fn new(setup: LoggerSetup, max_queue: usize, auto_steps: bool) -> Self {
-        WasmLogger {
+        let queue = MetricQueue::new(max_queue as usize, auto_steps);
+        Ok(WasmLogger {
             setup: Rc::new(setup),
             state: Rc::new(RefCell::new(State {
-                queue: MetricQueue::new(max_queue, auto_steps),
+                sender: Sender::new(queue, policy, can_log_in),
                 in_flight: 0,
+                new_failures: Vec::new(),
+                login_wanted: false,
+                unauthorized: None,
             })),
+        })
+    }
+
+    /// Keeps `failures` for `onError`, when there is one.
+    fn keep_for_on_error(&self, state: &mut State, failures: Vec<Failure>) {
+        if self.setup.reports_errors {
+            state.new_failures.extend(failures);
         }
     }
 
     fn send(&self, point: QueuedPoint, request: ApiRequest, keepalive: bool) {
         let setup = Rc::clone(&self.setup);
         let state = Rc::clone(&self.state);
+        let this = WasmLogger {
+            setup: Rc::clone(&self.setup),
+            state: Rc::clone(&self.state),
+        };
         wasm_bindgen_futures::spawn_local(async move {
             let key: Key = point.key();
             let call = CallOptions {
                 keepalive,
                 ..setup.call.clone()
             };
-            let sent = setup.transport.send(&request, &call).await.map(|_| ());
-            let (result, retryable) = check_nan_refusal(&setup, &point, &call, sent).await;
-            // The state is released before any callback runs: callbacks may log again.
-            let given_up = {
+            let sent = match setup.transport.send(&request, &call).await {
+                Ok(answer) => check_answer(&answer, &point),
+                Err(error) => Err(error),
+            };
+            let result = check_nan_refusal(&setup, &point, &call, sent).await;
+            {
                 let mut state = state.borrow_mut();
                 state.in_flight = state.in_flight.saturating_sub(1);
                 match result {
-                    Ok(_) => {
-                        state.queue.succeeded(&key);
-                        None
+                    Ok(()) => state.sender.succeeded(&key),
+                    Err(NanRefusal(error)) => {
+                        let failures = state.sender.refused(&key, error);
+                        this.keep_for_on_error(&mut state, failures);
                     }
-                    Err(error) => {
-                        let random = js_sys::Math::random();
-                        match state.queue.failed(
-                            &key,
-                            error,
-                            retryable,
-                            date_now(),
-                            random,
-                            &setup.policy,
-                        ) {
-                            Some(Outcome::Failed(failure)) => Some(failure),
-                            _ => None,
+                    Err(Failed(error)) => {
+                        let unauthorized = error.clone();
+                        let verdict =
+                            state
+                                .sender
+                                .failed(&key, error, date_now(), js_sys::Math::random());
+                        if verdict.needs_login {
+                            state.login_wanted = true;
+                            state.unauthorized = Some(unauthorized);
                         }
+                        this.keep_for_on_error(&mut state, verdict.failures);
                     }
                 }
-            };
-            if let (Some(failure), Some(on_error)) = (given_up, &setup.on_error) {
-                let point = failure_to_js(&failure);
-                let error =
-                    Reflect::get(&point, &JsValue::from_str("error")).unwrap_or(JsValue::NULL);
-                let _ = on_error.call2(&JsValue::UNDEFINED, &error, &point);
             }
+            // The state is released before the callback runs: it may log again.
             let _ = setup.notify.call0(&JsValue::UNDEFINED);
         });
     }
+}
+
+/// The logger's retry policy from its `retry` option.
+fn retry_policy(options: &Options) -> Result<RetryPolicy> {
+    let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
+    let defaults = RetryPolicy::default();
+    let retries = match retry.get("retries") {
+        Input::Missing => defaults.retries,
+        given => validate::bounded_integer(&given, "retry.retries", 0.0, 1e6, 0.0)? as u32,
+    };
+    let min_delay_ms = validate::bounded_number(
+        &retry.get("minDelayMs"),
+        "retry.minDelayMs",
+        0.0,
+        MAX_RETRY_DELAY_MS,
+        defaults.min_delay_ms,
+    )?;
+    let max_delay_ms = validate::bounded_number(
+        &retry.get("maxDelayMs"),
+        "retry.maxDelayMs",
+        min_delay_ms,
+        MAX_RETRY_DELAY_MS,
+        defaults.max_delay_ms.max(min_delay_ms),
+    )?;
+    let give_up_after_ms = validate::bounded_number(
+        &retry.get("giveUpAfterMs"),
+        "retry.giveUpAfterMs",
+        0.0,
+        f64::INFINITY,
+        defaults.give_up_after_ms,
+    )?;
+    Ok(RetryPolicy {
+        retries,
+        min_delay_ms,
+        max_delay_ms,
+        give_up_after_ms,
+    })
+}
+
+/// A 2xx answer to an append counts only if it is the point: `{ name, value }` with the name
+/// and value sent (a stored -0 reads back as 0).
+fn check_answer(answer: &Answer, point: &QueuedPoint) -> Result<()> {
+    let stored: Metric = answer.decode()?;
+    let value = stored.value.0;
+    let same_value = value == point.value || (value.is_nan() && point.value.is_nan());
+    if stored.name == point.name && same_value {
+        return Ok(());
+    }
+    Err(decode_error(
+        format!(
+            "the server answered {}={} for {}={}",
+            excerpt(&stored.name),
+            describe_number(value),
+            point.name,
+            describe_number(point.value)
+        ),
+        answer.method,
+        &answer.path,
+    ))
 }
 
 /// The request that stores `point`.
@@ -336,29 +489,28 @@ const KEEPALIVE_BUDGET_BYTES: usize = 48 * 1024;
 /// writes the raw NaN, which SQLite stores as NULL in a NOT NULL column. So a 500 for a NaN
 /// is checked by reading the history: NaN already stored (an earlier attempt whose answer
 /// was lost) counts as stored; another value stored means the server cannot take this one,
-/// and retrying would not help. Gives the outcome and whether a retry may help.
+/// and retrying would not help.
 async fn check_nan_refusal(
     setup: &LoggerSetup,
     point: &QueuedPoint,
     call: &CallOptions,
     sent: Result<()>,
-) -> (Result<()>, bool) {
+) -> std::result::Result<(), SendFailure> {
     let error = match sent {
-        Ok(()) => return (Ok(()), false),
+        Ok(()) => return Ok(()),
         Err(error) => error,
     };
     let refused_nan =
         point.value.is_nan() && matches!(&error, Error::Api(api) if api.status == 500);
     if !refused_nan {
-        let retryable = is_retryable(&error);
-        return (Err(error), retryable);
+        return Err(Failed(error));
     }
     let step = point.step.unwrap_or(0);
     match stored_value(&setup.transport, setup.job_id, &point.name, step, call).await {
-        Ok(Some(stored)) if stored.is_nan() => (Ok(()), false),
+        Ok(Some(stored)) if stored.is_nan() => Ok(()),
         Ok(Some(stored)) => {
             let Error::Api(mut api) = error else {
-                return (Err(error), false);
+                return Err(Failed(error));
             };
             api.message = format!(
                 "Dioptra refused to overwrite {}@{step} (stored value {}) with NaN: its 1.2.2 release answers 500 \
@@ -366,12 +518,21 @@ async fn check_nan_refusal(
                 point.name,
                 describe_number(stored)
             );
-            (Err(Error::Api(api)), false)
+            Err(NanRefusal(Error::Api(api)))
         }
-        // Not stored: a genuine 500 (retry), or the check itself failed (retry the point).
-        Ok(None) | Err(_) => (Err(error), true),
+        // Not stored: a genuine 500 (retried), or the check itself failed (retry the point).
+        Ok(None) | Err(_) => Err(Failed(error)),
     }
 }
+
+/// Why a request did not store its point.
+enum SendFailure {
+    /// The request failed: the sender's policy decides (see [`crate::core::sender`]).
+    Failed(Error),
+    /// Dioptra 1.2.2 cannot store this NaN over the value it holds: no retry can help.
+    NanRefusal(Error),
+}
+use SendFailure::{Failed, NanRefusal};
 
 /// The `metrics` argument of `log()`: a plain object of metric names to values.
 fn metric_values(metrics: &JsValue) -> Result<Vec<(String, f64)>> {
@@ -406,21 +567,33 @@ fn metric_values(metrics: &JsValue) -> Result<Vec<(String, f64)>> {
     Ok(values)
 }
 
-/// A failure as `{ name, step, value, error }`.
-fn failure_to_js(failure: &Failure) -> JsValue {
+/// A point as `{ name, step, value }`.
+fn point_to_js(point: &QueuedPoint) -> JsValue {
     let object = Object::new();
     let set = |key: &str, value: &JsValue| {
         let _ = Reflect::set(&object, &JsValue::from_str(key), value);
     };
-    set("name", &JsValue::from_str(&failure.point.name));
-    set(
-        "step",
-        &failure
-            .point
-            .step
-            .map_or(JsValue::from_f64(0.0), |s| JsValue::from_f64(s as f64)),
-    );
-    set("value", &JsValue::from_f64(failure.point.value));
-    set("error", &error_to_js(&failure.error));
+    set("name", &JsValue::from_str(&point.name));
+    set("step", &JsValue::from_f64(point.step.unwrap_or(0) as f64));
+    set("value", &JsValue::from_f64(point.value));
     object.into()
+}
+
+/// A failure as `{ name, step, value, error }`.
+fn failure_to_js(failure: &Failure) -> JsValue {
+    let object = point_to_js(&failure.point);
+    let _ = Reflect::set(
+        &object,
+        &JsValue::from_str("error"),
+        &error_to_js(&failure.error),
+    );
+    object
+}
+
+/// `text` quoted, cut to its first 200 characters: for messages.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", quote(text.get(..cut).unwrap_or_default())),
+        None => quote(text),
+    }
 }

@@ -66,6 +66,9 @@ const EXPERIMENT_READ_OPTIONS: &[&str] = &[
 ];
 pub(crate) const LOGGER_OPTIONS: &[&str] = &[
     "concurrency",
+    "exitFlushMs",
+    "onUnauthorized",
+    "timestamp",
     "flushIntervalMs",
     "maxQueue",
     "retry",

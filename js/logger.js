@@ -1,0 +1,470 @@
+// The metric logger's JavaScript side: timers, flushes, callbacks and the process or page
+// lifecycle. What to send, when to retry and when to give up is decided in Rust
+// (src/core/sender.rs); this layer pumps it and reports what it decided.
+import {
+  toError,
+  checkArity,
+  DioptraValidationError,
+  DioptraQueueFullError,
+  DioptraLoggerClosedError,
+  DioptraFlushError,
+  DioptraTimeoutError,
+  DioptraAbortError,
+} from "./errors.js";
+
+/** How many points a message names before it says "and N more". */
+const POINTS_NAMED = 5;
+const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+const DEFAULT_EXIT_FLUSH_MS = 3000;
+
+/** `name@step` of the first few `points`, and how many more there are of `count`. */
+function namePoints(points, count) {
+  const named = points.slice(0, POINTS_NAMED).map((p) => `${p.name}@${p.step}`);
+  if (count > named.length) named.push(`... (${count - named.length} more)`);
+  return named.join(", ");
+}
+
+/** The `flush()` error for `failures` (`{ name, step, value, error }` from wasm). */
+function flushError(failures, prefix = "") {
+  const points = failures.map((f) => ({ ...f, error: toError(f.error) }));
+  const first = points
+    .slice(0, POINTS_NAMED)
+    .map((p) => `${p.name}@${p.step}: ${p.error.message}`)
+    .join("; ");
+  const more = points.length > POINTS_NAMED ? `; and ${points.length - POINTS_NAMED} more` : "";
+  return new DioptraFlushError(`${prefix}${points.length} point(s) could not be stored: ${first}${more}`, {
+    points,
+    errors: points.map((p) => p.error),
+  });
+}
+
+/** A timer that does not keep a Node process alive by itself. */
+function unref(timer) {
+  timer?.unref?.();
+  return timer;
+}
+
+const asyncDispose = Symbol.asyncDispose ?? Symbol.for("Symbol.asyncDispose");
+
+/** Frees a logger's wasm state once the logger is garbage-collected (it then holds nothing). */
+const finalizer =
+  typeof FinalizationRegistry === "function" ? new FinalizationRegistry((wasm) => wasm.free()) : undefined;
+
+/**
+ * The loggers that hold points, failures nobody was told of, or flushes waiting: strongly
+ * held (so that what they hold is sent or reported) while they do, and only then. One shared
+ * timer pumps them; an idle logger costs nothing and can be garbage-collected.
+ */
+const activeLoggers = new Set();
+let ticker = null;
+let tickerPeriod = Infinity;
+
+function activate(logger, intervalMs) {
+  if (!activeLoggers.has(logger)) {
+    activeLoggers.add(logger);
+    hookLifecycle();
+  }
+  if (intervalMs > 0 && (ticker === null || intervalMs < tickerPeriod)) {
+    clearInterval(ticker);
+    tickerPeriod = intervalMs;
+    ticker = unref(setInterval(tick, intervalMs));
+  }
+}
+
+function deactivate(logger) {
+  activeLoggers.delete(logger);
+  if (activeLoggers.size === 0) {
+    clearInterval(ticker);
+    ticker = null;
+    tickerPeriod = Infinity;
+    unhookSignals();
+  }
+}
+
+function tick() {
+  const now = Date.now();
+  for (const logger of activeLoggers) logger._tick(now);
+}
+
+const proc = globalThis.process;
+const isNode = typeof proc?.on === "function" && typeof proc.versions?.node === "string";
+let lifecycleHooked = false;
+
+function hookLifecycle() {
+  if (isNode) hookSignals();
+  if (lifecycleHooked) return;
+  lifecycleHooked = true;
+  if (isNode) {
+    // The event loop is empty: send what is left (requests keep the process alive until then).
+    proc.on("beforeExit", () => {
+      for (const logger of activeLoggers) logger._drainBeforeExit();
+    });
+    // Any exit (process.exit, an uncaught exception, the end of the event loop): say what
+    // was not stored. Synchronous, as an exit handler must be.
+    proc.on("exit", () => {
+      for (const logger of activeLoggers) logger._reportAtExit("the process is exiting");
+    });
+  }
+  if (typeof globalThis.addEventListener === "function") {
+    const hide = () => {
+      for (const logger of activeLoggers) logger._sendWithKeepalive();
+    };
+    globalThis.addEventListener("pagehide", hide);
+    globalThis.document?.addEventListener?.("visibilitychange", () => {
+      if (globalThis.document.visibilityState === "hidden") hide();
+    });
+  }
+}
+
+/**
+ * SIGINT and SIGTERM while loggers hold points: flush for at most `exitFlushMs`, say what is
+ * still unsent, then end the process as the signal would have (by re-raising it), unless the
+ * process has listeners of its own for that signal: then only flush, and leave the exit to them.
+ */
+const EXIT_SIGNALS = ["SIGINT", "SIGTERM"];
+let signalsHooked = false;
+let exitingOn = null;
+
+function hookSignals() {
+  if (signalsHooked) return;
+  signalsHooked = true;
+  for (const signal of EXIT_SIGNALS) proc.on(signal, onExitSignal);
+}
+
+function unhookSignals() {
+  if (!signalsHooked || exitingOn !== null) return;
+  signalsHooked = false;
+  for (const signal of EXIT_SIGNALS) proc.off(signal, onExitSignal);
+}
+
+function onExitSignal(signal) {
+  const othersListen = proc.listenerCount(signal) > 1;
+  const reraise = () => {
+    for (const logger of activeLoggers) logger._reportAtExit(`the process got ${signal}`);
+    exitingOn = null;
+    unhookSignals();
+    proc.kill(proc.pid, signal);
+  };
+  if (exitingOn !== null) {
+    // A second signal while flushing: stop waiting.
+    if (!othersListen) reraise();
+    return;
+  }
+  exitingOn = signal;
+  const flushes = [...activeLoggers].map((logger) => logger._flushForExit());
+  Promise.allSettled(flushes).then(() => {
+    if (othersListen) {
+      exitingOn = null;
+      if (activeLoggers.size === 0) unhookSignals();
+    } else {
+      reraise();
+    }
+  });
+}
+
+/** Checks the options of `flush()` and `close()`: `{ signal, timeoutMs }`. */
+function deadlineOptions(method, options) {
+  if (options === undefined) return {};
+  if (typeof options !== "object" || options === null) {
+    throw new DioptraValidationError(`${method} options must be an object`, { field: "options" });
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== "signal" && key !== "timeoutMs") {
+      throw new DioptraValidationError(`unknown option ${JSON.stringify(key)} in ${method} options (known: signal, timeoutMs)`, {
+        field: key,
+      });
+    }
+  }
+  const { signal, timeoutMs } = options;
+  if (timeoutMs !== undefined && !(typeof timeoutMs === "number" && timeoutMs >= 0 && !Number.isNaN(timeoutMs))) {
+    throw new DioptraValidationError(`timeoutMs must be a number of ms from 0 up, not ${String(timeoutMs)}`, {
+      field: "timeoutMs",
+    });
+  }
+  if (signal !== undefined && !(typeof signal?.aborted === "boolean" && typeof signal.addEventListener === "function")) {
+    throw new DioptraValidationError("signal must be an AbortSignal", { field: "signal" });
+  }
+  return { signal, timeoutMs };
+}
+
+/**
+ * A metric logger for one job: `log()` validates and queues at once, requests go out in the
+ * background with retries, `flush()` and `close()` settle when the server has everything.
+ */
+class MetricLogger {
+  #wasm;
+  #jobId;
+  #flushIntervalMs;
+  #exitFlushMs;
+  #onError;
+  #onProgress;
+  #onUnauthorized;
+  #lastPump = 0;
+  #retryTimer = null;
+  #retryAt = Infinity;
+  #flushes = [];
+  #roomWaiters = [];
+  #closing = null;
+  #pumpQueued = false;
+
+  constructor(create, options) {
+    this.#flushIntervalMs = options?.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
+    this.#exitFlushMs = options?.exitFlushMs ?? DEFAULT_EXIT_FLUSH_MS;
+    this.#onError = options?.onError;
+    this.#onProgress = options?.onProgress;
+    this.#onUnauthorized = options?.onUnauthorized;
+    // The wasm side keeps only this callback: it must not keep the logger itself alive.
+    const self = typeof WeakRef === "function" ? new WeakRef(this) : { deref: () => this };
+    try {
+      this.#wasm = create(() => self.deref()?.#afterRequest());
+    } catch (raw) {
+      throw toError(raw);
+    }
+    this.#jobId = this.#wasm.jobId;
+    finalizer?.register(this, this.#wasm);
+  }
+
+  /** Queues `metrics` (`{ name: value }`) with `{ step, timestamp }`. Synchronous; throws on bad input or a full queue. */
+  log(metrics, options) {
+    checkArity("logger.log", 2, arguments);
+    if (this.#closing) throw new DioptraLoggerClosedError("log() after close(): this logger takes no more points");
+    try {
+      this.#wasm.log(metrics, options);
+    } catch (raw) {
+      throw toError(raw);
+    }
+    activate(this, this.#flushIntervalMs);
+    if (this.#flushIntervalMs === 0 && !this.#pumpQueued) {
+      // One pump for a burst of log() calls, however long.
+      this.#pumpQueued = true;
+      queueMicrotask(() => {
+        this.#pumpQueued = false;
+        this.#pump();
+      });
+    }
+  }
+
+  /** Like `log()`, but waits for room in a full queue instead of throwing. */
+  async logAsync(metrics, options) {
+    checkArity("logger.logAsync", 2, arguments);
+    for (;;) {
+      try {
+        return this.log(metrics, options);
+      } catch (err) {
+        if (!(err instanceof DioptraQueueFullError)) throw err;
+      }
+      const room = new Promise((resolve) => this.#roomWaiters.push(resolve));
+      this.#pump();
+      await room;
+    }
+  }
+
+  /**
+   * Resolves when every point logged before the call is stored; rejects with DioptraFlushError
+   * listing those given up on, or those still unsent when `timeoutMs` passes or `signal` fires.
+   */
+  flush(options) {
+    checkArity("logger.flush", 1, arguments);
+    let deadline;
+    try {
+      deadline = deadlineOptions("flush()", options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#flush(deadline, false);
+  }
+
+  /** Flushes (with the same options), then stops the logger: later `log()` calls throw. Past the deadline the unsent points are given up. */
+  close(options) {
+    checkArity("logger.close", 1, arguments);
+    let deadline;
+    try {
+      deadline = deadlineOptions("close()", options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    this.#closing ??= this.#flush(deadline, true).finally(() => {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+      this.#updateActive();
+    });
+    return this.#closing;
+  }
+
+  /** `await using logger = client.jobs.createLogger(...)`: closes it at the end of the scope. */
+  [asyncDispose]() {
+    return this.close();
+  }
+
+  /** `{ queued, inFlight, sent, retried, coalesced, failed, requests, state }`. */
+  get stats() {
+    return this.#wasm.stats();
+  }
+
+  #flush({ signal, timeoutMs }, closing) {
+    const mark = this.#wasm.mark();
+    const settled = new Promise((resolve, reject) => {
+      const entry = { mark, resolve, reject, cleanup: () => {} };
+      this.#flushes.push(entry);
+      const giveUp = (error) => {
+        if (!this.#flushes.includes(entry)) return;
+        this.#flushes = this.#flushes.filter((f) => f !== entry);
+        entry.cleanup();
+        reject(this.#unsentError(mark, error, closing));
+        this.#updateActive();
+      };
+      const timer =
+        timeoutMs === undefined
+          ? null
+          : setTimeout(
+              () => giveUp(new DioptraTimeoutError(`not stored within ${timeoutMs} ms`, { timeoutMs })),
+              timeoutMs,
+            );
+      const onAbort = () => giveUp(new DioptraAbortError("the flush was aborted"));
+      signal?.addEventListener("abort", onAbort);
+      entry.cleanup = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      if (signal?.aborted) onAbort();
+    });
+    activate(this, this.#flushIntervalMs);
+    this.#retryTimer?.ref?.(); // Somebody waits now: a pending retry keeps the process alive.
+    this.#pump();
+    this.#settleFlushes();
+    return settled;
+  }
+
+  /** The error for a flush whose deadline passed: what was given up, and what is still unsent. */
+  #unsentError(mark, reason, closing) {
+    const count = this.#wasm.unsentCount(mark);
+    const unsent = closing
+      ? this.#wasm.abandon(reason.timeoutMs ?? 0)
+      : this.#wasm.unsent(mark, 0xffffffff).map((p) => ({ ...p, error: reason }));
+    const failures = [...this.#wasm.takeFailures(mark), ...unsent];
+    return flushError(failures, `${reason.message}: ${count} point(s) not yet stored; `);
+  }
+
+  #pump(keepalive = false) {
+    this.#lastPump = Date.now();
+    const dueInMs = this.#wasm.pump(keepalive);
+    if (dueInMs >= 0 && Date.now() + dueInMs < this.#retryAt) {
+      clearTimeout(this.#retryTimer);
+      this.#retryAt = Date.now() + dueInMs;
+      this.#retryTimer = setTimeout(() => {
+        this.#retryAt = Infinity;
+        this.#retryTimer = null;
+        this.#pump();
+      }, dueInMs);
+      // A retry keeps the process alive only while somebody waits for it.
+      if (this.#flushes.length === 0) unref(this.#retryTimer);
+    }
+  }
+
+  #afterRequest() {
+    this.#pump();
+    if (this.#wasm.takeLoginRequest()) this.#logInAgain();
+    this.#report();
+    this.#settleFlushes();
+    const waiting = this.#roomWaiters.splice(0);
+    for (const resolve of waiting) resolve();
+    if (this.#onProgress) {
+      const { sent, queued, inFlight } = this.#wasm.stats();
+      this.#onProgress({ sent, queued: queued + inFlight });
+    }
+    this.#updateActive();
+  }
+
+  /** The session expired: `onUnauthorized()` logs in again, then the queue goes on. */
+  async #logInAgain() {
+    try {
+      await this.#onUnauthorized();
+      this.#wasm.resume();
+    } catch (err) {
+      this.#wasm.loginFailed(String(err?.message ?? err));
+      this.#report();
+    }
+    this.#pump();
+    this.#settleFlushes();
+    this.#updateActive();
+  }
+
+  /** Hands the points given up since the last call to `onError`. */
+  #report() {
+    if (typeof this.#onError !== "function") return;
+    for (const failure of this.#wasm.takeNewFailures()) {
+      const error = toError(failure.error);
+      this.#onError(error, { ...failure, error });
+    }
+  }
+
+  #settleFlushes() {
+    this.#flushes = this.#flushes.filter((entry) => {
+      if (!this.#wasm.isSettled(entry.mark)) return true;
+      entry.cleanup();
+      const failures = this.#wasm.takeFailures(entry.mark);
+      if (failures.length === 0) entry.resolve();
+      else entry.reject(flushError(failures));
+      return false;
+    });
+  }
+
+  /** Held strongly (and pumped by the shared timer) only while there is something to do. */
+  #updateActive() {
+    const needed = this.#wasm.busy || this.#flushes.length > 0 || (!this.#onError && this.#wasm.hasFailures);
+    if (needed) activate(this, this.#closing ? 0 : this.#flushIntervalMs);
+    else deactivate(this);
+  }
+
+  /** The shared timer: pump when this logger's interval has passed. */
+  _tick(now) {
+    if (this.#flushIntervalMs > 0 && now - this.#lastPump >= this.#flushIntervalMs) this.#pump();
+  }
+
+  /**
+   * Node's `beforeExit`: send what is left; and say what was given up on and never reported
+   * (no `onError`, no `flush()`), so that nothing is lost silently.
+   */
+  _drainBeforeExit() {
+    if (this.#closing) return;
+    const report = (err) => console.error(`dioptra-metrics: at exit, ${err.message}`);
+    if (this.#wasm.busy) {
+      this.flush().catch(report);
+    } else if (!this.#onError) {
+      const failures = this.#wasm.takeFailures(this.#wasm.mark());
+      if (failures.length > 0) report(flushError(failures));
+      this.#updateActive();
+    }
+  }
+
+  /** A signal is ending the process: flush for at most `exitFlushMs`, reporting failures. */
+  _flushForExit() {
+    return this.#flush({ timeoutMs: this.#exitFlushMs }, false).catch((err) => {
+      if (!err.points?.every((p) => p.error instanceof DioptraTimeoutError)) {
+        proc.stderr.write(`dioptra-metrics: at exit, ${err.message}\n`);
+      }
+    });
+  }
+
+  /** The process is exiting (synchronously): one line on stderr for what was never stored. */
+  _reportAtExit(why) {
+    const mark = this.#wasm.mark();
+    const count = this.#wasm.unsentCount(mark);
+    const lines = [];
+    if (count > 0) {
+      const points = namePoints(this.#wasm.unsent(mark, POINTS_NAMED), count);
+      lines.push(`dioptra-metrics: ${count} point(s) logged for job ${this.#jobId} were not stored (${why}): ${points}\n`);
+    }
+    if (!this.#onError && this.#wasm.hasFailures) {
+      lines.push(`dioptra-metrics: at exit, ${flushError(this.#wasm.takeFailures(mark)).message}\n`);
+    }
+    if (lines.length > 0) proc.stderr.write(lines.join(""));
+  }
+
+  /** A page going away: send everything waiting with `keepalive`, at once. */
+  _sendWithKeepalive() {
+    if (this.#wasm.busy) this.#pump(true);
+  }
+}
+
+export { MetricLogger };

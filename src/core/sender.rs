@@ -1,0 +1,323 @@
+//! What the logger sends next, and what it does when a request fails: the queue of points
+//! ([`MetricQueue`]) under one failure policy for the whole logger.
+//!
+//! - **Outages are the logger's state, not each point's.** A failure that says the server is
+//!   down for everyone ([`FailureKind::Outage`]) pauses the whole queue: one probe request at
+//!   a time, backing off with full jitter up to the policy's cap; the first answer from the
+//!   server ends the pause and the queue drains at full speed. A point is given up only when
+//!   it has waited through `give_up_after_ms` of continuous failure, so the cost of an outage
+//!   (requests, CPU) is bounded whatever the queue holds.
+//! - **Failures no retry can fix fail the queue once:** a refused job (404) fails every
+//!   pending point with that one error; a refused point (400) fails only itself.
+//! - **An expired session pauses the queue** until the caller logs in again ([`Sender::resume`]),
+//!   when the logger has a way to (`onUnauthorized`); otherwise it fails the queue once.
+//! - **Other failures are the point's own** (500, an answer that is not the one promised):
+//!   that key is retried with its own backoff, the rest of the queue goes on.
+
+use crate::core::error::Error;
+use crate::core::queue::{Failure, Key, MetricQueue, Outcome, QueuedPoint, Refusal, Stats};
+use crate::core::retry::{classify, FailureKind, RetryPolicy};
+
+/// Where the logger stands with the server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Link {
+    /// Requests go out as the concurrency allows.
+    Sending,
+    /// The server is down: one probe at a time.
+    Outage {
+        /// When the outage began (ms since the epoch).
+        since: f64,
+        /// Failed probes so far (the backoff's exponent).
+        probes: u32,
+        /// When the next probe may go (ms since the epoch).
+        probe_at: f64,
+        /// Whether a probe is under way.
+        probing: bool,
+    },
+    /// The session expired: nothing goes out until [`Sender::resume`].
+    Unauthorized,
+}
+
+impl Link {
+    /// The state's name, as `logger.stats.state` shows it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Link::Sending => "sending",
+            Link::Outage { .. } => "outage",
+            Link::Unauthorized => "unauthorized",
+        }
+    }
+}
+
+/// What became of a failed request, for the caller to act on.
+#[derive(Debug, Default, PartialEq)]
+pub struct Verdict {
+    /// Points given up on now (to report, e.g. through `onError`).
+    pub failures: Vec<Failure>,
+    /// The session expired and the caller should log in again, then call [`Sender::resume`].
+    pub needs_login: bool,
+}
+
+/// 401s in a row, each after a resume with no success in between, before the queue fails.
+const MAX_LOGINS_WITHOUT_SUCCESS: u32 = 3;
+
+/// The queue and the failure policy of one logger (see the module docs).
+#[derive(Debug)]
+pub struct Sender {
+    queue: MetricQueue,
+    link: Link,
+    policy: RetryPolicy,
+    /// Whether a 401 pauses the queue (there is a way to log in again) or fails it.
+    can_log_in: bool,
+    /// Resumes after a 401 with no success since.
+    logins: u32,
+    /// Requests started.
+    requests: u64,
+}
+
+impl Sender {
+    /// A sender over `queue` with `policy`; `can_log_in` says whether a 401 waits for a new
+    /// login ([`Self::resume`]) or fails the queue.
+    pub fn new(queue: MetricQueue, policy: RetryPolicy, can_log_in: bool) -> Self {
+        Sender {
+            queue,
+            link: Link::Sending,
+            policy,
+            can_log_in,
+            logins: 0,
+            requests: 0,
+        }
+    }
+
+    /// The queue (read only).
+    pub fn queue(&self) -> &MetricQueue {
+        &self.queue
+    }
+
+    /// Where the logger stands.
+    pub fn link(&self) -> Link {
+        self.link
+    }
+
+    /// Requests started so far.
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// The queue's counters.
+    pub fn stats(&self) -> Stats {
+        self.queue.stats()
+    }
+
+    /// Logs points at `now` (see [`MetricQueue::log_at`]).
+    pub fn log(
+        &mut self,
+        values: &[(String, f64)],
+        step: Option<i64>,
+        timestamp: Option<&str>,
+        now: f64,
+    ) -> Result<(), Refusal> {
+        self.queue.log_at(values, step, timestamp, now)
+    }
+
+    /// The next point to send at `now` with `in_flight` requests under way and `concurrency`
+    /// allowed, moved to in flight; `None` when nothing may go now.
+    pub fn next(&mut self, now: f64, in_flight: usize, concurrency: usize) -> Option<QueuedPoint> {
+        let point = match &mut self.link {
+            Link::Unauthorized => None,
+            Link::Outage {
+                probe_at, probing, ..
+            } => {
+                if *probing || now < *probe_at {
+                    return None;
+                }
+                let point = self.queue.next_probe();
+                *probing = point.is_some();
+                point
+            }
+            Link::Sending if in_flight >= concurrency => None,
+            Link::Sending => self.queue.next(now),
+        };
+        if point.is_some() {
+            self.requests += 1;
+        }
+        point
+    }
+
+    /// How long until a point may be sent (0 if one may now), or `None` when nothing will be
+    /// due without an answer or a call first.
+    pub fn next_due_in(&self, now: f64) -> Option<f64> {
+        match self.link {
+            Link::Unauthorized | Link::Outage { probing: true, .. } => None,
+            Link::Outage { probe_at, .. } => {
+                (self.queue.waiting() > 0).then(|| (probe_at - now).max(0.0))
+            }
+            Link::Sending => self.queue.next_due_in(now),
+        }
+    }
+
+    /// Puts the point `next()` just gave for `key` back, unsent (see [`MetricQueue::unsend`]).
+    pub fn unsend(&mut self, key: &Key) {
+        self.queue.unsend(key);
+        self.requests = self.requests.saturating_sub(1);
+        if let Link::Outage { probing, .. } = &mut self.link {
+            *probing = false;
+        }
+    }
+
+    /// The request for `key` succeeded: whatever was paused for an outage goes on.
+    pub fn succeeded(&mut self, key: &Key) {
+        self.queue.succeeded(key);
+        self.link = Link::Sending;
+        self.logins = 0;
+    }
+
+    /// The request for `key` failed with `error` at `now`; `random` in [0, 1) for the jitter.
+    pub fn failed(&mut self, key: &Key, error: Error, now: f64, random: f64) -> Verdict {
+        let mut verdict = Verdict::default();
+        match classify(&error) {
+            FailureKind::Outage => {
+                let failing = self.queue.put_back(key, now, true);
+                self.enter_outage(&error, now, random);
+                if let Some((attempts, since)) = failing {
+                    if self.policy.gives_up(attempts, since, now) {
+                        verdict
+                            .failures
+                            .extend(self.queue.give_up_pending_key(key, error.clone()));
+                    } else {
+                        self.queue.count_retry();
+                    }
+                }
+                verdict.failures.extend(self.give_up_expired(&error, now));
+            }
+            FailureKind::Unauthorized
+                if self.can_log_in && self.logins < MAX_LOGINS_WITHOUT_SUCCESS =>
+            {
+                self.queue.put_back(key, now, false);
+                if self.link != Link::Unauthorized {
+                    self.link = Link::Unauthorized;
+                    self.logins += 1;
+                    verdict.needs_login = true;
+                }
+            }
+            FailureKind::Unauthorized | FailureKind::Fatal => {
+                verdict
+                    .failures
+                    .extend(self.queue.give_up_in_flight(key, error.clone()));
+                verdict
+                    .failures
+                    .extend(self.queue.give_up_pending(&error, |_, _| true));
+                self.leave_pause();
+            }
+            FailureKind::Refused => {
+                verdict
+                    .failures
+                    .extend(self.queue.give_up_in_flight(key, error));
+                self.leave_pause();
+            }
+            FailureKind::Transient => {
+                let policy = self.policy;
+                if let Some(Outcome::Failed(failure)) =
+                    self.queue.failed(key, error, true, now, random, &policy)
+                {
+                    verdict.failures.push(failure);
+                }
+                // The server answered: it is up, whatever it thought of this point.
+                self.leave_pause();
+            }
+        }
+        verdict
+    }
+
+    /// The request for `key` was answered with a refusal of this very point that no retry can
+    /// change, whatever its status says: the point is given up.
+    pub fn refused(&mut self, key: &Key, error: Error) -> Vec<Failure> {
+        self.leave_pause();
+        self.queue
+            .give_up_in_flight(key, error)
+            .into_iter()
+            .collect()
+    }
+
+    /// The next point not in flight whatever the state and delays (a page going away sends
+    /// everything at once), moved to in flight.
+    pub fn next_unloading(&mut self) -> Option<QueuedPoint> {
+        let point = self.queue.next_probe();
+        if point.is_some() {
+            self.requests += 1;
+        }
+        point
+    }
+
+    /// The failures of points logged up to `mark`, each once (see
+    /// [`MetricQueue::take_failures`]).
+    pub fn take_failures(&mut self, mark: u64) -> Vec<Failure> {
+        self.queue.take_failures(mark)
+    }
+
+    /// After a 401, once the caller has logged in again: the queue goes on.
+    pub fn resume(&mut self) {
+        if self.link == Link::Unauthorized {
+            self.link = Link::Sending;
+        }
+    }
+
+    /// Gives up every point not in flight with `error` (the login after a 401 failed, or the
+    /// logger is closing past its deadline).
+    pub fn fail_pending(&mut self, error: &Error) -> Vec<Failure> {
+        let failures = self.queue.give_up_pending(error, |_, _| true);
+        self.leave_pause();
+        failures
+    }
+
+    /// Gives up, at `now`, the points that have failed for the policy's give-up time, with
+    /// `error`. Called on every failure during an outage (so at least once per backoff cap).
+    fn give_up_expired(&mut self, error: &Error, now: f64) -> Vec<Failure> {
+        let Link::Outage { since, .. } = self.link else {
+            return Vec::new();
+        };
+        let limit = self.policy.give_up_after_ms;
+        if !limit.is_finite() || now - since < limit {
+            // No point can have waited through a whole outage's give-up time yet; points
+            // that failed before it began are checked when next sent.
+            return Vec::new();
+        }
+        self.queue
+            .give_up_pending(error, |logged_at, failing_since| {
+                let waiting_since = failing_since.unwrap_or(logged_at.max(since));
+                now - waiting_since >= limit
+            })
+    }
+
+    fn enter_outage(&mut self, error: &Error, now: f64, random: f64) {
+        let retry_after = match error {
+            Error::Api(api) => api.retry_after_ms,
+            _ => None,
+        };
+        let (since, probes) = match self.link {
+            // A failure of the probe itself: back off further.
+            Link::Outage {
+                since,
+                probes,
+                probing: true,
+                ..
+            } => (since, probes.saturating_add(1)),
+            // A request sent before the outage was noticed: the schedule stands.
+            Link::Outage { .. } => return,
+            Link::Sending | Link::Unauthorized => (now, 1),
+        };
+        let wait = self.policy.delay_ms(probes, random, retry_after);
+        self.link = Link::Outage {
+            since,
+            probes,
+            probe_at: now + wait,
+            probing: false,
+        };
+    }
+
+    fn leave_pause(&mut self) {
+        if matches!(self.link, Link::Outage { .. }) {
+            self.link = Link::Sending;
+        }
+    }
+}
