@@ -1,7 +1,12 @@
-//! Sending one request with the global `fetch`: time limit, abort signal, cookies, and the
-//! answer read into a JavaScript value or a typed error.
+//! Sending one request with the global `fetch`: a slot under the client's bound on
+//! concurrent requests, time limit, abort signal, cookies, and the answer read into a
+//! JavaScript value or a typed error.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
 
 use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -17,9 +22,11 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{api_error, decode_error, ErrorBody};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
+use crate::core::limiter::{Acquire, Limiter, Permit};
 use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
+use crate::wasm::body::{read_body, Body, MAX_BODY_BYTES};
 
 #[wasm_bindgen]
 extern "C" {
@@ -38,7 +45,8 @@ extern "C" {
     fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
 }
 
-/// Everything a client needs to send requests: where, how, and its cookies (Node only).
+/// Everything a client needs to send requests: where, how, how many at once, and its cookies
+/// (Node only).
 pub struct Transport {
     /// The API's base URL and origin.
     pub base: ApiBase,
@@ -50,6 +58,8 @@ pub struct Transport {
     pub headers: Vec<(String, String)>,
     /// The client's own cookie jar, in runtimes without one (Node).
     pub jar: Option<RefCell<CookieJar>>,
+    /// The bound on this client's requests in flight at once: every request takes a slot.
+    pub limiter: Limiter,
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -189,12 +199,15 @@ impl Transport {
             method: method.to_owned(),
             path: path.clone(),
         };
+        let abort = || Error::Abort {
+            method: method.to_owned(),
+            path: path.clone(),
+        };
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(Error::Abort {
-                method: method.to_owned(),
-                path,
-            });
+            return Err(abort());
         }
+        // The request waits for its slot here; its time limit starts once it has one.
+        let _permit = self.slot(options).await.ok_or_else(abort)?;
         let headers = Headers::new().map_err(|e| fail(describe_js(&e)))?;
         let set_header =
             |name: &str, value: &str| headers.set(name, value).map_err(|e| fail(describe_js(&e)));
@@ -246,7 +259,9 @@ impl Transport {
             if declared.is_some_and(|n| n as f64 > MAX_BODY_BYTES) {
                 return Ok(Err(too_large(method, &path)));
             }
-            let text: js_sys::JsString = JsFuture::from(response.text()?).await?.dyn_into()?;
+            let Body::Text(text) = read_body(&response).await? else {
+                return Ok(Err(too_large(method, &path)));
+            };
             Ok::<_, JsValue>(Ok((
                 response.status(),
                 response.status_text(),
@@ -256,10 +271,8 @@ impl Transport {
         }
         .await;
         let read = outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
+        // Past the cap, the fetch is aborted: the connection closes, nothing more is read.
         let (status, status_text, retry_after, text) = read.inspect_err(|_| guard.cancel())?;
-        if f64::from(text.length()) > MAX_BODY_BYTES {
-            return Err(too_large(method, &path));
-        }
         drop(guard);
         // The body stays a JavaScript string: JSON.parse reads it where it is, so answers never
         // pass through (nor grow) the wasm memory.
@@ -286,6 +299,79 @@ impl Transport {
             )
         })?;
         Ok(Answer { body, method, path })
+    }
+
+    /// A slot for one request: at once if one is free, else once one is (first come, first
+    /// served); `None` if the caller's signal fires while it waits. A `keepalive` request (sent
+    /// as a page goes away) cannot wait: it takes a slot past the bound.
+    async fn slot(&self, options: &CallOptions) -> Option<Permit> {
+        if options.keepalive {
+            return Some(self.limiter.force());
+        }
+        if let Some(permit) = self.limiter.try_acquire() {
+            return Some(permit);
+        }
+        match &options.signal {
+            None => Some(self.limiter.acquire().await),
+            Some(signal) => AbortableWait::new(self.limiter.acquire(), signal).await,
+        }
+    }
+}
+
+/// Waiting for a slot until the caller's signal fires. The listener it puts on the signal is
+/// removed when the wait is over, whichever way it ends.
+struct AbortableWait {
+    acquire: Acquire,
+    signal: AbortSignal,
+    fired: Rc<Fired>,
+    listener: Closure<dyn FnMut()>,
+}
+
+#[derive(Default)]
+struct Fired {
+    yes: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl AbortableWait {
+    fn new(acquire: Acquire, signal: &AbortSignal) -> AbortableWait {
+        let fired = Rc::new(Fired::default());
+        let listener = {
+            let fired = Rc::clone(&fired);
+            Closure::new(move || {
+                fired.yes.set(true);
+                if let Some(waker) = fired.waker.borrow_mut().take() {
+                    waker.wake();
+                }
+            })
+        };
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        AbortableWait {
+            acquire,
+            signal: signal.clone(),
+            fired,
+            listener,
+        }
+    }
+}
+
+impl Future for AbortableWait {
+    type Output = Option<Permit>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Permit>> {
+        if self.fired.yes.get() || self.signal.aborted() {
+            return Poll::Ready(None);
+        }
+        *self.fired.waker.borrow_mut() = Some(cx.waker().clone());
+        Pin::new(&mut self.acquire).poll(cx).map(Some)
+    }
+}
+
+impl Drop for AbortableWait {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
     }
 }
 
@@ -336,9 +422,6 @@ fn describe_js(value: &JsValue) -> String {
         Some((first, causes)) => format!("{first} ({})", causes.join(": ")),
     }
 }
-
-/// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB).
-pub const MAX_BODY_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 fn too_large(method: &str, path: &str) -> Error {
     decode_error(
