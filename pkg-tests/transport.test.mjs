@@ -7,7 +7,9 @@ import { getEventListeners } from "node:events";
 import { fileURLToPath } from "node:url";
 
 import { DioptraClient, DioptraAbortError, DioptraDecodeError, DioptraValidationError } from "dioptra-metrics";
-import { address, username, password, takeJob } from "./support/env.mjs";
+import { address, username, password, seed, takeJob } from "./support/env.mjs";
+import { startBrowserServer } from "./support/browser-server.mjs";
+import { launchChromium } from "./support/chromium.mjs";
 import { startCountingProxy } from "./support/counting-proxy.mjs";
 import { startStub, json } from "./support/stub-server.mjs";
 
@@ -133,6 +135,45 @@ describe("maxConcurrency", () => {
   }
   it("maxConcurrency 1 and 256 are taken", () => {
     for (const good of [1, 256]) assert.ok(new DioptraClient("http://127.0.0.1:1", { maxConcurrency: good }));
+  });
+});
+
+describe("maxConcurrency in Chromium", () => {
+  it("defaults to 6 in a browser page", async (t) => {
+    const server = await startBrowserServer({ apiAddress: address });
+    t.after(() => server.close());
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${server.origin}/pages/blank.html`);
+    const jobId = seed.experiments.main.jobIds[0];
+    // The calls the client makes to the global fetch that have not settled yet, at most: the
+    // browser queues requests past its own limit (6 per server) without telling the page.
+    const { most, ok } = await page.evaluate(
+      async ({ username, password, jobId }) => {
+        const { DioptraClient } = await import("/dist/index.js");
+        const client = new DioptraClient();
+        await client.auth.login(username, password);
+        const realFetch = globalThis.fetch;
+        let pending = 0;
+        let most = 0;
+        globalThis.fetch = (...args) => {
+          most = Math.max(most, ++pending);
+          const answer = realFetch(...args);
+          answer.then(() => pending--, () => pending--);
+          return answer;
+        };
+        try {
+          const results = await Promise.allSettled(Array.from({ length: 30 }, () => client.jobs.getMetricsById(jobId)));
+          return { most, ok: results.filter((r) => r.status === "fulfilled").length };
+        } finally {
+          globalThis.fetch = realFetch;
+        }
+      },
+      { username, password, jobId },
+    );
+    assert.equal(ok, 30);
+    assert.equal(most, 6);
   });
 });
 

@@ -207,7 +207,7 @@ impl Transport {
             return Err(abort());
         }
         // The request waits for its slot here; its time limit starts once it has one.
-        let _permit = self.slot(options).await.ok_or_else(abort)?;
+        let _slot = Slot(Some(self.slot(options).await.ok_or_else(abort)?));
         let headers = Headers::new().map_err(|e| fail(describe_js(&e)))?;
         let set_header =
             |name: &str, value: &str| headers.set(name, value).map_err(|e| fail(describe_js(&e)));
@@ -314,6 +314,37 @@ impl Transport {
         match &options.signal {
             None => Some(self.limiter.acquire().await),
             Some(signal) => AbortableWait::new(self.limiter.acquire(), signal).await,
+        }
+    }
+}
+
+/// A slot held by one request, freed a macrotask after the request is over. Node's fetch
+/// (undici) marks a connection free for its next request only in a `setImmediate` after the
+/// answer has ended: a request sent at once would open one more connection, and the bound on
+/// requests would not bound connections. The caller gets its answer without that wait.
+struct Slot(Option<Permit>);
+
+thread_local! {
+    /// Slots to free on the next macrotask; one timer frees them all.
+    static RELEASES: RefCell<Vec<Permit>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(permit) = self.0.take() else {
+            return;
+        };
+        let first = RELEASES.with_borrow_mut(|pending| {
+            pending.push(permit);
+            pending.len() == 1
+        });
+        if first {
+            // The JavaScript function owns the closure and frees it once called.
+            let release = Closure::once_into_js(|| {
+                // Taken out first: nothing stays borrowed while the slots change hands.
+                drop(RELEASES.with_borrow_mut(std::mem::take));
+            });
+            set_timeout(release.unchecked_ref(), 0.0);
         }
     }
 }
