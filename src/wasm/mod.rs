@@ -38,11 +38,11 @@ const DEFAULT_PAGE_LENGTH: u32 = 10;
 const CLIENT_OPTIONS: &[&str] = &["timeoutMs", "credentials", "headers", "maxConcurrency"];
 /// A client's requests in flight at once where it keeps its own cookie jar (Node and other
 /// non-browser runtimes), unless told otherwise.
-const DEFAULT_MAX_CONCURRENCY: f64 = 16.0;
+const DEFAULT_CLIENT_CONCURRENCY: f64 = 16.0;
 /// The same in browsers, which themselves allow about 6 connections per server over HTTP/1.1.
-const DEFAULT_BROWSER_MAX_CONCURRENCY: f64 = 6.0;
+const DEFAULT_BROWSER_CLIENT_CONCURRENCY: f64 = 6.0;
 /// The most requests in flight at once a client may be given.
-const MAX_MAX_CONCURRENCY: f64 = 256.0;
+const MAX_CLIENT_CONCURRENCY: f64 = 256.0;
 const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs"];
 const LOGOUT_OPTIONS: &[&str] = &["everywhere", "signal", "timeoutMs"];
 const APPEND_OPTIONS: &[&str] = &["step", "timestamp", "signal", "timeoutMs"];
@@ -352,11 +352,11 @@ impl WasmClient {
             &options.get("maxConcurrency"),
             "maxConcurrency",
             1.0,
-            MAX_MAX_CONCURRENCY,
+            MAX_CLIENT_CONCURRENCY,
             if keep_cookies {
-                DEFAULT_MAX_CONCURRENCY
+                DEFAULT_CLIENT_CONCURRENCY
             } else {
-                DEFAULT_BROWSER_MAX_CONCURRENCY
+                DEFAULT_BROWSER_CLIENT_CONCURRENCY
             },
         )?;
         Ok(WasmClient {
