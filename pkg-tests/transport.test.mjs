@@ -7,7 +7,7 @@ import { getEventListeners } from "node:events";
 import { fileURLToPath } from "node:url";
 
 import { DioptraClient, DioptraAbortError, DioptraDecodeError, DioptraValidationError } from "dioptra-metrics";
-import { address, username, password, seed, takeJob } from "./support/env.mjs";
+import { address, username, password, pyclient, seed, takeJob } from "./support/env.mjs";
 import { startBrowserServer } from "./support/browser-server.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startCountingProxy } from "./support/counting-proxy.mjs";
@@ -63,9 +63,10 @@ describe("one bound on concurrency per client", () => {
     assert.deepEqual(failures.slice(0, 3), [], seen);
     assert.ok(proxy.counts.maxInFlight <= 16, `${proxy.counts.maxInFlight} requests in flight at once`);
     assert.ok(proxy.counts.maxOpenConnections <= 16, `${proxy.counts.maxOpenConnections} connections open at once`);
-    const history = await client.jobs.getMetricHistory(job, "concurrent");
-    assert.equal(history.length, N);
-    const byStep = new Map(history.map((p) => [p.step, p.value]));
+    // Read back with Dioptra's own Python client.
+    const stored = await pyclient(["history", job, "concurrent"]);
+    assert.equal(stored.length, N);
+    const byStep = new Map(stored.map((p) => [p.step, Number(p.repr)]));
     for (let step = 0; step < N; step++) assert.equal(byStep.get(step), value(step), `step ${step}`);
   });
 });

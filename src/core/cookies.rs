@@ -15,6 +15,8 @@ use std::fmt;
 
 use chrono::DateTime;
 
+use crate::core::host::{is_ip_address, is_loopback};
+
 /// The most cookies a jar holds (RFC 6265 §6.1's minimum per domain).
 pub const MAX_COOKIES: usize = 50;
 /// The most bytes of name and value one cookie may have (RFC 6265 §6.1's 4096 bytes).
@@ -189,67 +191,6 @@ impl CookieJar {
         self.cookies
             .retain(|c| c.expires_ms.is_none_or(|t| t > now_ms));
     }
-}
-
-/// Whether `host` is a loopback host (127.0.0.0/8, `::1`, `localhost` and `*.localhost`),
-/// where browsers treat plain http as secure.
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || ipv4(host).is_some_and(|[first, ..]| first == 127)
-        || is_ipv6_loopback(host)
-}
-
-/// Whether `host` is an IP address rather than a name: IPv6 (a name has no `:`) or IPv4.
-/// (Hand-written: std's address parser would add kilobytes to the wasm.)
-fn is_ip_address(host: &str) -> bool {
-    host.contains(':') || ipv4(host).is_some()
-}
-
-/// The four bytes of a dotted-decimal IPv4 address.
-fn ipv4(host: &str) -> Option<[u8; 4]> {
-    let mut parts = host.split('.');
-    let mut bytes = [0u8; 4];
-    for byte in &mut bytes {
-        let part = parts.next()?;
-        if part.is_empty() || part.len() > 3 || !part.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        *byte = part.parse().ok()?;
-    }
-    parts.next().is_none().then_some(bytes)
-}
-
-/// Whether `host` spells the IPv6 loopback address `::1` (`0:0:0:0:0:0:0:1`, `0::1`, ...):
-/// groups of at most four hex digits, all zero but the last, which is 1; eight of them, or
-/// fewer with one `::`.
-fn is_ipv6_loopback(host: &str) -> bool {
-    let compressed = host.contains("::");
-    if host.contains(":::")
-        || host.matches("::").count() > 1
-        || (host.starts_with(':') && !host.starts_with("::"))
-        || host.ends_with(':')
-    {
-        return false;
-    }
-    let Some((rest, last)) = host.rsplit_once(':') else {
-        return false;
-    };
-    let mut groups = 1;
-    for group in rest.split(':') {
-        if group.is_empty() {
-            if !compressed {
-                return false;
-            }
-            continue;
-        }
-        if group.len() > 4 || !group.bytes().all(|b| b == b'0') {
-            return false;
-        }
-        groups += 1;
-    }
-    let one = last.len() <= 4 && last.trim_start_matches('0') == "1";
-    one && if compressed { groups <= 7 } else { groups == 8 }
 }
 
 /// RFC 6265 §5.1.3's domain match of a host (lower-case) and a domain (lower-case): equal, or

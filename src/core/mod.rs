@@ -5,6 +5,7 @@ pub mod cookies;
 pub mod decode;
 pub mod endpoints;
 pub mod error;
+pub mod host;
 pub mod input;
 pub mod limiter;
 pub mod paging;

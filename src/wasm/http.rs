@@ -2,11 +2,7 @@
 //! concurrent requests, time limit, abort signal, cookies, and the answer read into a
 //! JavaScript value or a typed error.
 
-use std::cell::{Cell, RefCell};
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use std::task::{Context, Poll, Waker};
+use std::cell::RefCell;
 
 use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -22,16 +18,18 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{api_error, decode_error, ErrorBody};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
-use crate::core::limiter::{Acquire, Limiter, Permit};
+use crate::core::limiter::Limiter;
 use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
 use crate::wasm::body::{read_body, Body, MAX_BODY_BYTES};
+use crate::wasm::slot::Slot;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+    /// The global `setTimeout`.
+    pub fn set_timeout(callback: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
@@ -207,7 +205,9 @@ impl Transport {
             return Err(abort());
         }
         // The request waits for its slot here; its time limit starts once it has one.
-        let _slot = Slot(Some(self.slot(options).await.ok_or_else(abort)?));
+        let _slot = Slot::take(&self.limiter, options.keepalive, options.signal.as_ref())
+            .await
+            .ok_or_else(abort)?;
         let headers = Headers::new().map_err(|e| fail(describe_js(&e)))?;
         let set_header =
             |name: &str, value: &str| headers.set(name, value).map_err(|e| fail(describe_js(&e)));
@@ -299,110 +299,6 @@ impl Transport {
             )
         })?;
         Ok(Answer { body, method, path })
-    }
-
-    /// A slot for one request: at once if one is free, else once one is (first come, first
-    /// served); `None` if the caller's signal fires while it waits. A `keepalive` request (sent
-    /// as a page goes away) cannot wait: it takes a slot past the bound.
-    async fn slot(&self, options: &CallOptions) -> Option<Permit> {
-        if options.keepalive {
-            return Some(self.limiter.force());
-        }
-        if let Some(permit) = self.limiter.try_acquire() {
-            return Some(permit);
-        }
-        match &options.signal {
-            None => Some(self.limiter.acquire().await),
-            Some(signal) => AbortableWait::new(self.limiter.acquire(), signal).await,
-        }
-    }
-}
-
-/// A slot held by one request, freed a macrotask after the request is over. Node's fetch
-/// (undici) marks a connection free for its next request only in a `setImmediate` after the
-/// answer has ended: a request sent at once would open one more connection, and the bound on
-/// requests would not bound connections. The caller gets its answer without that wait.
-struct Slot(Option<Permit>);
-
-thread_local! {
-    /// Slots to free on the next macrotask; one timer frees them all.
-    static RELEASES: RefCell<Vec<Permit>> = const { RefCell::new(Vec::new()) };
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        let Some(permit) = self.0.take() else {
-            return;
-        };
-        let first = RELEASES.with_borrow_mut(|pending| {
-            pending.push(permit);
-            pending.len() == 1
-        });
-        if first {
-            // The JavaScript function owns the closure and frees it once called.
-            let release = Closure::once_into_js(|| {
-                // Taken out first: nothing stays borrowed while the slots change hands.
-                drop(RELEASES.with_borrow_mut(std::mem::take));
-            });
-            set_timeout(release.unchecked_ref(), 0.0);
-        }
-    }
-}
-
-/// Waiting for a slot until the caller's signal fires. The listener it puts on the signal is
-/// removed when the wait is over, whichever way it ends.
-struct AbortableWait {
-    acquire: Acquire,
-    signal: AbortSignal,
-    fired: Rc<Fired>,
-    listener: Closure<dyn FnMut()>,
-}
-
-#[derive(Default)]
-struct Fired {
-    yes: Cell<bool>,
-    waker: RefCell<Option<Waker>>,
-}
-
-impl AbortableWait {
-    fn new(acquire: Acquire, signal: &AbortSignal) -> AbortableWait {
-        let fired = Rc::new(Fired::default());
-        let listener = {
-            let fired = Rc::clone(&fired);
-            Closure::new(move || {
-                fired.yes.set(true);
-                if let Some(waker) = fired.waker.borrow_mut().take() {
-                    waker.wake();
-                }
-            })
-        };
-        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
-        AbortableWait {
-            acquire,
-            signal: signal.clone(),
-            fired,
-            listener,
-        }
-    }
-}
-
-impl Future for AbortableWait {
-    type Output = Option<Permit>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Permit>> {
-        if self.fired.yes.get() || self.signal.aborted() {
-            return Poll::Ready(None);
-        }
-        *self.fired.waker.borrow_mut() = Some(cx.waker().clone());
-        Pin::new(&mut self.acquire).poll(cx).map(Some)
-    }
-}
-
-impl Drop for AbortableWait {
-    fn drop(&mut self) {
-        let _ = self
-            .signal
-            .remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
     }
 }
 

@@ -7,6 +7,7 @@ mod convert;
 mod http;
 mod logger;
 mod reader;
+mod slot;
 
 use std::cell::RefCell;
 use std::future::Future;
