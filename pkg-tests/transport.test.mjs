@@ -6,7 +6,7 @@ import { spawn } from "node:child_process";
 import { getEventListeners } from "node:events";
 import { fileURLToPath } from "node:url";
 
-import { DioptraClient, DioptraAbortError, DioptraDecodeError, DioptraValidationError } from "dioptra-metrics";
+import { DioptraClient, DioptraAbortError, DioptraDecodeError, DioptraValidationError, wasmMemoryBytes } from "dioptra-metrics";
 import { address, username, password, pyclient, seed, takeJob } from "./support/env.mjs";
 import { startBrowserServer } from "./support/browser-server.mjs";
 import { launchChromium } from "./support/chromium.mjs";
@@ -52,13 +52,15 @@ describe("one bound on concurrency per client", () => {
     await client.auth.login(username, password);
     const N = 5_000;
     const value = (step) => step * 0.25 - 7;
+    const memoryBefore = wasmMemoryBytes();
     const results = await Promise.allSettled(
       Array.from({ length: N }, (_, step) => client.jobs.appendMetricById(job, "concurrent", value(step), { step })),
     );
     const failures = results.filter((r) => r.status === "rejected").map((r) => `${r.reason.name}: ${r.reason.message}`);
     const seen =
       `${proxy.counts.connections} connections opened, at most ${proxy.counts.maxOpenConnections} open and ` +
-      `${proxy.counts.maxInFlight} requests in flight at once; ${failures.length} of ${N} calls failed`;
+      `${proxy.counts.maxInFlight} requests in flight at once; ${failures.length} of ${N} calls failed; ` +
+      `wasm memory ${memoryBefore} -> ${wasmMemoryBytes()} B`;
     t.diagnostic(seen);
     assert.deepEqual(failures.slice(0, 3), [], seen);
     assert.ok(proxy.counts.maxInFlight <= 16, `${proxy.counts.maxInFlight} requests in flight at once`);

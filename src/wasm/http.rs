@@ -190,16 +190,9 @@ impl Transport {
         body: Option<JsValue>,
         options: &CallOptions,
     ) -> Result<Answer> {
-        let method = request.method.as_str();
-        let path = request.full_path(&self.base);
-        let fail = |message: String| Error::Network {
-            message,
-            method: method.to_owned(),
-            path: path.clone(),
-        };
         let abort = || Error::Abort {
-            method: method.to_owned(),
-            path: path.clone(),
+            method: request.method.as_str().to_owned(),
+            path: request.full_path(&self.base),
         };
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
             return Err(abort());
@@ -208,6 +201,26 @@ impl Transport {
         let _slot = Slot::take(&self.limiter, options.keepalive, options.signal.as_ref())
             .await
             .ok_or_else(abort)?;
+        // Boxed: a request waiting for its slot holds only this small future, not the whole
+        // exchange's (thousands of waiting calls would otherwise grow the wasm memory, which
+        // never shrinks, by about a kilobyte each).
+        Box::pin(self.exchange(request, body, options)).await
+    }
+
+    /// Sends `request` with `body` once it has its slot, and reads the answer.
+    async fn exchange(
+        &self,
+        request: &ApiRequest,
+        body: Option<JsValue>,
+        options: &CallOptions,
+    ) -> Result<Answer> {
+        let method = request.method.as_str();
+        let path = request.full_path(&self.base);
+        let fail = |message: String| Error::Network {
+            message,
+            method: method.to_owned(),
+            path: path.clone(),
+        };
         let headers = Headers::new().map_err(|e| fail(describe_js(&e)))?;
         let set_header =
             |name: &str, value: &str| headers.set(name, value).map_err(|e| fail(describe_js(&e)));
