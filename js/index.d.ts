@@ -10,8 +10,14 @@ export interface CallOptions {
 
 /** Options of `new DioptraClient(address, options)`. */
 export interface ClientOptions {
-  /** Time limit per request in milliseconds (1 to 2147483647). Optional, defaults to 30000. */
+  /** Time limit per request in milliseconds (1 to 2147483647), counted from when the request gets its slot. Optional, defaults to 30000. */
   timeoutMs?: number;
+  /**
+   * The most requests this client has in flight at once (an integer, 1 to 256): every request
+   * (direct calls, loggers, complete reads, login) waits for a slot. Optional, defaults to 16 in
+   * Node and other runtimes without a browser's cookie jar, and 6 in browsers.
+   */
+  maxConcurrency?: number;
   /** How a browser sends its cookies. Optional, defaults to "same-origin". Ignored in Node. */
   credentials?: "same-origin" | "include" | "omit";
   /** Extra headers sent with every request (not `Cookie`, `Content-Type`, `Content-Length`, `Host`). */

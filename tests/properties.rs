@@ -668,7 +668,7 @@ proptest! {
         stores in prop::collection::vec((set_cookie(), cookie_path(), 0.0..100_000.0f64), 1..12),
         asks in prop::collection::vec(cookie_path(), 1..4),
     ) {
-        let mut jar = CookieJar::default();
+        let mut jar = CookieJar::for_origin("http://127.0.0.1:5000");
         let mut now = NOW;
         // Marker → the time from which it must not be sent (NEG_INFINITY: never sent).
         let mut dead_from: Vec<(String, f64)> = Vec::new();
@@ -717,7 +717,7 @@ proptest! {
         between in prop::collection::vec(set_cookie(), 0..4),
         asks in prop::collection::vec(cookie_path(), 1..4),
     ) {
-        let mut jar = CookieJar::default();
+        let mut jar = CookieJar::for_origin("http://127.0.0.1:5000");
         jar.store(&format!("gone=#old#; Path={path}"), &request_path, NOW);
         prop_assert_eq!(jar.len(), 1);
         for (_, other, attributes) in &between {
@@ -742,7 +742,7 @@ proptest! {
 /// Max-Age below i64::MIN is ignored and the cookie is kept (and sent) as a session cookie.
 #[test]
 fn regression_a_huge_negative_max_age_keeps_the_cookie() {
-    let mut jar = CookieJar::default();
+    let mut jar = CookieJar::for_origin("http://127.0.0.1:5000");
     jar.store("a=1; Max-Age=-99999999999999999999", "/", NOW);
     assert_eq!(jar.header("/", NOW), None);
 }
@@ -752,7 +752,7 @@ fn regression_a_huge_negative_max_age_keeps_the_cookie() {
 /// takes `+5` (i64::from_str accepts a plus sign) and keeps it.
 #[test]
 fn regression_a_plus_signed_max_age_overrides_a_deletion() {
-    let mut jar = CookieJar::default();
+    let mut jar = CookieJar::for_origin("http://127.0.0.1:5000");
     jar.store("a=1; Max-Age=-1; Max-Age=+5", "/", NOW);
     assert_eq!(jar.header("/", NOW), None);
 }

@@ -65,6 +65,7 @@ const clientOptions: ClientOptions = {
   timeoutMs: 10_000,
   credentials: "include",
   headers: { "X-Request-Source": "usage.ts" },
+  maxConcurrency: 8,
 };
 const client = new DioptraClient("http://localhost:5000", clientOptions);
 // In a browser page the address may be left out (it defaults to the page's origin).
@@ -297,7 +298,12 @@ type _Shapes = [
   Exact<
     Equal<
       ClientOptions,
-      { timeoutMs?: number; credentials?: "same-origin" | "include" | "omit"; headers?: Record<string, string> }
+      {
+        timeoutMs?: number;
+        credentials?: "same-origin" | "include" | "omit";
+        headers?: Record<string, string>;
+        maxConcurrency?: number;
+      }
     >
   >,
   Exact<Equal<Omit<AppendMetricOptions, keyof CallOptions>, { step?: number; timestamp?: Date | string }>>,

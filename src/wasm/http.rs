@@ -1,5 +1,6 @@
-//! Sending one request with the global `fetch`: time limit, abort signal, cookies, and the
-//! answer read into a JavaScript value or a typed error.
+//! Sending one request with the global `fetch`: a slot under the client's bound on
+//! concurrent requests, time limit, abort signal, cookies, and the answer read into a
+//! JavaScript value or a typed error.
 
 use std::cell::RefCell;
 
@@ -17,14 +18,18 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{api_error, decode_error, ErrorBody};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
+use crate::core::limiter::Limiter;
 use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
+use crate::wasm::body::{read_body, Body, MAX_BODY_BYTES};
+use crate::wasm::slot::Slot;
 
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+    /// The global `setTimeout`.
+    pub fn set_timeout(callback: &Function, ms: f64) -> JsValue;
     #[wasm_bindgen(js_name = clearTimeout)]
     fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
@@ -38,7 +43,8 @@ extern "C" {
     fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
 }
 
-/// Everything a client needs to send requests: where, how, and its cookies (Node only).
+/// Everything a client needs to send requests: where, how, how many at once, and its cookies
+/// (Node only).
 pub struct Transport {
     /// The API's base URL and origin.
     pub base: ApiBase,
@@ -50,6 +56,8 @@ pub struct Transport {
     pub headers: Vec<(String, String)>,
     /// The client's own cookie jar, in runtimes without one (Node).
     pub jar: Option<RefCell<CookieJar>>,
+    /// The bound on this client's requests in flight at once: every request takes a slot.
+    pub limiter: Limiter,
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -182,6 +190,30 @@ impl Transport {
         body: Option<JsValue>,
         options: &CallOptions,
     ) -> Result<Answer> {
+        let abort = || Error::Abort {
+            method: request.method.as_str().to_owned(),
+            path: request.full_path(&self.base),
+        };
+        if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(abort());
+        }
+        // The request waits for its slot here; its time limit starts once it has one.
+        let _slot = Slot::take(&self.limiter, options.keepalive, options.signal.as_ref())
+            .await
+            .ok_or_else(abort)?;
+        // Boxed: a request waiting for its slot holds only this small future, not the whole
+        // exchange's (thousands of waiting calls would otherwise grow the wasm memory, which
+        // never shrinks, by about a kilobyte each).
+        Box::pin(self.exchange(request, body, options)).await
+    }
+
+    /// Sends `request` with `body` once it has its slot, and reads the answer.
+    async fn exchange(
+        &self,
+        request: &ApiRequest,
+        body: Option<JsValue>,
+        options: &CallOptions,
+    ) -> Result<Answer> {
         let method = request.method.as_str();
         let path = request.full_path(&self.base);
         let fail = |message: String| Error::Network {
@@ -189,12 +221,6 @@ impl Transport {
             method: method.to_owned(),
             path: path.clone(),
         };
-        if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(Error::Abort {
-                method: method.to_owned(),
-                path,
-            });
-        }
         let headers = Headers::new().map_err(|e| fail(describe_js(&e)))?;
         let set_header =
             |name: &str, value: &str| headers.set(name, value).map_err(|e| fail(describe_js(&e)));
@@ -246,7 +272,9 @@ impl Transport {
             if declared.is_some_and(|n| n as f64 > MAX_BODY_BYTES) {
                 return Ok(Err(too_large(method, &path)));
             }
-            let text: js_sys::JsString = JsFuture::from(response.text()?).await?.dyn_into()?;
+            let Body::Text(text) = read_body(&response).await? else {
+                return Ok(Err(too_large(method, &path)));
+            };
             Ok::<_, JsValue>(Ok((
                 response.status(),
                 response.status_text(),
@@ -256,10 +284,8 @@ impl Transport {
         }
         .await;
         let read = outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
+        // Past the cap, the fetch is aborted: the connection closes, nothing more is read.
         let (status, status_text, retry_after, text) = read.inspect_err(|_| guard.cancel())?;
-        if f64::from(text.length()) > MAX_BODY_BYTES {
-            return Err(too_large(method, &path));
-        }
         drop(guard);
         // The body stays a JavaScript string: JSON.parse reads it where it is, so answers never
         // pass through (nor grow) the wasm memory.
@@ -336,9 +362,6 @@ fn describe_js(value: &JsValue) -> String {
         Some((first, causes)) => format!("{first} ({})", causes.join(": ")),
     }
 }
-
-/// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB).
-pub const MAX_BODY_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 fn too_large(method: &str, path: &str) -> Error {
     decode_error(

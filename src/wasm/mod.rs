@@ -2,10 +2,12 @@
 //! the core's rules, send the request, and hand back plain JavaScript values. The package's
 //! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
 
+mod body;
 mod convert;
 mod http;
 mod logger;
 mod reader;
+mod slot;
 
 use std::cell::RefCell;
 use std::future::Future;
@@ -20,6 +22,7 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page, Snapshot};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
 use crate::core::error::Result;
+use crate::core::limiter::Limiter;
 use crate::core::timestamp::timestamp;
 use crate::core::validate::{self, MAX_PAGE_LENGTH};
 use crate::core::value::metric_value;
@@ -33,7 +36,14 @@ const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 /// The server's default page length, which the Python client also uses.
 const DEFAULT_PAGE_LENGTH: u32 = 10;
 
-const CLIENT_OPTIONS: &[&str] = &["timeoutMs", "credentials", "headers"];
+const CLIENT_OPTIONS: &[&str] = &["timeoutMs", "credentials", "headers", "maxConcurrency"];
+/// A client's requests in flight at once where it keeps its own cookie jar (Node and other
+/// non-browser runtimes), unless told otherwise.
+const DEFAULT_CLIENT_CONCURRENCY: f64 = 16.0;
+/// The same in browsers, which themselves allow about 6 connections per server over HTTP/1.1.
+const DEFAULT_BROWSER_CLIENT_CONCURRENCY: f64 = 6.0;
+/// The most requests in flight at once a client may be given.
+const MAX_CLIENT_CONCURRENCY: f64 = 256.0;
 const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs"];
 const LOGOUT_OPTIONS: &[&str] = &["everywhere", "signal", "timeoutMs"];
 const APPEND_OPTIONS: &[&str] = &["step", "timestamp", "signal", "timeoutMs"];
@@ -342,13 +352,25 @@ impl WasmClient {
             validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(DEFAULT_TIMEOUT_MS);
         let credentials = validate::credentials(&options.get("credentials"))?;
         let headers = extra_headers(&options.raw("headers"))?;
+        let max_concurrency = validate::bounded_integer(
+            &options.get("maxConcurrency"),
+            "maxConcurrency",
+            1.0,
+            MAX_CLIENT_CONCURRENCY,
+            if keep_cookies {
+                DEFAULT_CLIENT_CONCURRENCY
+            } else {
+                DEFAULT_BROWSER_CLIENT_CONCURRENCY
+            },
+        )?;
         Ok(WasmClient {
             transport: Rc::new(Transport {
-                base,
                 timeout_ms,
                 credentials,
                 headers,
-                jar: keep_cookies.then(|| RefCell::new(CookieJar::default())),
+                jar: keep_cookies.then(|| RefCell::new(CookieJar::for_origin(&base.origin))),
+                limiter: Limiter::new(max_concurrency as usize),
+                base,
             }),
         })
     }

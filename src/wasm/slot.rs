@@ -1,0 +1,126 @@
+//! A request's slot under its client's bound on requests in flight: taken at once when one is
+//! free, else waited for (first come, first served) until the caller's signal fires; freed a
+//! macrotask after the request is over.
+
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use wasm_bindgen::prelude::*;
+use web_sys::AbortSignal;
+
+use crate::core::limiter::{Acquire, Limiter, Permit};
+use crate::wasm::http::set_timeout;
+
+/// A slot held by one request, freed a macrotask after the request is over. Node's fetch
+/// (undici) marks a connection free for its next request only in a `setImmediate` after the
+/// answer has ended: a request sent at once would open one more connection, and the bound on
+/// requests would not bound connections. The caller gets its answer without that wait.
+pub struct Slot(Option<Permit>);
+
+impl Slot {
+    /// A slot of `limiter`: at once if one is free, else once one is; `None` if `signal`
+    /// fires while it waits. A `keepalive` request (sent as a page goes away) cannot wait: it
+    /// takes a slot past the bound.
+    pub async fn take(
+        limiter: &Limiter,
+        keepalive: bool,
+        signal: Option<&AbortSignal>,
+    ) -> Option<Slot> {
+        let permit = if keepalive {
+            limiter.force()
+        } else if let Some(permit) = limiter.try_acquire() {
+            permit
+        } else {
+            match signal {
+                None => limiter.acquire().await,
+                Some(signal) => AbortableWait::new(limiter.acquire(), signal).await?,
+            }
+        };
+        Some(Slot(Some(permit)))
+    }
+}
+
+thread_local! {
+    /// Slots to free on the next macrotask; one timer frees them all.
+    static RELEASES: RefCell<Vec<Permit>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let Some(permit) = self.0.take() else {
+            return;
+        };
+        let first = RELEASES.with_borrow_mut(|pending| {
+            pending.push(permit);
+            pending.len() == 1
+        });
+        if first {
+            // The JavaScript function owns the closure and frees it once called.
+            let release = Closure::once_into_js(|| {
+                // Taken out first: nothing stays borrowed while the slots change hands.
+                drop(RELEASES.with_borrow_mut(std::mem::take));
+            });
+            set_timeout(release.unchecked_ref(), 0.0);
+        }
+    }
+}
+
+/// Waiting for a slot until the caller's signal fires. The listener it puts on the signal is
+/// removed when the wait is over, whichever way it ends.
+struct AbortableWait {
+    acquire: Acquire,
+    signal: AbortSignal,
+    fired: Rc<Fired>,
+    listener: Closure<dyn FnMut()>,
+}
+
+#[derive(Default)]
+struct Fired {
+    yes: Cell<bool>,
+    waker: RefCell<Option<Waker>>,
+}
+
+impl AbortableWait {
+    fn new(acquire: Acquire, signal: &AbortSignal) -> AbortableWait {
+        let fired = Rc::new(Fired::default());
+        let listener = {
+            let fired = Rc::clone(&fired);
+            Closure::new(move || {
+                fired.yes.set(true);
+                if let Some(waker) = fired.waker.borrow_mut().take() {
+                    waker.wake();
+                }
+            })
+        };
+        let _ = signal.add_event_listener_with_callback("abort", listener.as_ref().unchecked_ref());
+        AbortableWait {
+            acquire,
+            signal: signal.clone(),
+            fired,
+            listener,
+        }
+    }
+}
+
+impl Future for AbortableWait {
+    type Output = Option<Permit>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Permit>> {
+        if self.fired.yes.get() || self.signal.aborted() {
+            return Poll::Ready(None);
+        }
+        *self.fired.waker.borrow_mut() = Some(cx.waker().clone());
+        Pin::new(&mut self.acquire).poll(cx).map(Some)
+    }
+}
+
+impl Drop for AbortableWait {
+    fn drop(&mut self) {
+        let _ = self
+            .signal
+            .remove_event_listener_with_callback("abort", self.listener.as_ref().unchecked_ref());
+    }
+}
