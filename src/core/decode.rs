@@ -10,6 +10,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::core::error::{ApiError, Error, FieldErrors};
+use crate::core::text::clip;
 use crate::core::timestamp::server_millis;
 use crate::core::value::WireValue;
 
@@ -289,7 +290,11 @@ pub fn api_error(
         .as_ref()
         .map(ErrorTree::flatten)
         .filter(|f| !f.is_empty());
-    let server_message = body.message.and_then(|m| m.0).filter(|m| !m.is_empty());
+    let server_message = body
+        .message
+        .and_then(|m| m.0)
+        .filter(|m| !m.is_empty())
+        .map(|m| clip(&m));
     let message = server_message
         .or_else(|| field_errors.as_ref().map(summarize))
         .unwrap_or_else(|| {
@@ -298,7 +303,11 @@ pub fn api_error(
             } else {
                 status_text
             };
-            format!("{method} {path} failed with HTTP {status} ({reason})")
+            format!(
+                "{method} {} failed with HTTP {status} ({})",
+                clip(path),
+                clip(reason)
+            )
         });
     Error::Api(Box::new(ApiError {
         status,
@@ -311,21 +320,30 @@ pub fn api_error(
     }))
 }
 
-/// `field: message; field: message`.
+/// The most field messages a summary quotes (the `fieldErrors` property holds them all).
+const SUMMARIZED_FIELD_MESSAGES: usize = 4;
+
+/// `field: message; field: message`, each cut to a message's length, at most
+/// [`SUMMARIZED_FIELD_MESSAGES`] of them.
 fn summarize(fields: &FieldErrors) -> String {
-    fields
+    let all: Vec<String> = fields
         .iter()
         .flat_map(|(field, messages)| {
             messages.iter().map(move |m| {
                 if field.is_empty() {
-                    m.clone()
+                    clip(m)
                 } else {
-                    format!("{field}: {m}")
+                    format!("{}: {}", clip(field), clip(m))
                 }
             })
         })
-        .collect::<Vec<_>>()
-        .join("; ")
+        .collect();
+    let shown = all.len().min(SUMMARIZED_FIELD_MESSAGES);
+    let mut summary = all.get(..shown).unwrap_or_default().join("; ");
+    if all.len() > shown {
+        summary.push_str(&format!("; and {} more", all.len() - shown));
+    }
+    summary
 }
 
 /// The decode error for a 2xx answer that did not have the expected shape.
@@ -482,5 +500,57 @@ mod tests {
             assert_eq!(e.status, 502);
             assert!(e.message.contains("502"), "{}", e.message);
         }
+    }
+
+    #[test]
+    fn messages_quote_a_bounded_share_of_long_paths_and_server_text() {
+        let path = format!("/api/v1/jobs/1/metrics/{}/snapshots", "n".repeat(100_000));
+        let cases = [
+            api_error(414, "Request-URI Too Long", None, "GET", &path),
+            api_error(414, &"r".repeat(50_000), None, "GET", &path),
+            api_error(
+                400,
+                "",
+                serde_json::from_value(serde_json::json!({"message": "m".repeat(100_000)})).ok(),
+                "POST",
+                &path,
+            ),
+            api_error(
+                400,
+                "",
+                serde_json::from_value(serde_json::json!({"errors": {
+                    "name": ["x".repeat(100_000)], "a": ["1"], "b": ["2"], "c": ["3"], "d": ["4"],
+                }}))
+                .ok(),
+                "POST",
+                &path,
+            ),
+            decode_error("v".repeat(100_000), "GET", &path),
+            Error::Network {
+                message: "w".repeat(100_000),
+                method: "GET".into(),
+                path: path.clone(),
+            },
+            Error::Timeout {
+                timeout_ms: 5.0,
+                method: "GET".into(),
+                path: path.clone(),
+            },
+            Error::Abort {
+                method: "GET".into(),
+                path: path.clone(),
+            },
+        ];
+        for error in cases {
+            let message = error.to_string();
+            assert!(message.len() < 1024, "{} bytes: {message}", message.len());
+            if let Error::Api(api) = &error {
+                assert_eq!(api.path, path, "the path field keeps the whole path");
+            }
+        }
+        let Error::Api(api) = api_error(414, "", None, "GET", &path) else {
+            panic!()
+        };
+        assert!(api.message.contains("more characters"), "{}", api.message);
     }
 }

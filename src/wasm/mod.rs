@@ -51,6 +51,7 @@ const HISTORY_READ_OPTIONS: &[&str] = &[
     "pageLength",
     "concurrency",
     "onProgress",
+    "retry",
     "signal",
     "timeoutMs",
 ];
@@ -61,6 +62,7 @@ const EXPERIMENT_READ_OPTIONS: &[&str] = &[
     "pageLength",
     "concurrency",
     "onProgress",
+    "retry",
     "signal",
     "timeoutMs",
 ];
@@ -362,12 +364,14 @@ impl WasmClient {
         // The largest page the server allows, unless the caller asks for smaller ones.
         let page_length =
             validate::page_length(&options.get("pageLength"), MAX_PAGE_LENGTH, MAX_PAGE_LENGTH)?;
+        let retry = reader::read_retry(options)?;
         let call = self.call_options(options)?;
         Ok(WasmPageReader::new(
             Rc::clone(&self.transport),
             source,
             page_length,
             concurrency as usize,
+            retry,
             call,
         ))
     }
