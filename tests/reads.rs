@@ -1,12 +1,12 @@
 //! Property tests of what complete reads and read-backs rest on: the bounded search for one
-//! stored step against a model server, the retry decisions of a failed page, and the metric
-//! name limit against the request line it protects. (tests/properties.rs holds the rest of the
+//! stored step against a model server, the retry decisions of a failed page, the metric name
+//! limit against the request line it protects, and the bound on what messages quote. (tests/properties.rs holds the rest of the
 //! core's properties; this file keeps it from growing.)
 
 use proptest::prelude::*;
 
 use dioptra_metrics::core::address::parse_address;
-use dioptra_metrics::core::decode::api_error;
+use dioptra_metrics::core::decode::{api_error, decode_error, ErrorBody};
 use dioptra_metrics::core::endpoints::metric_snapshots;
 use dioptra_metrics::core::error::Error;
 use dioptra_metrics::core::input::Input;
@@ -239,4 +239,61 @@ fn one_character_more_is_refused_with_the_limit_and_a_short_message() {
         assert!(message.contains(&length.to_string()), "{message}");
         assert!(message.len() < 1024, "{} bytes", message.len());
     }
+}
+
+/// Messages quote at most ~200 characters of a path, a value or the server's text; the
+/// `path` field keeps the whole path.
+#[test]
+fn messages_quote_a_bounded_share_of_long_paths_and_server_text() {
+    let path = format!("/api/v1/jobs/1/metrics/{}/snapshots", "n".repeat(100_000));
+    let cases = [
+        api_error(414, "Request-URI Too Long", None, "GET", &path),
+        api_error(414, &"r".repeat(50_000), None, "GET", &path),
+        api_error(
+            400,
+            "",
+            serde_json::from_value::<ErrorBody>(
+                serde_json::json!({"message": "m".repeat(100_000)}),
+            )
+            .ok(),
+            "POST",
+            &path,
+        ),
+        api_error(
+            400,
+            "",
+            serde_json::from_value::<ErrorBody>(serde_json::json!({"errors": {
+                "name": ["x".repeat(100_000)], "a": ["1"], "b": ["2"], "c": ["3"], "d": ["4"],
+            }}))
+            .ok(),
+            "POST",
+            &path,
+        ),
+        decode_error("v".repeat(100_000), "GET", &path),
+        Error::Network {
+            message: "w".repeat(100_000),
+            method: "GET".into(),
+            path: path.clone(),
+        },
+        Error::Timeout {
+            timeout_ms: 5.0,
+            method: "GET".into(),
+            path: path.clone(),
+        },
+        Error::Abort {
+            method: "GET".into(),
+            path: path.clone(),
+        },
+    ];
+    for error in cases {
+        let message = error.to_string();
+        assert!(message.len() < 1024, "{} bytes: {message}", message.len());
+        if let Error::Api(api) = &error {
+            assert_eq!(api.path, path, "the path field keeps the whole path");
+        }
+    }
+    let Error::Api(api) = api_error(414, "", None, "GET", &path) else {
+        panic!()
+    };
+    assert!(api.message.contains("more characters"), "{}", api.message);
 }
