@@ -126,7 +126,9 @@ class JobsCollection {
   }
   /**
    * Every point of a metric's history, page by page as the loop asks (in the server's order).
-   * Options: `concurrency` (pages in flight, default 2), `signal`, `timeoutMs`.
+   * Options: `concurrency` (pages in flight, default 2), `retry: { retries (no bound by count),
+   * minDelayMs (100), maxDelayMs (10000), giveUpAfterMs (60000) }` (a failed page is asked again
+   * alone), `signal`, `timeoutMs`.
    */
   iterMetricsSnapshots(jobId, metricName, options) {
     checkArity("jobs.iterMetricsSnapshots", 3, arguments);
@@ -134,7 +136,8 @@ class JobsCollection {
   }
   /**
    * A metric's whole history, each point once, ordered by step. Options: `onProgress({ loaded,
-   * total })`, `concurrency` (default 2), `signal`, `timeoutMs`.
+   * total })`, `concurrency` (default 2), `retry` (as for `iterMetricsSnapshots`), `signal`,
+   * `timeoutMs`.
    */
   async getMetricHistory(jobId, metricName, options) {
     checkArity("jobs.getMetricHistory", 3, arguments);
@@ -191,7 +194,8 @@ class ExperimentsCollection {
   }
   /**
    * Every job of the experiment with its latest metrics, page by page as the loop asks.
-   * Options: `sortBy`, `descending`, `search`, `concurrency` (default 2), `signal`, `timeoutMs`.
+   * Options: `sortBy`, `descending`, `search`, `concurrency` (default 2), `retry` (as for
+   * `jobs.iterMetricsSnapshots`), `signal`, `timeoutMs`.
    */
   iterMetrics(experimentId, options) {
     checkArity("experiments.iterMetrics", 2, arguments);

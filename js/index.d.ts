@@ -131,6 +131,25 @@ export interface CompleteReadOptions extends CallOptions {
   concurrency?: number;
   /** Called after each page. Optional. */
   onProgress?: (progress: ReadProgress) => void;
+  /** How a failed page is asked again (the pages already read are kept). Optional. */
+  retry?: ReadRetryOptions;
+}
+
+/**
+ * `{ retries, minDelayMs, maxDelayMs, giveUpAfterMs }`: when a complete read asks a failed page
+ * again (network errors, time-outs, 408, 429, 5xx, a 2xx that does not decode; `Retry-After`
+ * honoured up to `maxDelayMs`). The read rejects with the page's last error once it has failed
+ * for `giveUpAfterMs`; an abort stops the waiting at once.
+ */
+export interface ReadRetryOptions {
+  /** Retries of one page after its first attempt, 0 to 1000. Optional, defaults to no bound by count (the time bound decides). */
+  retries?: number;
+  /** The first retry waits up to this many ms (doubling each time, with full jitter), 0 to 3600000. Optional, defaults to 100. */
+  minDelayMs?: number;
+  /** No wait is longer, not even one the server asks for with Retry-After; minDelayMs to 3600000. Optional, defaults to 10000. */
+  maxDelayMs?: number;
+  /** A page that has failed for this long (ms) fails the read; `Infinity` never gives up. Optional, defaults to 60000. */
+  giveUpAfterMs?: number;
 }
 
 /** Options of the complete experiment reads (`iterMetrics`, `getAllMetrics`). */

@@ -48,6 +48,7 @@ import type {
   Page,
   PagedRead,
   ReadPage,
+  ReadRetryOptions,
   ReadProgress,
   ResourceId,
   RetryOptions,
@@ -152,7 +153,9 @@ async function main(): Promise<void> {
 
   // Complete reads: every point of a history, every job of an experiment, each once.
   const onProgress = (progress: ReadProgress): void => console.log(`${progress.loaded}/${progress.total}`);
-  const readOptions: CompleteReadOptions = { pageLength: 1000, concurrency: 2, onProgress, signal: controller.signal, timeoutMs: 5_000 };
+  // A failed page is asked again alone; the read gives up after a minute of failures.
+  const readRetry: ReadRetryOptions = { retries: 10, minDelayMs: 100, maxDelayMs: 10_000, giveUpAfterMs: 60_000 };
+  const readOptions: CompleteReadOptions = { pageLength: 1000, concurrency: 2, onProgress, retry: readRetry, signal: controller.signal, timeoutMs: 5_000 };
   const history: MetricSnapshot[] = await client.jobs.getMetricHistory(jobId, "loss", readOptions);
   type _History = Exact<Equal<typeof history, MetricSnapshot[]>>;
   const read: PagedRead<MetricSnapshot> = client.jobs.iterMetricsSnapshots(jobId, "loss", { concurrency: 1 });

@@ -10,6 +10,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
 use crate::core::error::{ApiError, Error, FieldErrors};
+use crate::core::text::clip;
 use crate::core::timestamp::server_millis;
 use crate::core::value::WireValue;
 
@@ -289,7 +290,11 @@ pub fn api_error(
         .as_ref()
         .map(ErrorTree::flatten)
         .filter(|f| !f.is_empty());
-    let server_message = body.message.and_then(|m| m.0).filter(|m| !m.is_empty());
+    let server_message = body
+        .message
+        .and_then(|m| m.0)
+        .filter(|m| !m.is_empty())
+        .map(|m| clip(&m));
     let message = server_message
         .or_else(|| field_errors.as_ref().map(summarize))
         .unwrap_or_else(|| {
@@ -298,7 +303,11 @@ pub fn api_error(
             } else {
                 status_text
             };
-            format!("{method} {path} failed with HTTP {status} ({reason})")
+            format!(
+                "{method} {} failed with HTTP {status} ({})",
+                clip(path),
+                clip(reason)
+            )
         });
     Error::Api(Box::new(ApiError {
         status,
@@ -311,21 +320,30 @@ pub fn api_error(
     }))
 }
 
-/// `field: message; field: message`.
+/// The most field messages a summary quotes (the `fieldErrors` property holds them all).
+const SUMMARIZED_FIELD_MESSAGES: usize = 4;
+
+/// `field: message; field: message`, each cut to a message's length, at most
+/// [`SUMMARIZED_FIELD_MESSAGES`] of them.
 fn summarize(fields: &FieldErrors) -> String {
-    fields
+    let all: Vec<String> = fields
         .iter()
         .flat_map(|(field, messages)| {
             messages.iter().map(move |m| {
                 if field.is_empty() {
-                    m.clone()
+                    clip(m)
                 } else {
-                    format!("{field}: {m}")
+                    format!("{}: {}", clip(field), clip(m))
                 }
             })
         })
-        .collect::<Vec<_>>()
-        .join("; ")
+        .collect();
+    let shown = all.len().min(SUMMARIZED_FIELD_MESSAGES);
+    let mut summary = all.get(..shown).unwrap_or_default().join("; ");
+    if all.len() > shown {
+        summary.push_str(&format!("; and {} more", all.len() - shown));
+    }
+    summary
 }
 
 /// The decode error for a 2xx answer that did not have the expected shape.

@@ -2,10 +2,15 @@
 
 use std::collections::BTreeMap;
 
+use crate::core::text::{clip, clip_to};
+
 /// The server's per-field messages (`errors` in a 400 answer), nested keys joined with `.`.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
 /// What went wrong, by kind. The JavaScript layer turns each variant into its own error class.
+///
+/// Messages quote at most [`crate::core::text::MESSAGE_EXCERPT_CHARS`] characters of a path or
+/// of what the runtime or server said ([`clip`]); the `path` fields keep the whole path.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum Error {
     /// Bad input from the caller, found before any request was sent.
@@ -17,10 +22,10 @@ pub enum Error {
         message: String,
     },
     /// The server answered with a status outside 200–299.
-    #[error("{}", .0.message)]
+    #[error("{}", clip_to(&.0.message, MAX_API_MESSAGE_CHARS))]
     Api(Box<ApiError>),
     /// The request never got an answer: refused connection, DNS, reset, CORS, ...
-    #[error("{method} {path}: network error: {message}")]
+    #[error("{method} {}: network error: {}", clip(.path), clip(.message))]
     Network {
         /// What the runtime said.
         message: String,
@@ -30,7 +35,7 @@ pub enum Error {
         path: String,
     },
     /// No complete answer within the time limit.
-    #[error("{method} {path}: no answer within {timeout_ms} ms")]
+    #[error("{method} {}: no answer within {timeout_ms} ms", clip(.path))]
     Timeout {
         /// The limit that ran out, in milliseconds.
         timeout_ms: f64,
@@ -40,7 +45,7 @@ pub enum Error {
         path: String,
     },
     /// The caller's `AbortSignal` fired.
-    #[error("{method} {path}: aborted")]
+    #[error("{method} {}: aborted", clip(.path))]
     Abort {
         /// The request's method.
         method: String,
@@ -54,7 +59,7 @@ pub enum Error {
         max_queue: usize,
     },
     /// A 2xx answer whose body is not what the endpoint promises.
-    #[error("{method} {path}: unexpected answer from the server: {message}")]
+    #[error("{method} {}: unexpected answer from the server: {}", clip(.path), clip(.message))]
     Decode {
         /// What did not fit.
         message: String,
@@ -64,6 +69,10 @@ pub enum Error {
         path: String,
     },
 }
+
+/// The longest server-made message an [`Error::Api`] shows (its parts are cut to
+/// [`crate::core::text::MESSAGE_EXCERPT_CHARS`] each already; this bounds the whole).
+pub const MAX_API_MESSAGE_CHARS: usize = 800;
 
 /// A non-2xx answer, with what the server said about it.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,4 +1,5 @@
-//! Text for the wire and for messages: JSON string literals, and quoted caller input.
+//! Text for the wire and for messages: JSON string literals, quoted caller input, and paths or
+//! server text cut to a length a message can hold.
 
 use std::fmt::Write;
 
@@ -35,6 +36,31 @@ pub fn quote(s: &str) -> String {
     quoted
 }
 
+/// The most characters of one path, value or server text an error message quotes.
+pub const MESSAGE_EXCERPT_CHARS: usize = 200;
+
+/// `text` as a message shows it: whole when it has at most [`MESSAGE_EXCERPT_CHARS`]
+/// characters, else its first 200 characters and how many more there were (a 100,000-character
+/// path must not make a 100 KB message; the error's `path` field keeps the whole of it).
+pub fn clip(text: &str) -> String {
+    clip_to(text, MESSAGE_EXCERPT_CHARS)
+}
+
+/// `text` cut to its first `max` characters, saying how many more there were.
+pub fn clip_to(text: &str, max: usize) -> String {
+    let mut chars = text.char_indices();
+    match chars.nth(max) {
+        None => text.to_owned(),
+        Some((cut, _)) => {
+            let more = text.get(cut..).map_or(0, |rest| rest.chars().count());
+            format!(
+                "{}… ({more} more characters)",
+                text.get(..cut).unwrap_or(text)
+            )
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,5 +80,21 @@ mod tests {
         let quoted = quote(&long);
         assert_eq!(quoted.chars().count(), 60 + 3);
         assert!(quoted.ends_with("…\""));
+    }
+
+    #[test]
+    fn clips_long_text_and_says_how_much_was_left_out() {
+        assert_eq!(clip("/jobs/1/metrics/loss"), "/jobs/1/metrics/loss");
+        let exact = "é".repeat(MESSAGE_EXCERPT_CHARS);
+        assert_eq!(clip(&exact), exact);
+        let long = format!(
+            "{}{}",
+            "a".repeat(MESSAGE_EXCERPT_CHARS),
+            "é".repeat(99_800)
+        );
+        let clipped = clip(&long);
+        assert!(clipped.starts_with(&"a".repeat(MESSAGE_EXCERPT_CHARS)));
+        assert!(clipped.ends_with("… (99800 more characters)"), "{clipped}");
+        assert!(clipped.len() < 300);
     }
 }

@@ -27,9 +27,40 @@ pub fn is_metric_name(name: &str) -> bool {
     }
 }
 
+/// The longest request line Dioptra's gunicorn accepts (its `limit_request_line`, 4,094 bytes):
+/// a longer one gets 414.
+pub const MAX_REQUEST_LINE_BYTES: usize = 4094;
+
+/// The bytes of the longest history read's request line that are not the metric name nor
+/// the base path: `GET ` (4), `/jobs/` (6), a 16-digit job id, `/metrics/` (9),
+/// `/snapshots` (10), `?index=` (7), a 16-digit index, `&pageLength=` (12), 4 digits, and
+/// ` HTTP/1.1` (9).
+pub const READ_LINE_OVERHEAD_BYTES: usize = 4 + 6 + 16 + 9 + 10 + 7 + 16 + 12 + 4 + 9;
+
+/// The room left for the API's base path (`/api/v1` is 7 bytes; a reverse proxy's prefix
+/// adds a few more).
+pub const BASE_PATH_ALLOWANCE_BYTES: usize = 200;
+
+/// The longest metric name accepted: 4,094 − 93 − 200 = 3,801, rounded down to 3,800. Names
+/// are ASCII, so characters are bytes and need no percent-encoding. Dioptra 1.2.2 stores
+/// longer names (they travel in the POST body) but cannot read them back: every read puts the
+/// name in the URL, and a request line over 4,094 bytes gets 414.
+pub const MAX_METRIC_NAME_LENGTH: usize = 3800;
+
 /// A `metricName` argument.
 pub fn metric_name(input: &Input) -> Result<String> {
     match input {
+        Input::Text(name) if name.len() > MAX_METRIC_NAME_LENGTH => Err(Error::validation(
+            "metricName",
+            format!(
+                "metricName {} is {} characters long; the longest name this package accepts is \
+                 {MAX_METRIC_NAME_LENGTH} characters (Dioptra stores longer names but cannot read \
+                 them back: a read puts the name in its URL, and the server refuses request lines \
+                 over {MAX_REQUEST_LINE_BYTES} bytes)",
+                input.describe(),
+                name.chars().count()
+            ),
+        )),
         Input::Text(name) if is_metric_name(name) => Ok(name.clone()),
         Input::Text(_) => Err(Error::validation(
             "metricName",

@@ -61,6 +61,7 @@ const HISTORY_READ_OPTIONS: &[&str] = &[
     "pageLength",
     "concurrency",
     "onProgress",
+    "retry",
     "signal",
     "timeoutMs",
 ];
@@ -71,6 +72,7 @@ const EXPERIMENT_READ_OPTIONS: &[&str] = &[
     "pageLength",
     "concurrency",
     "onProgress",
+    "retry",
     "signal",
     "timeoutMs",
 ];
@@ -387,12 +389,14 @@ impl WasmClient {
         // The largest page the server allows, unless the caller asks for smaller ones.
         let page_length =
             validate::page_length(&options.get("pageLength"), MAX_PAGE_LENGTH, MAX_PAGE_LENGTH)?;
+        let retry = reader::read_retry(options)?;
         let call = self.call_options(options)?;
         Ok(WasmPageReader::new(
             Rc::clone(&self.transport),
             source,
             page_length,
             concurrency as usize,
+            retry,
             call,
         ))
     }

@@ -1,22 +1,49 @@
 //! Complete reads of paged collections: a metric's history and an experiment's jobs, page by
-//! page, with the core's [`Pager`] deciding what to request and what is new.
+//! page, with the core's [`Pager`] deciding what to request and what is new, and
+//! [`PageAttempts`] whether a failed page is asked again; and the logger's read-back of one
+//! stored step, with the core's [`StepLookup`].
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortSignal;
 
 use crate::core::decode::{decode_error, JobMetrics, Page, Snapshot};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
-use crate::core::error::Result;
+use crate::core::error::{Error, Result};
+use crate::core::lookup::{Lookup, StepLookup};
 use crate::core::paging::{stated_page_limit, IndexMode, Keyed, PageRequest, Pager};
-use crate::wasm::convert::{error_to_js, to_js};
-use crate::wasm::http::{Answer, CallOptions, Transport};
+use crate::core::read_retry::{read_retry_policy, PageAttempts, PageFailure};
+use crate::core::retry::RetryPolicy;
+use crate::wasm::convert::{error_to_js, to_js, Options};
+use crate::wasm::http::{date_now, Answer, CallOptions, Transport};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = setTimeout)]
+    fn set_timeout(callback: &Function, ms: f64) -> JsValue;
+    #[wasm_bindgen(js_name = clearTimeout)]
+    fn clear_timeout(handle: &JsValue);
+}
+
+/// The options of a complete read that the readers keep: `retry: { retries, minDelayMs,
+/// maxDelayMs, giveUpAfterMs }` (see [`crate::core::read_retry`]).
+pub fn read_retry(options: &Options) -> Result<RetryPolicy> {
+    const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs", "giveUpAfterMs"];
+    let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
+    read_retry_policy(
+        &retry.get("retries"),
+        &retry.get("minDelayMs"),
+        &retry.get("maxDelayMs"),
+        &retry.get("giveUpAfterMs"),
+    )
+}
 
 /// What a reader reads.
 pub enum Source {
@@ -57,11 +84,13 @@ impl Source {
     }
 }
 
-/// A request under way: its plan, the promise that settles when it is over, and its outcome.
+/// A request under way: its plan, the promise that settles when it is over, its outcome, and
+/// how often this page failed before.
 struct InFlight {
     page: PageRequest,
     settled: Promise,
     outcome: Rc<RefCell<Option<Result<Answer>>>>,
+    attempts: PageAttempts,
 }
 
 /// One complete read: the source, the pager's state, the requests in flight.
@@ -70,6 +99,7 @@ struct ReadState<K> {
     pager: Pager<K>,
     in_flight: VecDeque<InFlight>,
     concurrency: usize,
+    retry: RetryPolicy,
 }
 
 /// Reads a paged collection to its end; `next()` hands out one page of new items at a time.
@@ -88,51 +118,45 @@ impl WasmPageReader {
 }
 
 impl WasmPageReader {
-    /// A reader of `source` with `page_length` items per request and up to `concurrency`
-    /// requests in flight once the paging is understood.
+    /// A reader of `source` with `page_length` items per request, up to `concurrency`
+    /// requests in flight once the paging is understood, and failed pages retried as `retry`
+    /// says.
     pub fn new(
         transport: Rc<Transport>,
         source: Source,
         page_length: u32,
         concurrency: usize,
+        retry: RetryPolicy,
         call: CallOptions,
     ) -> Self {
-        match source {
-            Source::History { .. } => Self::typed::<Snapshot>(
-                transport,
-                source,
-                page_length,
-                concurrency,
-                call,
-                IndexMode::Unknown,
-            ),
-            Source::Experiment { .. } => Self::typed::<JobMetrics>(
-                transport,
-                source,
-                page_length,
-                concurrency,
-                call,
-                IndexMode::Offset,
-            ),
+        let (is_history, mode) = match source {
+            Source::History { .. } => (true, IndexMode::Unknown),
+            Source::Experiment { .. } => (false, IndexMode::Offset),
+        };
+        let plan = Plan {
+            source,
+            page_length,
+            concurrency,
+            retry,
+            mode,
+        };
+        if is_history {
+            Self::typed::<Snapshot>(transport, plan, call)
+        } else {
+            Self::typed::<JobMetrics>(transport, plan, call)
         }
     }
 
-    fn typed<T>(
-        transport: Rc<Transport>,
-        source: Source,
-        page_length: u32,
-        concurrency: usize,
-        call: CallOptions,
-        mode: IndexMode,
-    ) -> Self
+    fn typed<T>(transport: Rc<Transport>, plan: Plan, call: CallOptions) -> Self
     where
         T: Keyed + DeserializeOwned + Serialize + 'static,
     {
         let state = Rc::new(RefCell::new(ReadState::<T::Key> {
-            source,
-            pager: Pager::new(page_length, mode),
+            source: plan.source,
+            pager: Pager::new(plan.page_length, plan.mode),
             in_flight: VecDeque::new(),
-            concurrency,
+            concurrency: plan.concurrency,
+            retry: plan.retry,
         }));
         let next = move || {
             let state = Rc::clone(&state);
@@ -150,6 +174,64 @@ impl WasmPageReader {
     }
 }
 
+/// What a reader is made of.
+struct Plan {
+    source: Source,
+    page_length: u32,
+    concurrency: usize,
+    retry: RetryPolicy,
+    mode: IndexMode,
+}
+
+/// Sends the request for `page` of `source`; its outcome lands in the returned flight.
+fn start(
+    transport: &Rc<Transport>,
+    source: &Source,
+    page: PageRequest,
+    call: &CallOptions,
+    attempts: PageAttempts,
+) -> InFlight {
+    let request = source.request(page);
+    let outcome = Rc::new(RefCell::new(None));
+    let slot = Rc::clone(&outcome);
+    let (transport, call) = (Rc::clone(transport), call.clone());
+    // The promise always fulfils: the outcome travels in `slot`, so that a read given up
+    // early never leaves a rejected promise unhandled.
+    let settled = wasm_bindgen_futures::future_to_promise(async move {
+        let answer = transport.send(&request, &call).await;
+        *slot.borrow_mut() = Some(answer);
+        Ok(JsValue::UNDEFINED)
+    });
+    InFlight {
+        page,
+        settled,
+        outcome,
+        attempts,
+    }
+}
+
+/// Waits `ms`, or less when `signal` fires: whether the wait ran its course.
+async fn pause(ms: f64, signal: Option<&AbortSignal>) -> bool {
+    if signal.is_some_and(AbortSignal::aborted) {
+        return false;
+    }
+    let mut settle: Option<(Function, Function)> = None;
+    let promise = Promise::new(&mut |resolve, reject| settle = Some((resolve, reject)));
+    let Some((resolve, reject)) = settle else {
+        return true;
+    };
+    let timer = set_timeout(&resolve, ms);
+    if let Some(signal) = signal {
+        let _ = signal.add_event_listener_with_callback("abort", &reject);
+    }
+    let waited = JsFuture::from(promise).await.is_ok();
+    clear_timeout(&timer);
+    if let Some(signal) = signal {
+        let _ = signal.remove_event_listener_with_callback("abort", &reject);
+    }
+    waited
+}
+
 /// Starts the requests the pager allows now.
 fn launch<K: Copy + Eq + std::hash::Hash>(
     state: &Rc<RefCell<ReadState<K>>>,
@@ -162,22 +244,14 @@ fn launch<K: Copy + Eq + std::hash::Hash>(
         let Some(page) = state.pager.plan(in_flight, concurrency) else {
             break;
         };
-        let request = state.source.request(page);
-        let outcome = Rc::new(RefCell::new(None));
-        let slot = Rc::clone(&outcome);
-        let (transport, call) = (Rc::clone(transport), call.clone());
-        // The promise always fulfils: the outcome travels in `slot`, so that a read given up
-        // early never leaves a rejected promise unhandled.
-        let settled = wasm_bindgen_futures::future_to_promise(async move {
-            let answer = transport.send(&request, &call).await;
-            *slot.borrow_mut() = Some(answer);
-            Ok(JsValue::UNDEFINED)
-        });
-        state.in_flight.push_back(InFlight {
+        let flight = start(
+            transport,
+            &state.source,
             page,
-            settled,
-            outcome,
-        });
+            call,
+            PageAttempts::default(),
+        );
+        state.in_flight.push_back(flight);
     }
 }
 
@@ -194,26 +268,20 @@ where
         let Some(flight) = state.borrow_mut().in_flight.pop_front() else {
             return Ok(JsValue::NULL);
         };
-        let _ = JsFuture::from(flight.settled).await;
+        let _ = JsFuture::from(flight.settled.clone()).await;
         let outcome = flight.outcome.borrow_mut().take();
-        let answer = match outcome {
-            Some(Ok(answer)) => answer,
-            Some(Err(error)) => {
-                let mut state = state.borrow_mut();
-                if let Some(limit) = stated_page_limit(&error) {
-                    // The server's maximum is lower than asked: use it and start over (what is
-                    // in flight was asked with the refused length: drop it).
-                    if state.pager.shrink_page_length(limit) {
-                        state.in_flight.clear();
-                        continue;
-                    }
-                }
-                state.in_flight.clear();
-                return Err(error);
+        let Some(outcome) = outcome else { continue };
+        let decoded = outcome.and_then(|answer| {
+            let page: Page<T> = answer.decode()?;
+            Ok((answer, page))
+        });
+        let (answer, page) = match decoded {
+            Ok(read) => read,
+            Err(error) => {
+                retry_or_fail(state, transport, call, flight, error).await?;
+                continue;
             }
-            None => continue,
         };
-        let page: Page<T> = answer.decode()?;
         let keys: Vec<T::Key> = page.data.iter().map(Keyed::key).collect();
         let mut state = state.borrow_mut();
         let fresh = state
@@ -242,9 +310,93 @@ where
     }
 }
 
-/// The value stored for `step` of a metric's history, if that step is stored: read page by
-/// page until it shows up (the logger's check after Dioptra 1.2.2 refuses a NaN overwrite).
+/// After page `flight` failed with `error`: a smaller page length when the server stated its
+/// maximum (the read starts over), else a wait and the same page asked again (the pages read
+/// and those in flight are kept), else the read fails with `error` (or with an abort, when the
+/// caller's signal fires during the wait).
+async fn retry_or_fail<K: Copy + Eq + std::hash::Hash>(
+    state: &Rc<RefCell<ReadState<K>>>,
+    transport: &Rc<Transport>,
+    call: &CallOptions,
+    mut flight: InFlight,
+    error: Error,
+) -> Result<()> {
+    let (action, path) = {
+        let mut state = state.borrow_mut();
+        if let Some(limit) = stated_page_limit(&error) {
+            // The server's maximum is lower than asked: use it and start over (what is in
+            // flight was asked with the refused length: drop it).
+            if state.pager.shrink_page_length(limit) {
+                state.in_flight.clear();
+                return Ok(());
+            }
+        }
+        let policy = state.retry;
+        let action =
+            flight
+                .attempts
+                .after_failure(&error, &policy, date_now(), js_sys::Math::random());
+        let path = state.source.request(flight.page).full_path(&transport.base);
+        (action, path)
+    };
+    let PageFailure::Retry { wait_ms } = action else {
+        state.borrow_mut().in_flight.clear();
+        return Err(error);
+    };
+    if !pause(wait_ms, call.signal.as_ref()).await {
+        state.borrow_mut().in_flight.clear();
+        return Err(Error::Abort {
+            method: "GET".to_owned(),
+            path,
+        });
+    }
+    let mut state = state.borrow_mut();
+    let again = start(transport, &state.source, flight.page, call, flight.attempts);
+    state.in_flight.push_front(again);
+    Ok(())
+}
+
+/// The value stored for `step` of a metric's history, if that step is stored (the logger's
+/// check after Dioptra 1.2.2 refuses a NaN overwrite): a bounded search of the pages while
+/// they come in step order (at most 3 + ⌈log₂ pages⌉ requests, see [`StepLookup`]); a read of
+/// every page when they do not.
 pub async fn stored_value(
+    transport: &Transport,
+    job_id: u64,
+    name: &str,
+    step: i64,
+    call: &CallOptions,
+) -> Result<Option<f64>> {
+    let mut lookup = StepLookup::new(step, crate::core::validate::MAX_PAGE_LENGTH);
+    let mut request = lookup.first();
+    loop {
+        let endpoint =
+            endpoints::metric_snapshots(job_id, name, request.index, request.page_length);
+        let answer = match transport.send(&endpoint, call).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                match stated_page_limit(&error).and_then(|l| lookup.shrink_page_length(l)) {
+                    Some(again) => {
+                        request = again;
+                        continue;
+                    }
+                    None => return Err(error),
+                }
+            }
+        };
+        let page: Page<Snapshot> = answer.decode()?;
+        let keys: Vec<i64> = page.data.iter().map(Keyed::key).collect();
+        match lookup.accept(request, &keys, page.total_num_results) {
+            Lookup::Ask(next) => request = next,
+            Lookup::Found(position) => return Ok(page.data.get(position).map(|p| p.value.0)),
+            Lookup::Absent => return Ok(None),
+            Lookup::Scan => return scan_for_step(transport, job_id, name, step, call).await,
+        }
+    }
+}
+
+/// The value stored for `step`, reading the history page by page until it shows up.
+async fn scan_for_step(
     transport: &Transport,
     job_id: u64,
     name: &str,
