@@ -15,6 +15,12 @@
 //   BENCH_HISTORY_POINTS  points of the history read (default 5000)
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
+//   BENCH_SECTIONS        which sections run, comma-separated (default all:
+//                         history,logging,sizes,restart,outage), e.g. BENCH_SECTIONS=restart,outage
+//   BENCH_RESTART_STEPS   steps logged through the kill-and-restart, 2 metrics each (default 1000)
+//   BENCH_RESTART_DOWN_MS how long the server is killed for before its restart (default 5000)
+//   BENCH_OUTAGE_POINTS   points queued against the dead server (default 20000)
+//   BENCH_OUTAGE_MS       how long the server stays dead (default 60000)
 
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -25,6 +31,7 @@ import zlib from "node:zlib";
 
 // The package as a user gets it (the package's self-reference: its "exports", node condition).
 import { DioptraClient } from "dioptra-metrics";
+import { benchOutage, benchRestart } from "./faults.mjs";
 
 const startedAt = performance.now();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -67,13 +74,27 @@ const RUNS = intEnv("BENCH_RUNS", 3, 1);
 // the server read the whole history), one at pageLength 100 about 20 s: one run of each by default.
 // The rest is bound by the server's ~50-100 POSTs a second: 5,000 points to seed the history and
 // 3 x 3 x 2,000 logged points (that part alone takes 3 to 6 minutes). Measured on a shared 2-CPU
-// machine: 8 to 11 minutes for the whole bench. BENCH_RUNS=1 roughly halves it.
+// machine: 8 to 11 minutes for sections 1-3, BENCH_RUNS=1 roughly halves that; sections 4 and 5
+// (a 5 s restart, a 60 s outage) add about 2.5 minutes whatever BENCH_RUNS says.
 const PY10_RUNS = Math.min(intEnv("BENCH_PY10_RUNS", 1, 1), RUNS);
 const PY100_RUNS = Math.min(intEnv("BENCH_PY100_RUNS", 1, 1), RUNS);
 const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage"];
+const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+for (const s of chosen) {
+  if (!SECTIONS.includes(s)) {
+    console.error(`bench: unknown section ${JSON.stringify(s)} in BENCH_SECTIONS (known: ${SECTIONS.join(", ")})`);
+    process.exit(2);
+  }
+}
+const want = (section) => chosen.includes(section);
+const RESTART_STEPS = intEnv("BENCH_RESTART_STEPS", 1000, 1);
+const RESTART_DOWN_MS = intEnv("BENCH_RESTART_DOWN_MS", 5000, 0);
+const OUTAGE_POINTS = intEnv("BENCH_OUTAGE_POINTS", 20000, 2);
+const OUTAGE_MS = intEnv("BENCH_OUTAGE_MS", 60000, 1000);
 const JSON_OUT = process.env.BENCH_JSON || path.join(os.tmpdir(), "dioptra-metrics-bench.json");
 
 // Count the package's requests: its wasm glue calls the global `fetch` at call time.
@@ -197,8 +218,9 @@ const results = {
 // ---------------------------------------------------------------------------------------------
 // 1. complete history read
 
-console.log(`\n## 1. Reading a ${fmtInt(HISTORY_POINTS)}-point history (job ${histJob}, metric "loss")`);
-{
+if (want("history")) {
+  console.log(`\n## 1. Reading a ${fmtInt(HISTORY_POINTS)}-point history (job ${histJob}, metric "loss")`);
+
   say(`seeding job ${histJob} with ${HISTORY_POINTS} points through createLogger({ concurrency: 8 })`);
   const t0 = performance.now();
   const logger = client.jobs.createLogger(histJob, { concurrency: 8 });
@@ -317,6 +339,7 @@ for (let run = 0; run < RUNS; run++) {
 // ---------------------------------------------------------------------------------------------
 // 2. logging throughput
 
+if (want("logging")) {
 console.log(
   `\n## 2. Logging ${fmtInt(LOG_POINTS)} points (${fmtInt(LOG_STEPS)} steps x ${LOG_NAMES.length} metrics, a fresh job each run)`,
 );
@@ -433,12 +456,14 @@ for (const w of writers) {
   target(vsPy >= 1.2, `logger >= 1.2x the Python client: ${fmtX(vsPy)}`);
   results.logging = { steps: LOG_STEPS, names: LOG_NAMES, points: LOG_POINTS, approaches: logRes };
 }
+}
 
 // ---------------------------------------------------------------------------------------------
 // 3. shipped sizes
 
-console.log(`\n## 3. Shipped sizes (dist/, as loaded when the bench started)`);
-{
+if (want("sizes")) {
+  console.log(`\n## 3. Shipped sizes (dist/, as loaded when the bench started)`);
+
   const sum = (list, k) => list.reduce((n, s) => n + s[k], 0);
   // What one environment loads: a browser/bundler ESM user, or Node.
   const esm = sizes.filter((s) => ["index.js", "api.js", "wasm/dioptra_metrics.js", "wasm/dioptra_metrics_bg.wasm"].includes(s.file));
@@ -449,6 +474,34 @@ console.log(`\n## 3. Shipped sizes (dist/, as loaded when the bench started)`);
   rows.push(["  loaded by Node (node condition)", fmtInt(sum(cjs, "raw")), fmtInt(sum(cjs, "gzip"))]);
   console.log(table(["file", "bytes", "gzip -9 bytes"], rows, ["l", "r", "r"]));
   results.sizes = sizes;
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. logging through a kill-and-restart, 5. a long outage (bench/faults.mjs)
+
+const faultHelpers = { table, target, fmtS, fmtInt };
+if (want("restart")) {
+  console.log(
+    `\n## 4. Logging ${fmtInt(RESTART_STEPS * 2)} points through a ${RESTART_DOWN_MS / 1000} s kill-and-restart ` +
+      `(default logger, a second gunicorn on the run's database, SIGKILLed and restarted on its port)`,
+  );
+  results.restart = await benchRestart({
+    reader: client,
+    username,
+    password,
+    jobs: takeJobs(2),
+    steps: RESTART_STEPS,
+    downMs: RESTART_DOWN_MS,
+    requests: () => packageRequests,
+    h: faultHelpers,
+  });
+}
+if (want("outage")) {
+  console.log(
+    `\n## 5. ${fmtInt(OUTAGE_POINTS)} points queued against a dead server for ${OUTAGE_MS / 1000} s ` +
+      `(default logger in a child process; then a fast stand-in for the metric write comes up on the port)`,
+  );
+  results.outage = await benchOutage({ points: OUTAGE_POINTS, outageMs: OUTAGE_MS, h: faultHelpers });
 }
 
 // ---------------------------------------------------------------------------------------------

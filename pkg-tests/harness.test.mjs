@@ -4,6 +4,7 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 
 import { DioptraClient, DioptraApiError } from "dioptra-metrics";
+import { metricWrites, requestLog } from "./support/request-log.mjs";
 import { address, username, password, takeJob, pyclient } from "./support/env.mjs";
 import { startRestartableDioptra, createUser } from "./support/restartable-dioptra.mjs";
 
@@ -34,6 +35,24 @@ describe("a restartable Dioptra on the run's database", () => {
     // database: the session from before the restart is still good.
     await client.jobs.appendMetricById(job, "loss", 0.25, { step: 2 });
     assert.equal((await pyclient(["history", job, "loss"])).length, 2);
+  });
+
+  it("shares the SQLite database with the run's server under concurrent writes to both", async () => {
+    const viaRun = new DioptraClient(address);
+    const viaSecond = new DioptraClient(server.address);
+    await Promise.all([viaRun.auth.login(username, password), viaSecond.auth.login(username, password)]);
+    const jobs = [takeJob(), takeJob()];
+    const from = requestLog.length;
+    const loggers = [viaRun, viaSecond].map((c, i) => c.jobs.createLogger(jobs[i], { concurrency: 8, flushIntervalMs: 0 }));
+    for (let step = 0; step < 400; step++) for (const logger of loggers) logger.log({ loss: step, accuracy: -step }, { step });
+    await Promise.all(loggers.map((logger) => logger.close()));
+    for (const job of jobs) {
+      // every write answered 200 the first time: no "database is locked" (500) from either server
+      const statuses = metricWrites(job, from).map((r) => r.status);
+      assert.deepEqual([...new Set(statuses)], [200], `answers: ${statuses.filter((s) => s !== 200).slice(0, 5)}`);
+      assert.equal(statuses.length, 800);
+      for (const name of ["loss", "accuracy"]) assert.equal((await pyclient(["history", job, name])).length, 400);
+    }
   });
 });
 

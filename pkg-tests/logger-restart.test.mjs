@@ -7,7 +7,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 
 import { DioptraClient } from "dioptra-metrics";
-import { requestLog } from "./support/request-log.mjs";
+import { metricWrites, requestLog } from "./support/request-log.mjs";
 import { username, password, takeJob } from "./support/env.mjs";
 import { pointsAt } from "./support/points.mjs";
 import { startRestartableDioptra } from "./support/restartable-dioptra.mjs";
@@ -68,41 +68,46 @@ describe("the logger through a kill-and-restart of the real Dioptra", () => {
     }
   }
 
-  async function assertAllStored(job, logger, failed) {
+  /** Closes the logger, says how its requests were answered, and checks what the server holds. */
+  async function assertAllStored(t, job, logger, failed) {
     const closed = await logger.close().then(
       () => null,
       (err) => err,
     );
+    const answers = {};
+    for (const { status } of metricWrites(job)) answers[status] = (answers[status] ?? 0) + 1;
+    t.diagnostic(`job ${job}: metric writes by answer status (0: none): ${JSON.stringify(answers)}`);
     await assertStoredExactly(job, NAMES, STEPS);
     assert.deepEqual(failed.slice(0, 3), [], `${failed.length} points reported failed`);
     assert.equal(closed, null, `close() rejected: ${String(closed?.message).slice(0, 300)}`);
     assert.equal(logger.stats.failed, 0);
   }
 
-  it("2,000 points streamed at 100/s through a 5 s kill (unreachable ~8 s)", async () => {
+  it("2,000 points streamed at 100/s through a 5 s kill (unreachable ~8 s)", async (t) => {
     const job = takeJob();
     const { logger, failed } = loggerFor(job);
     const restart = outage(5000, 5000);
     await stream(logger);
     await restart;
-    await assertAllStored(job, logger, failed);
+    await assertAllStored(t, job, logger, failed);
   });
 
-  it("2,000 points logged at once through a 5 s kill", async () => {
+  it("2,000 points logged at once through a 5 s kill", async (t) => {
     const job = takeJob();
     const { logger, failed } = loggerFor(job);
     for (let step = 0; step < STEPS; step++) logger.log(pointsAt(NAMES, step), { step });
     await outage(3000, 5000);
-    await assertAllStored(job, logger, failed);
+    await assertAllStored(t, job, logger, failed);
   });
 
-  it("2,000 points streamed through a 60 s outage: all stored, nothing given up, a bounded number of requests", async () => {
+  it("2,000 points streamed through a 60 s outage: all stored, nothing given up, a bounded number of requests", async (t) => {
     const job = takeJob();
     const { logger, failed } = loggerFor(job);
     const restart = outage(5000, 60_000);
     await stream(logger);
     const whileDown = await restart;
-    await assertAllStored(job, logger, failed);
+    t.diagnostic(`${whileDown.length} requests while the server was down for 60 s`);
+    await assertAllStored(t, job, logger, failed);
     assert.ok(
       whileDown.length <= MAX_REQUESTS_IN_60_S_OUTAGE,
       `${whileDown.length} requests while the server was down for 60 s (at most ${MAX_REQUESTS_IN_60_S_OUTAGE})`,
