@@ -2,9 +2,11 @@
 // that a test kills and restarts on the same port, on the run's database or a fresh one.
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
+import net from "node:net";
 
-import { DioptraClient, DioptraApiError } from "dioptra-metrics";
+// First: it wraps the global fetch before the package is loaded.
 import { metricWrites, requestLog } from "./support/request-log.mjs";
+import { DioptraClient, DioptraApiError } from "dioptra-metrics";
 import { address, username, password, takeJob, pyclient } from "./support/env.mjs";
 import { startRestartableDioptra, createUser } from "./support/restartable-dioptra.mjs";
 
@@ -24,7 +26,13 @@ describe("a restartable Dioptra on the run's database", () => {
 
     await server.kill();
     assert.equal(server.running, false);
-    await assert.rejects(fetch(`${server.address}/health`), (err) => /ECONNREFUSED/.test(String(err.cause?.code ?? err.cause)));
+    // nothing listens on its port any more
+    const refused = await new Promise((resolve) => {
+      const socket = net.connect(server.port, "127.0.0.1");
+      socket.once("connect", () => (socket.destroy(), resolve("connected")));
+      socket.once("error", (err) => resolve(err.code));
+    });
+    assert.equal(refused, "ECONNREFUSED");
     // the run's server is untouched
     assert.equal((await fetch(`${address}/health`)).status, 200);
 

@@ -6,8 +6,9 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 
-import { DioptraClient } from "dioptra-metrics";
+// First: it wraps the global fetch before the package is loaded.
 import { metricWrites, requestLog } from "./support/request-log.mjs";
+import { DioptraClient } from "dioptra-metrics";
 import { username, password, takeJob } from "./support/env.mjs";
 import { pointsAt } from "./support/points.mjs";
 import { startRestartableDioptra } from "./support/restartable-dioptra.mjs";
@@ -77,6 +78,7 @@ describe("the logger through a kill-and-restart of the real Dioptra", () => {
     const answers = {};
     for (const { status } of metricWrites(job)) answers[status] = (answers[status] ?? 0) + 1;
     t.diagnostic(`job ${job}: metric writes by answer status (0: none): ${JSON.stringify(answers)}`);
+    assert.ok(metricWrites(job).length >= NAMES.length * STEPS, "the requests were not counted (is fetch the global one?)");
     await assertStoredExactly(job, NAMES, STEPS);
     assert.deepEqual(failed.slice(0, 3), [], `${failed.length} points reported failed`);
     assert.equal(closed, null, `close() rejected: ${String(closed?.message).slice(0, 300)}`);

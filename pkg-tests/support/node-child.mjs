@@ -14,7 +14,7 @@ const PKG_TESTS = fileURLToPath(new URL("..", import.meta.url));
  *   exited: Promise<{ code: number|null, signal: string|null, stdout: string, stderr: string }> }}
  */
 export function startNode(script, env = {}, { timeoutMs = 120_000 } = {}) {
-  const child = spawn(process.execPath, [fileURLToPath(new URL(script, `file://${PKG_TESTS}/`))], {
+  const child = spawn(process.execPath, [fileURLToPath(new URL(`../${script}`, import.meta.url))], {
     cwd: PKG_TESTS,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],

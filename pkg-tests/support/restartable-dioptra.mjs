@@ -17,6 +17,7 @@
 // DIOPTRA_MLFLOW_DB_PATH, DIOPTRA_REDIS_URI).
 import crypto from "node:crypto";
 import fs from "node:fs";
+import net from "node:net";
 import path from "node:path";
 
 import {
@@ -34,6 +35,23 @@ const live = new Set();
 process.on("exit", () => {
   for (const server of live) server.hardKill();
 });
+
+/** Resolves once nothing accepts connections on 127.0.0.1:`port` (or after `timeoutMs`). */
+async function waitRefused(port, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const accepted = await new Promise((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (!accepted || Date.now() > deadline) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 function runVariable(name) {
   const value = process.env[name];
@@ -92,6 +110,8 @@ export async function startRestartableDioptra({ fresh = false } = {}) {
       // The whole group: the master and its worker (a worker left alone would keep serving).
       killGroupSync(g.pid, "SIGKILL");
       await waitExit(g, 5000);
+      // The worker holds the listening socket too, and dies a moment after the master.
+      await waitRefused(port, 5000);
     },
     async stop() {
       stopped = true;
