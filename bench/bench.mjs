@@ -31,7 +31,7 @@ import zlib from "node:zlib";
 
 // The package as a user gets it (the package's self-reference: its "exports", node condition).
 import { DioptraClient } from "dioptra-metrics";
-import { benchOutage, benchRestart } from "./faults.mjs";
+import { faultSections } from "./faults.mjs";
 
 const startedAt = performance.now();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -479,30 +479,19 @@ if (want("sizes")) {
 // ---------------------------------------------------------------------------------------------
 // 4. logging through a kill-and-restart, 5. a long outage (bench/faults.mjs)
 
-const faultHelpers = { table, target, fmtS, fmtInt };
-if (want("restart")) {
-  console.log(
-    `\n## 4. Logging ${fmtInt(RESTART_STEPS * 2)} points through a ${RESTART_DOWN_MS / 1000} s kill-and-restart ` +
-      `(default logger, a second gunicorn on the run's database, SIGKILLed and restarted on its port)`,
-  );
-  results.restart = await benchRestart({
+Object.assign(
+  results,
+  await faultSections({
+    want,
     reader: client,
     username,
     password,
-    jobs: takeJobs(2),
-    steps: RESTART_STEPS,
-    downMs: RESTART_DOWN_MS,
+    takeJobs,
     requests: () => packageRequests,
-    h: faultHelpers,
-  });
-}
-if (want("outage")) {
-  console.log(
-    `\n## 5. ${fmtInt(OUTAGE_POINTS)} points queued against a dead server for ${OUTAGE_MS / 1000} s ` +
-      `(default logger in a child process; then a fast stand-in for the metric write comes up on the port)`,
-  );
-  results.outage = await benchOutage({ points: OUTAGE_POINTS, outageMs: OUTAGE_MS, h: faultHelpers });
-}
+    knobs: { restartSteps: RESTART_STEPS, restartDownMs: RESTART_DOWN_MS, outagePoints: OUTAGE_POINTS, outageMs: OUTAGE_MS },
+    h: { table, target, fmtS, fmtInt },
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 

@@ -162,3 +162,28 @@ export async function benchOutage({ points, outageMs, h }) {
     await echo?.close();
   }
 }
+
+/**
+ * Runs the sections of `want` among "restart" (section 4) and "outage" (section 5), with their
+ * headings; resolves to `{ restart?, outage? }` for the bench's JSON.
+ */
+export async function faultSections({ want, reader, username, password, takeJobs, requests, knobs, h }) {
+  const out = {};
+  const { restartSteps, restartDownMs, outagePoints, outageMs } = knobs;
+  if (want("restart")) {
+    console.log(
+      `\n## 4. Logging ${h.fmtInt(restartSteps * NAMES.length)} points through a ${restartDownMs / 1000} s kill-and-restart ` +
+        `(default logger, a second gunicorn on the run's database, SIGKILLed and restarted on its port)`,
+    );
+    const jobs = takeJobs(2);
+    out.restart = await benchRestart({ reader, username, password, jobs, steps: restartSteps, downMs: restartDownMs, requests, h });
+  }
+  if (want("outage")) {
+    console.log(
+      `\n## 5. ${h.fmtInt(outagePoints)} points queued against a dead server for ${outageMs / 1000} s ` +
+        `(default logger in a child process; then a fast stand-in for the metric write comes up on the port)`,
+    );
+    out.outage = await benchOutage({ points: outagePoints, outageMs, h });
+  }
+  return out;
+}
