@@ -15,6 +15,12 @@
 //   BENCH_HISTORY_POINTS  points of the history read (default 5000)
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
+//   BENCH_SECTIONS        which sections run, comma-separated (default all:
+//                         history,logging,sizes,restart,outage), e.g. BENCH_SECTIONS=restart,outage
+//   BENCH_RESTART_STEPS   steps logged through the kill-and-restart, 2 metrics each (default 1000)
+//   BENCH_RESTART_DOWN_MS how long the server is killed for before its restart (default 5000)
+//   BENCH_OUTAGE_POINTS   points queued against the dead server (default 20000)
+//   BENCH_OUTAGE_MS       how long the server stays dead (default 60000)
 
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -25,6 +31,7 @@ import zlib from "node:zlib";
 
 // The package as a user gets it (the package's self-reference: its "exports", node condition).
 import { DioptraClient } from "dioptra-metrics";
+import { faultSections } from "./faults.mjs";
 
 const startedAt = performance.now();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -67,13 +74,27 @@ const RUNS = intEnv("BENCH_RUNS", 3, 1);
 // the server read the whole history), one at pageLength 100 about 20 s: one run of each by default.
 // The rest is bound by the server's ~50-100 POSTs a second: 5,000 points to seed the history and
 // 3 x 3 x 2,000 logged points (that part alone takes 3 to 6 minutes). Measured on a shared 2-CPU
-// machine: 8 to 11 minutes for the whole bench. BENCH_RUNS=1 roughly halves it.
+// machine: 8 to 11 minutes for sections 1-3, BENCH_RUNS=1 roughly halves that; sections 4 and 5
+// (a 5 s restart, a 60 s outage) add about 2.5 minutes whatever BENCH_RUNS says.
 const PY10_RUNS = Math.min(intEnv("BENCH_PY10_RUNS", 1, 1), RUNS);
 const PY100_RUNS = Math.min(intEnv("BENCH_PY100_RUNS", 1, 1), RUNS);
 const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage"];
+const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+for (const s of chosen) {
+  if (!SECTIONS.includes(s)) {
+    console.error(`bench: unknown section ${JSON.stringify(s)} in BENCH_SECTIONS (known: ${SECTIONS.join(", ")})`);
+    process.exit(2);
+  }
+}
+const want = (section) => chosen.includes(section);
+const RESTART_STEPS = intEnv("BENCH_RESTART_STEPS", 1000, 1);
+const RESTART_DOWN_MS = intEnv("BENCH_RESTART_DOWN_MS", 5000, 0);
+const OUTAGE_POINTS = intEnv("BENCH_OUTAGE_POINTS", 20000, 2);
+const OUTAGE_MS = intEnv("BENCH_OUTAGE_MS", 60000, 1000);
 const JSON_OUT = process.env.BENCH_JSON || path.join(os.tmpdir(), "dioptra-metrics-bench.json");
 
 // Count the package's requests: its wasm glue calls the global `fetch` at call time.
@@ -197,248 +218,252 @@ const results = {
 // ---------------------------------------------------------------------------------------------
 // 1. complete history read
 
-console.log(`\n## 1. Reading a ${fmtInt(HISTORY_POINTS)}-point history (job ${histJob}, metric "loss")`);
-{
-  say(`seeding job ${histJob} with ${HISTORY_POINTS} points through createLogger({ concurrency: 8 })`);
-  const t0 = performance.now();
-  const logger = client.jobs.createLogger(histJob, { concurrency: 8 });
-  for (let step = 0; step < HISTORY_POINTS; step++) logger.log({ loss: value(0, step) }, { step });
-  await logger.close();
-  const seedSec = (performance.now() - t0) / 1000;
-  const { sent, failed } = logger.stats;
-  if (sent !== HISTORY_POINTS || failed !== 0) throw new Error(`seeding: logger stats ${JSON.stringify(logger.stats)}`);
-  const probe = await client.jobs.getMetricsSnapshotsById(histJob, "loss", { pageLength: 1 });
-  if (probe.totalNumResults !== HISTORY_POINTS) throw new Error(`seeding: server holds ${probe.totalNumResults} points`);
-  console.log(
-    `seeded with createLogger({ concurrency: 8 }): ${fmtInt(HISTORY_POINTS)} points in ${fmtS(seedSec)} s ` +
-      `(${(HISTORY_POINTS / seedSec).toFixed(1)} points/s)`,
-  );
-  results.seed = { points: HISTORY_POINTS, seconds: seedSec };
-}
-
-const approaches = [
-  { key: "ours", label: "dioptra-metrics getMetricHistory (pageLength 1000, concurrency 2)", runs: RUNS },
-  { key: "py1000", label: "Python client, pageLength 1000, index = page number", runs: RUNS },
-  { key: "py100", label: "Python client, pageLength 100, index = page number", runs: PY100_RUNS },
-  { key: "py10", label: "Python client, pageLength 10, index = page number", runs: PY10_RUNS },
-  { key: "webui", label: "web UI's way: pageLength 100, follow `next`", runs: RUNS },
-];
-const hist = Object.fromEntries(approaches.map((a) => [a.key, { seconds: [], points: [], requests: [] }]));
-
-async function readOurs() {
-  const before = packageRequests;
-  const t0 = performance.now();
-  const pts = await client.jobs.getMetricHistory(histJob, "loss");
-  const seconds = (performance.now() - t0) / 1000;
-  for (let i = 0; i < pts.length; i++) {
-    if (pts[i].step !== i) throw new Error(`getMetricHistory: point ${i} has step ${pts[i].step}`);
+if (want("history")) {
+  console.log(`\n## 1. Reading a ${fmtInt(HISTORY_POINTS)}-point history (job ${histJob}, metric "loss")`);
+  {
+    say(`seeding job ${histJob} with ${HISTORY_POINTS} points through createLogger({ concurrency: 8 })`);
+    const t0 = performance.now();
+    const logger = client.jobs.createLogger(histJob, { concurrency: 8 });
+    for (let step = 0; step < HISTORY_POINTS; step++) logger.log({ loss: value(0, step) }, { step });
+    await logger.close();
+    const seedSec = (performance.now() - t0) / 1000;
+    const { sent, failed } = logger.stats;
+    if (sent !== HISTORY_POINTS || failed !== 0) throw new Error(`seeding: logger stats ${JSON.stringify(logger.stats)}`);
+    const probe = await client.jobs.getMetricsSnapshotsById(histJob, "loss", { pageLength: 1 });
+    if (probe.totalNumResults !== HISTORY_POINTS) throw new Error(`seeding: server holds ${probe.totalNumResults} points`);
+    console.log(
+      `seeded with createLogger({ concurrency: 8 }): ${fmtInt(HISTORY_POINTS)} points in ${fmtS(seedSec)} s ` +
+        `(${(HISTORY_POINTS / seedSec).toFixed(1)} points/s)`,
+    );
+    results.seed = { points: HISTORY_POINTS, seconds: seedSec };
   }
-  return { seconds, points: pts.length, requests: packageRequests - before };
-}
 
-async function readWebUi() {
-  let url = `${address}/api/v1/jobs/${histJob}/metrics/loss/snapshots?index=0&pageLength=100`;
-  let points = 0;
-  let requests = 0;
-  const t0 = performance.now();
-  while (url && requests < 10_000) {
-    const res = await realFetch(url, { headers: { Cookie: cookie } });
-    requests++;
-    if (!res.ok) throw new Error(`web UI read: HTTP ${res.status} for ${url}`);
-    const page = await res.json();
-    points += page.data.length;
-    if (page.data.length === 0 || !page.next) break;
-    url = new URL(page.next, address + "/").href;
+  const approaches = [
+    { key: "ours", label: "dioptra-metrics getMetricHistory (pageLength 1000, concurrency 2)", runs: RUNS },
+    { key: "py1000", label: "Python client, pageLength 1000, index = page number", runs: RUNS },
+    { key: "py100", label: "Python client, pageLength 100, index = page number", runs: PY100_RUNS },
+    { key: "py10", label: "Python client, pageLength 10, index = page number", runs: PY10_RUNS },
+    { key: "webui", label: "web UI's way: pageLength 100, follow `next`", runs: RUNS },
+  ];
+  const hist = Object.fromEntries(approaches.map((a) => [a.key, { seconds: [], points: [], requests: [] }]));
+
+  async function readOurs() {
+    const before = packageRequests;
+    const t0 = performance.now();
+    const pts = await client.jobs.getMetricHistory(histJob, "loss");
+    const seconds = (performance.now() - t0) / 1000;
+    for (let i = 0; i < pts.length; i++) {
+      if (pts[i].step !== i) throw new Error(`getMetricHistory: point ${i} has step ${pts[i].step}`);
+    }
+    return { seconds, points: pts.length, requests: packageRequests - before };
   }
-  return { seconds: (performance.now() - t0) / 1000, points, requests };
-}
 
-const readers = {
-  ours: readOurs,
-  webui: readWebUi,
-  py1000: () => python("python_history.py", [histJob, "loss", 1000]),
-  py100: () => python("python_history.py", [histJob, "loss", 100]),
-  py10: () => python("python_history.py", [histJob, "loss", 10]),
-};
-
-// One untimed read by each quick approach first (connections, caches, the interpreter's imports).
-for (const key of ["ours", "webui", "py1000"]) await readers[key]();
-
-// Interleaved (run 1 of each, run 2 of each, ...) so a drift of the machine hits all alike.
-for (let run = 0; run < RUNS; run++) {
-  for (const a of approaches) {
-    if (run >= a.runs) continue;
-    const r = await readers[a.key]();
-    hist[a.key].seconds.push(r.seconds);
-    hist[a.key].points.push(r.points);
-    hist[a.key].requests.push(r.requests);
-    say(`history run ${run + 1}/${a.runs} ${a.key}: ${r.points} points, ${r.requests} requests, ${fmtS(r.seconds)} s`);
+  async function readWebUi() {
+    let url = `${address}/api/v1/jobs/${histJob}/metrics/loss/snapshots?index=0&pageLength=100`;
+    let points = 0;
+    let requests = 0;
+    const t0 = performance.now();
+    while (url && requests < 10_000) {
+      const res = await realFetch(url, { headers: { Cookie: cookie } });
+      requests++;
+      if (!res.ok) throw new Error(`web UI read: HTTP ${res.status} for ${url}`);
+      const page = await res.json();
+      points += page.data.length;
+      if (page.data.length === 0 || !page.next) break;
+      url = new URL(page.next, address + "/").href;
+    }
+    return { seconds: (performance.now() - t0) / 1000, points, requests };
   }
-}
 
-{
-  const med = Object.fromEntries(approaches.map((a) => [a.key, median(hist[a.key].seconds)]));
-  const rows = approaches.map((a) => {
-    const h = hist[a.key];
-    const pts = Math.min(...h.points);
-    return [
-      a.label,
-      `${fmtInt(pts)} / ${fmtInt(HISTORY_POINTS)}`,
-      String(median(h.requests)),
-      String(h.seconds.length),
-      fmtS(med[a.key]),
-      fmtS(best(h.seconds)),
-      fmtX(med.py10 / med[a.key]),
-      fmtX(med.py1000 / med[a.key]),
-    ];
-  });
-  console.log();
-  console.log(
-    table(
-      ["approach", "points got", "requests", "runs", "median s", "best s", "vs py L=10", "vs py L=1000"],
-      rows,
-      ["l", "r", "r", "r", "r", "r", "r", "r"],
-    ),
-  );
-  console.log('("vs py" = that Python median / this median: how many times faster than it; medians throughout)');
-  console.log();
-  const oursPts = Math.min(...hist.ours.points);
-  target(oursPts === HISTORY_POINTS, `complete history: ${fmtInt(oursPts)} of ${fmtInt(HISTORY_POINTS)} points, every run`);
-  const x10 = med.py10 / med.ours;
-  target(x10 >= 40, `at least 40x faster than Python pageLength 10: ${fmtX(x10)}`);
-  const r1000 = med.ours / med.py1000;
-  target(
-    r1000 <= 1.15,
-    `within 15% of Python pageLength 1000: ${fmtS(med.ours)} s vs ${fmtS(med.py1000)} s (ours = ${r1000.toFixed(2)} x Python, limit 1.15)`,
-  );
-  results.history = { job: histJob, points: HISTORY_POINTS, approaches: hist };
+  const readers = {
+    ours: readOurs,
+    webui: readWebUi,
+    py1000: () => python("python_history.py", [histJob, "loss", 1000]),
+    py100: () => python("python_history.py", [histJob, "loss", 100]),
+    py10: () => python("python_history.py", [histJob, "loss", 10]),
+  };
+
+  // One untimed read by each quick approach first (connections, caches, the interpreter's imports).
+  for (const key of ["ours", "webui", "py1000"]) await readers[key]();
+
+  // Interleaved (run 1 of each, run 2 of each, ...) so a drift of the machine hits all alike.
+  for (let run = 0; run < RUNS; run++) {
+    for (const a of approaches) {
+      if (run >= a.runs) continue;
+      const r = await readers[a.key]();
+      hist[a.key].seconds.push(r.seconds);
+      hist[a.key].points.push(r.points);
+      hist[a.key].requests.push(r.requests);
+      say(`history run ${run + 1}/${a.runs} ${a.key}: ${r.points} points, ${r.requests} requests, ${fmtS(r.seconds)} s`);
+    }
+  }
+
+  {
+    const med = Object.fromEntries(approaches.map((a) => [a.key, median(hist[a.key].seconds)]));
+    const rows = approaches.map((a) => {
+      const h = hist[a.key];
+      const pts = Math.min(...h.points);
+      return [
+        a.label,
+        `${fmtInt(pts)} / ${fmtInt(HISTORY_POINTS)}`,
+        String(median(h.requests)),
+        String(h.seconds.length),
+        fmtS(med[a.key]),
+        fmtS(best(h.seconds)),
+        fmtX(med.py10 / med[a.key]),
+        fmtX(med.py1000 / med[a.key]),
+      ];
+    });
+    console.log();
+    console.log(
+      table(
+        ["approach", "points got", "requests", "runs", "median s", "best s", "vs py L=10", "vs py L=1000"],
+        rows,
+        ["l", "r", "r", "r", "r", "r", "r", "r"],
+      ),
+    );
+    console.log('("vs py" = that Python median / this median: how many times faster than it; medians throughout)');
+    console.log();
+    const oursPts = Math.min(...hist.ours.points);
+    target(oursPts === HISTORY_POINTS, `complete history: ${fmtInt(oursPts)} of ${fmtInt(HISTORY_POINTS)} points, every run`);
+    const x10 = med.py10 / med.ours;
+    target(x10 >= 40, `at least 40x faster than Python pageLength 10: ${fmtX(x10)}`);
+    const r1000 = med.ours / med.py1000;
+    target(
+      r1000 <= 1.15,
+      `within 15% of Python pageLength 1000: ${fmtS(med.ours)} s vs ${fmtS(med.py1000)} s (ours = ${r1000.toFixed(2)} x Python, limit 1.15)`,
+    );
+    results.history = { job: histJob, points: HISTORY_POINTS, approaches: hist };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 2. logging throughput
 
-console.log(
-  `\n## 2. Logging ${fmtInt(LOG_POINTS)} points (${fmtInt(LOG_STEPS)} steps x ${LOG_NAMES.length} metrics, a fresh job each run)`,
-);
+if (want("logging")) {
+  console.log(
+    `\n## 2. Logging ${fmtInt(LOG_POINTS)} points (${fmtInt(LOG_STEPS)} steps x ${LOG_NAMES.length} metrics, a fresh job each run)`,
+  );
 
-const writers = [
-  { key: "logger", label: "dioptra-metrics createLogger({ concurrency: 4 }) + close()" },
-  { key: "fetch", label: "plain fetch, 4 requests in flight" },
-  { key: "python", label: "Python client append_metric_by_id, sequential" },
-];
-const logRes = Object.fromEntries(writers.map((w) => [w.key, { seconds: [], points: [], jobs: [] }]));
+  const writers = [
+    { key: "logger", label: "dioptra-metrics createLogger({ concurrency: 4 }) + close()" },
+    { key: "fetch", label: "plain fetch, 4 requests in flight" },
+    { key: "python", label: "Python client append_metric_by_id, sequential" },
+  ];
+  const logRes = Object.fromEntries(writers.map((w) => [w.key, { seconds: [], points: [], jobs: [] }]));
 
-async function writeLogger(job) {
-  const logger = client.jobs.createLogger(job, { concurrency: 4 });
-  const t0 = performance.now();
-  for (let step = 0; step < LOG_STEPS; step++) {
-    const m = {};
-    LOG_NAMES.forEach((name, k) => (m[name] = value(k, step)));
-    logger.log(m, { step });
-  }
-  await logger.close();
-  const seconds = (performance.now() - t0) / 1000;
-  if (logger.stats.failed !== 0) throw new Error(`logger: ${logger.stats.failed} points failed`);
-  return { seconds, points: logger.stats.sent };
-}
-
-async function writeFetch(job) {
-  const url = `${address}/api/v1/jobs/${job}/metrics`;
-  const headers = { "Content-Type": "application/json", Cookie: cookie };
-  let next = 0;
-  let points = 0;
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= LOG_POINTS) return;
-      const step = Math.floor(i / LOG_NAMES.length);
-      const k = i % LOG_NAMES.length;
-      const body = JSON.stringify({ name: LOG_NAMES[k], value: value(k, step), step });
-      const res = await realFetch(url, { method: "POST", headers, body });
-      if (!res.ok) throw new Error(`plain fetch: HTTP ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-      points++;
+  async function writeLogger(job) {
+    const logger = client.jobs.createLogger(job, { concurrency: 4 });
+    const t0 = performance.now();
+    for (let step = 0; step < LOG_STEPS; step++) {
+      const m = {};
+      LOG_NAMES.forEach((name, k) => (m[name] = value(k, step)));
+      logger.log(m, { step });
     }
+    await logger.close();
+    const seconds = (performance.now() - t0) / 1000;
+    if (logger.stats.failed !== 0) throw new Error(`logger: ${logger.stats.failed} points failed`);
+    return { seconds, points: logger.stats.sent };
+  }
+
+  async function writeFetch(job) {
+    const url = `${address}/api/v1/jobs/${job}/metrics`;
+    const headers = { "Content-Type": "application/json", Cookie: cookie };
+    let next = 0;
+    let points = 0;
+    const worker = async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= LOG_POINTS) return;
+        const step = Math.floor(i / LOG_NAMES.length);
+        const k = i % LOG_NAMES.length;
+        const body = JSON.stringify({ name: LOG_NAMES[k], value: value(k, step), step });
+        const res = await realFetch(url, { method: "POST", headers, body });
+        if (!res.ok) throw new Error(`plain fetch: HTTP ${res.status} ${await res.text()}`);
+        await res.arrayBuffer();
+        points++;
+      }
+    };
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: 4 }, worker));
+    return { seconds: (performance.now() - t0) / 1000, points };
+  }
+
+  const writeFns = {
+    logger: writeLogger,
+    fetch: writeFetch,
+    python: (job) => python("python_append.py", [job, LOG_STEPS, ...LOG_NAMES]),
   };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: 4 }, worker));
-  return { seconds: (performance.now() - t0) / 1000, points };
-}
 
-const writeFns = {
-  logger: writeLogger,
-  fetch: writeFetch,
-  python: (job) => python("python_append.py", [job, LOG_STEPS, ...LOG_NAMES]),
-};
-
-{
-  const jobs = [...logJobs];
-  for (let run = 0; run < RUNS; run++) {
-    for (const w of writers) {
-      const job = jobs.shift();
-      const r = await writeFns[w.key](job);
-      logRes[w.key].seconds.push(r.seconds);
-      logRes[w.key].points.push(r.points);
-      logRes[w.key].jobs.push(job);
-      say(`logging run ${run + 1}/${RUNS} ${w.key} (job ${job}): ${r.points} points in ${fmtS(r.seconds)} s`);
-    }
-  }
-}
-
-// Check what the server holds (not timed): every point, and the last step's values.
-for (const w of writers) {
-  for (const job of logRes[w.key].jobs) {
-    for (const [k, name] of LOG_NAMES.entries()) {
-      const page = await client.jobs.getMetricsSnapshotsById(job, name, { pageLength: 1 });
-      if (page.totalNumResults !== LOG_STEPS) {
-        throw new Error(`${w.key}: job ${job} holds ${page.totalNumResults} points of ${name}, not ${LOG_STEPS}`);
+  {
+    const jobs = [...logJobs];
+    for (let run = 0; run < RUNS; run++) {
+      for (const w of writers) {
+        const job = jobs.shift();
+        const r = await writeFns[w.key](job);
+        logRes[w.key].seconds.push(r.seconds);
+        logRes[w.key].points.push(r.points);
+        logRes[w.key].jobs.push(job);
+        say(`logging run ${run + 1}/${RUNS} ${w.key} (job ${job}): ${r.points} points in ${fmtS(r.seconds)} s`);
       }
     }
-    const latest = await client.jobs.getMetricsById(job);
-    for (const [k, name] of LOG_NAMES.entries()) {
-      const got = latest.find((m) => m.name === name)?.value;
-      if (got !== value(k, LOG_STEPS - 1)) throw new Error(`${w.key}: job ${job} latest ${name} is ${got}`);
+  }
+
+  // Check what the server holds (not timed): every point, and the last step's values.
+  for (const w of writers) {
+    for (const job of logRes[w.key].jobs) {
+      for (const [k, name] of LOG_NAMES.entries()) {
+        const page = await client.jobs.getMetricsSnapshotsById(job, name, { pageLength: 1 });
+        if (page.totalNumResults !== LOG_STEPS) {
+          throw new Error(`${w.key}: job ${job} holds ${page.totalNumResults} points of ${name}, not ${LOG_STEPS}`);
+        }
+      }
+      const latest = await client.jobs.getMetricsById(job);
+      for (const [k, name] of LOG_NAMES.entries()) {
+        const got = latest.find((m) => m.name === name)?.value;
+        if (got !== value(k, LOG_STEPS - 1)) throw new Error(`${w.key}: job ${job} latest ${name} is ${got}`);
+      }
     }
   }
-}
 
-{
-  const rate = (key) => LOG_POINTS / median(logRes[key].seconds);
-  const rows = writers.map((w) => {
-    const h = logRes[w.key];
-    return [
-      w.label,
-      fmtInt(Math.min(...h.points)),
-      fmtS(median(h.seconds)),
-      fmtS(best(h.seconds)),
-      rate(w.key).toFixed(1),
-      (LOG_POINTS / best(h.seconds)).toFixed(1),
-      fmtX(rate(w.key) / rate("fetch")),
-      fmtX(rate(w.key) / rate("python")),
-    ];
-  });
-  console.log();
-  console.log(
-    table(
-      ["approach", "points", "median s", "best s", "median points/s", "best points/s", "vs fetch", "vs Python"],
-      rows,
-      ["l", "r", "r", "r", "r", "r", "r", "r"],
-    ),
-  );
-  console.log('("vs" = this median rate / that median rate)');
-  console.log();
-  const vsFetch = rate("logger") / rate("fetch");
-  target(vsFetch >= 0.9, `logger >= 90% of the plain fetch rate: ${(vsFetch * 100).toFixed(1)}%`);
-  const vsPy = rate("logger") / rate("python");
-  target(vsPy >= 1.2, `logger >= 1.2x the Python client: ${fmtX(vsPy)}`);
-  results.logging = { steps: LOG_STEPS, names: LOG_NAMES, points: LOG_POINTS, approaches: logRes };
+  {
+    const rate = (key) => LOG_POINTS / median(logRes[key].seconds);
+    const rows = writers.map((w) => {
+      const h = logRes[w.key];
+      return [
+        w.label,
+        fmtInt(Math.min(...h.points)),
+        fmtS(median(h.seconds)),
+        fmtS(best(h.seconds)),
+        rate(w.key).toFixed(1),
+        (LOG_POINTS / best(h.seconds)).toFixed(1),
+        fmtX(rate(w.key) / rate("fetch")),
+        fmtX(rate(w.key) / rate("python")),
+      ];
+    });
+    console.log();
+    console.log(
+      table(
+        ["approach", "points", "median s", "best s", "median points/s", "best points/s", "vs fetch", "vs Python"],
+        rows,
+        ["l", "r", "r", "r", "r", "r", "r", "r"],
+      ),
+    );
+    console.log('("vs" = this median rate / that median rate)');
+    console.log();
+    const vsFetch = rate("logger") / rate("fetch");
+    target(vsFetch >= 0.9, `logger >= 90% of the plain fetch rate: ${(vsFetch * 100).toFixed(1)}%`);
+    const vsPy = rate("logger") / rate("python");
+    target(vsPy >= 1.2, `logger >= 1.2x the Python client: ${fmtX(vsPy)}`);
+    results.logging = { steps: LOG_STEPS, names: LOG_NAMES, points: LOG_POINTS, approaches: logRes };
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
 // 3. shipped sizes
 
-console.log(`\n## 3. Shipped sizes (dist/, as loaded when the bench started)`);
-{
+if (want("sizes")) {
+  console.log(`\n## 3. Shipped sizes (dist/, as loaded when the bench started)`);
   const sum = (list, k) => list.reduce((n, s) => n + s[k], 0);
   // What one environment loads: a browser/bundler ESM user, or Node.
   const esm = sizes.filter((s) => ["index.js", "api.js", "wasm/dioptra_metrics.js", "wasm/dioptra_metrics_bg.wasm"].includes(s.file));
@@ -450,6 +475,23 @@ console.log(`\n## 3. Shipped sizes (dist/, as loaded when the bench started)`);
   console.log(table(["file", "bytes", "gzip -9 bytes"], rows, ["l", "r", "r"]));
   results.sizes = sizes;
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. logging through a kill-and-restart, 5. a long outage (bench/faults.mjs)
+
+Object.assign(
+  results,
+  await faultSections({
+    want,
+    reader: client,
+    username,
+    password,
+    takeJobs,
+    requests: () => packageRequests,
+    knobs: { restartSteps: RESTART_STEPS, restartDownMs: RESTART_DOWN_MS, outagePoints: OUTAGE_POINTS, outageMs: OUTAGE_MS },
+    h: { table, target, fmtS, fmtInt },
+  }),
+);
 
 // ---------------------------------------------------------------------------------------------
 

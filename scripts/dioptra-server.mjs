@@ -6,6 +6,10 @@
 //   // server.address === "http://127.0.0.1:PORT"; server.venvPython; server.dir
 //   await server.stop();
 //
+// Its pieces are exported for a second gunicorn on the same (or a fresh) database, which
+// pkg-tests/support/restartable-dioptra.mjs kills and restarts: serverEnv(), prepareDatabase(),
+// startGunicorn(), waitHealthy(), startWatchdog(), freePortOutsideEphemeralRange().
+//
 // The Python side must be installed first: scripts/setup-server-deps.sh.
 // Only Node built-in modules are used.
 
@@ -73,6 +77,43 @@ async function distinctFreePorts(n) {
   return [...ports];
 }
 
+/** The kernel's range of ephemeral (client) ports, [low, high]. */
+function ephemeralRange() {
+  try {
+    const [low, high] = fs.readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {}
+  return [32768, 60999];
+}
+
+function canListen(port) {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once("error", () => resolve(false));
+    srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * A free loopback port OUTSIDE the kernel's ephemeral range, for a server that is killed and
+ * restarted on the same port: while it is down, a client connecting again and again to an
+ * ephemeral port can be given that very port as its own source port (a TCP self-connect),
+ * which then holds the port and keeps the server from coming back.
+ */
+export async function freePortOutsideEphemeralRange() {
+  const [low, high] = ephemeralRange();
+  const candidates = [];
+  if (low > 10_000) candidates.push([10_000, low - 1]);
+  if (high < 65_000) candidates.push([high + 1, 65_000]);
+  for (let attempt = 0; attempt < 200 && candidates.length; attempt++) {
+    const [a, b] = candidates[attempt % candidates.length];
+    const port = a + Math.floor(Math.random() * (b - a + 1));
+    if (await canListen(port)) return port;
+  }
+  return freePort();
+}
+
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function tail(file, maxChars = 6000) {
@@ -128,7 +169,8 @@ function runToCompletion(cmd, args, opts, timeoutMs) {
 
 const live = new Set(); // servers not yet stopped
 
-function killGroupSync(pid, sig) {
+/** Sends `sig` to the process group `pid` leads (and to `pid`); ignores what is gone. */
+export function killGroupSync(pid, sig) {
   if (!pid) return;
   try {
     process.kill(-pid, sig);
@@ -160,7 +202,7 @@ function installProcessHandlers() {
 // -----------------------------------------------------------------------------------------
 
 // SQLite fsyncs every commit: on a RAM disk job creation and metric writes are much faster.
-function tempBase() {
+export function tempBase() {
   if (process.env.DIOPTRA_SERVER_TMPDIR) return process.env.DIOPTRA_SERVER_TMPDIR;
   try {
     fs.accessSync("/dev/shm", fs.constants.W_OK);
@@ -192,9 +234,163 @@ function gunicornControlSocketArgs(venvPython) {
 }
 
 /**
+ * The environment Dioptra's REST API (and `flask db upgrade`) runs with: the dev config on the
+ * SQLite database `dbPath`, RQ on `redisUri`, MLflow's database `mlflowDbPath`.
+ * @param {{ dbPath: string, redisUri: string, mlflowDbPath: string }} where
+ * @returns {Record<string, string>}
+ */
+export function serverEnv({ dbPath, redisUri, mlflowDbPath }) {
+  const venv = venvDir();
+  const env = {
+    ...process.env,
+    PATH: `${path.join(venv, "bin")}${path.delimiter}${process.env.PATH || ""}`,
+    VIRTUAL_ENV: venv,
+    DIOPTRA_RESTAPI_ENV: "dev",
+    DIOPTRA_RESTAPI_DEV_DATABASE_URI: `sqlite:///${dbPath}`,
+    RQ_REDIS_URI: redisUri,
+    FLASK_APP: "dioptra.restapi:create_app('dev')",
+    // The REST API builds an MlflowClient at start-up (artifacts only; metrics don't use it).
+    // Without a URI, MLflow 3 creates and migrates ./mlflow.db. Keep it in our temp dir.
+    MLFLOW_TRACKING_URI: `sqlite:///${mlflowDbPath}`,
+    PYTHONUNBUFFERED: "1",
+    PYTHONDONTWRITEBYTECODE: "1",
+  };
+  delete env.PYTHONPATH;
+  delete env.PYTHONHOME;
+  return env;
+}
+
+/**
+ * Creates a migrated, empty Dioptra database at `dbPath` (and MLflow's at `mlflowDbPath`):
+ * copies of this venv's cached migrated databases when present, else `flask db upgrade`
+ * (whose result is then cached for the next start).
+ * @param {{ dir: string, dbPath: string, mlflowDbPath: string, env: Record<string, string>, log?: boolean }} where
+ */
+export async function prepareDatabase({ dir, dbPath, mlflowDbPath, env, log = false }) {
+  const venv = venvDir();
+  const schemaCache = path.join(venv, ".dioptra-metrics-schema.db");
+  const mlflowCache = path.join(venv, ".dioptra-metrics-mlflow.db");
+  const useCache = process.env.DIOPTRA_SCHEMA_CACHE !== "0";
+  if (useCache && fs.existsSync(schemaCache)) {
+    fs.copyFileSync(schemaCache, dbPath);
+    if (fs.existsSync(mlflowCache)) fs.copyFileSync(mlflowCache, mlflowDbPath);
+    return;
+  }
+  const venvPython = venvPythonPath();
+  const alembicDir = path.join(sitePackages(venvPython), "dioptra", "restapi", "db", "alembic");
+  const r = await runToCompletion(venvPython, ["-m", "flask", "db", "upgrade", "-d", alembicDir], { cwd: dir, env }, MIGRATE_TIMEOUT_MS);
+  if (log) process.stderr.write(r.out);
+  else fs.writeFileSync(path.join(dir, "migrate.log"), r.out);
+  if (r.code !== 0 || !fs.existsSync(dbPath) || fs.statSync(dbPath).size === 0) {
+    throw new Error(`flask db upgrade failed (exit ${r.code ?? r.signal}):\n${r.out.slice(-6000)}`);
+  }
+  if (useCache) {
+    // mlflow's first, so that a schema cache never exists without it
+    for (const [from, to] of [[mlflowDbPath, mlflowCache], [dbPath, schemaCache]]) {
+      try {
+        if (!fs.existsSync(from)) continue;
+        const tmp = `${to}.${process.pid}.tmp`;
+        fs.copyFileSync(from, tmp);
+        fs.renameSync(tmp, to);
+      } catch {}
+    }
+  }
+}
+
+/**
+ * Spawns `cmd args` detached (its own process group, so that killing the group reaches every
+ * process it forks), output to `logFile` (or to this process's stderr with `log`).
+ */
+function spawnDetached(cmd, args, { cwd, env, log, logFile }) {
+  let stdio;
+  if (log) stdio = ["ignore", process.stderr, process.stderr];
+  else {
+    const fd = fs.openSync(logFile, "a");
+    stdio = ["ignore", fd, fd];
+  }
+  const child = spawn(cmd, args, { cwd, env, stdio, detached: true });
+  if (typeof stdio[1] === "number") fs.closeSync(stdio[1]);
+  child.on("error", () => {});
+  return child;
+}
+
+/**
+ * Starts gunicorn (one sync worker) serving Dioptra's REST API on 127.0.0.1:`port`, in its own
+ * process group; does not wait for it (see waitHealthy()).
+ * @param {{ env: Record<string, string>, cwd: string, port: number, log?: boolean, logFile: string }} how
+ * @returns {import("node:child_process").ChildProcess}
+ */
+export function startGunicorn({ env, cwd, port, log = false, logFile }) {
+  const venvPython = venvPythonPath();
+  return spawnDetached(
+    venvPython,
+    [
+      "-m", "gunicorn",
+      "-w", "1",
+      "-b", `127.0.0.1:${port}`,
+      // the history endpoint re-reads all points per page: slow pages must not kill the worker
+      "--timeout", "300",
+      ...gunicornControlSocketArgs(venvPython),
+      "dioptra.restapi:create_app('dev')",
+    ],
+    { cwd, env, log, logFile },
+  );
+}
+
+/**
+ * Resolves once `address`/health answers `{"status": "healthy"}`; rejects if `child` exits
+ * first or after `timeoutMs`, with the end of `logFile` in the message.
+ */
+export async function waitHealthy(address, child, { timeoutMs = HEALTH_TIMEOUT_MS, logFile } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  const output = () => (logFile ? tail(logFile) : "(see output above)");
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`gunicorn exited (${child.exitCode ?? child.signalCode}) before /health answered:\n${output()}`);
+    }
+    try {
+      const res = await fetch(`${address}/health`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) {
+        const body = await res.json().catch(() => ({}));
+        if (body.status === "healthy") return;
+      } else await res.arrayBuffer().catch(() => {});
+    } catch {}
+    if (Date.now() > deadline) {
+      throw new Error(`Dioptra did not answer ${address}/health within ${timeoutMs / 1000} s:\n${output()}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** Resolves once `child` has exited (or after `timeoutMs`). */
+export async function waitExit(child, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (child && child.exitCode === null && child.signalCode === null && Date.now() < deadline) await sleep(25);
+}
+
+/**
+ * A detached shell that, once this Node process is gone (even SIGKILLed, when no exit handler
+ * runs), SIGKILLs the process groups `pids` lead and removes `dir`. Kill it (SIGKILL its pid)
+ * and start another when the pids change.
+ */
+export function startWatchdog(pids, dir) {
+  const script =
+    'me="$1"; dir="$2"; shift 2; while kill -0 "$me" 2>/dev/null; do sleep 1; done; ' +
+    'for p in "$@"; do kill -9 -"$p" "$p" 2>/dev/null; done; rm -rf "$dir"';
+  const child = spawn("sh", ["-c", script, "watchdog", String(process.pid), dir, ...pids.filter(Boolean).map(String)], {
+    detached: true,
+    stdio: "ignore",
+  });
+  child.on("error", () => {});
+  child.unref();
+  return child;
+}
+
+/**
  * Start redis + a migrated SQLite DB + gunicorn running Dioptra's REST API.
  * @param {{ log?: boolean }} [opts] log: true sends the servers' output to this process's stderr.
- * @returns {Promise<{ address: string, venvPython: string, dir: string, stop: () => Promise<void> }>}
+ * @returns {Promise<{ address: string, venvPython: string, dir: string, dbPath: string,
+ *   mlflowDbPath: string, redisUri: string, stop: () => Promise<void> }>}
  */
 export async function startDioptra({ log = false } = {}) {
   const problems = missingDeps();
@@ -203,30 +399,14 @@ export async function startDioptra({ log = false } = {}) {
   }
   installProcessHandlers();
 
-  const venv = venvDir();
   const venvPython = venvPythonPath();
-  const venvBin = path.join(venv, "bin");
   const dir = fs.mkdtempSync(path.join(tempBase(), "dioptra-server-"));
   const [redisPort, apiPort] = await distinctFreePorts(2);
   const address = `http://127.0.0.1:${apiPort}`;
   const dbPath = path.join(dir, "dioptra.db");
-
-  const env = {
-    ...process.env,
-    PATH: `${venvBin}${path.delimiter}${process.env.PATH || ""}`,
-    VIRTUAL_ENV: venv,
-    DIOPTRA_RESTAPI_ENV: "dev",
-    DIOPTRA_RESTAPI_DEV_DATABASE_URI: `sqlite:///${dbPath}`,
-    RQ_REDIS_URI: `redis://127.0.0.1:${redisPort}/0`,
-    FLASK_APP: "dioptra.restapi:create_app('dev')",
-    // The REST API builds an MlflowClient at start-up (artifacts only; metrics don't use it).
-    // Without a URI, MLflow 3 creates and migrates ./mlflow.db. Keep it in our temp dir.
-    MLFLOW_TRACKING_URI: `sqlite:///${path.join(dir, "mlflow.db")}`,
-    PYTHONUNBUFFERED: "1",
-    PYTHONDONTWRITEBYTECODE: "1",
-  };
-  delete env.PYTHONPATH;
-  delete env.PYTHONHOME;
+  const mlflowDbPath = path.join(dir, "mlflow.db");
+  const redisUri = `redis://127.0.0.1:${redisPort}/0`;
+  const env = serverEnv({ dbPath, redisUri, mlflowDbPath });
 
   const children = { redis: null, gunicorn: null, watchdog: null };
   let stopPromise = null;
@@ -247,18 +427,6 @@ export async function startDioptra({ log = false } = {}) {
   live.add(server);
 
   const outFile = (name) => path.join(dir, `${name}.log`);
-  const stdioFor = (name) => {
-    if (log) return ["ignore", process.stderr, process.stderr];
-    const fd = fs.openSync(outFile(name), "a");
-    return ["ignore", fd, fd];
-  };
-  const spawnDetached = (name, cmd, args) => {
-    const stdio = stdioFor(name);
-    const child = spawn(cmd, args, { cwd: dir, env, stdio, detached: true });
-    if (typeof stdio[1] === "number") fs.closeSync(stdio[1]);
-    child.on("error", () => {});
-    return child;
-  };
 
   async function stopImpl() {
     const procs = [children.gunicorn, children.redis].filter(Boolean);
@@ -266,16 +434,10 @@ export async function startDioptra({ log = false } = {}) {
     // worker's exit handlers); its data is thrown away anyway, so kill its group outright.
     killGroupSync(children.gunicorn?.pid, "SIGKILL");
     killGroupSync(children.redis?.pid, "SIGTERM");
-    const deadline = Date.now() + 3000;
-    for (const p of procs) {
-      while (p.exitCode === null && p.signalCode === null && Date.now() < deadline) await sleep(25);
-    }
+    for (const p of procs) await waitExit(p, 3000);
     for (const p of procs) killGroupSync(p.pid, "SIGKILL"); // also reaps stragglers in the group
     // give SIGKILLed processes a moment to be reaped
-    for (const p of procs) {
-      const d2 = Date.now() + 2000;
-      while (p.exitCode === null && p.signalCode === null && Date.now() < d2) await sleep(25);
-    }
+    for (const p of procs) await waitExit(p, 2000);
     killGroupSync(children.watchdog?.pid, "SIGKILL");
     try {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -288,100 +450,35 @@ export async function startDioptra({ log = false } = {}) {
     return stopPromise;
   };
 
+  // Watchdog: if this node process dies without running its exit handlers (SIGKILL),
+  // kill the servers' process groups and remove the temp dir.
+  const watch = () => {
+    killGroupSync(children.watchdog?.pid, "SIGKILL");
+    children.watchdog = startWatchdog([children.redis?.pid, children.gunicorn?.pid], dir);
+  };
+
   try {
     // 1. redis
-    children.redis = spawnDetached("redis", "redis-server", [
-      "--port", String(redisPort),
-      "--bind", "127.0.0.1",
-      "--save", "",
-      "--appendonly", "no",
-      "--dir", dir,
-    ]);
+    children.redis = spawnDetached(
+      "redis-server",
+      ["--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir],
+      { cwd: dir, env, log, logFile: outFile("redis") },
+    );
+    watch();
 
-    // Watchdog: if this node process dies without running its exit handlers (SIGKILL),
-    // kill the servers' process groups and remove the temp dir.
-    const wdScript =
-      'while kill -0 "$1" 2>/dev/null; do sleep 1; done; ' +
-      'kill -9 -"$2" -"$3" 2>/dev/null; kill -9 "$2" "$3" 2>/dev/null; rm -rf "$4"';
-    const startWatchdog = () => {
-      killGroupSync(children.watchdog?.pid, "SIGKILL");
-      children.watchdog = spawn(
-        "sh",
-        ["-c", wdScript, "watchdog", String(process.pid), String(children.redis?.pid ?? 0), String(children.gunicorn?.pid ?? 0), dir],
-        { detached: true, stdio: "ignore" },
-      );
-      children.watchdog.on("error", () => {});
-      children.watchdog.unref();
-    };
-    startWatchdog();
-
-    // 2. schema (alembic via Flask-Migrate), using a cached migrated DB for this venv if present
-    // (and MLflow's database, which create_app() makes), so later starts skip both migrations.
-    const mlflowDb = path.join(dir, "mlflow.db");
-    const schemaCache = path.join(venv, ".dioptra-metrics-schema.db");
-    const mlflowCache = path.join(venv, ".dioptra-metrics-mlflow.db");
-    const useCache = process.env.DIOPTRA_SCHEMA_CACHE !== "0";
-    if (useCache && fs.existsSync(schemaCache)) {
-      fs.copyFileSync(schemaCache, dbPath);
-      if (fs.existsSync(mlflowCache)) fs.copyFileSync(mlflowCache, mlflowDb);
-    } else {
-      const alembicDir = path.join(sitePackages(venvPython), "dioptra", "restapi", "db", "alembic");
-      const r = await runToCompletion(venvPython, ["-m", "flask", "db", "upgrade", "-d", alembicDir], { cwd: dir, env }, MIGRATE_TIMEOUT_MS);
-      if (log) process.stderr.write(r.out);
-      else fs.writeFileSync(outFile("migrate"), r.out);
-      if (r.code !== 0 || !fs.existsSync(dbPath) || fs.statSync(dbPath).size === 0) {
-        throw new Error(`flask db upgrade failed (exit ${r.code ?? r.signal}):\n${r.out.slice(-6000)}`);
-      }
-      if (useCache) {
-        // mlflow's first, so that a schema cache never exists without it
-        for (const [from, to] of [[mlflowDb, mlflowCache], [dbPath, schemaCache]]) {
-          try {
-            if (!fs.existsSync(from)) continue;
-            const tmp = `${to}.${process.pid}.tmp`;
-            fs.copyFileSync(from, tmp);
-            fs.renameSync(tmp, to);
-          } catch {}
-        }
-      }
-    }
+    // 2. schema (alembic via Flask-Migrate), from the cached migrated DBs when present
+    await prepareDatabase({ dir, dbPath, mlflowDbPath, env, log });
 
     await waitForPort(redisPort, 10_000, children.redis, "redis-server", outFile("redis"));
 
-    // 3. gunicorn
-    children.gunicorn = spawnDetached("gunicorn", venvPython, [
-      "-m", "gunicorn",
-      "-w", "1",
-      "-b", `127.0.0.1:${apiPort}`,
-      // the history endpoint re-reads all points per page: slow pages must not kill the worker
-      "--timeout", "300",
-      ...gunicornControlSocketArgs(venvPython),
-      "dioptra.restapi:create_app('dev')",
-    ]);
-    startWatchdog();
-
-    // 4. wait for /health
-    const deadline = Date.now() + HEALTH_TIMEOUT_MS;
-    const g = children.gunicorn;
-    for (;;) {
-      if (g.exitCode !== null || g.signalCode !== null) {
-        throw new Error(`gunicorn exited (${g.exitCode ?? g.signalCode}) before /health answered:\n${log ? "(see output above)" : tail(outFile("gunicorn"))}`);
-      }
-      try {
-        const res = await fetch(`${address}/health`, { signal: AbortSignal.timeout(2000) });
-        if (res.ok) {
-          const body = await res.json().catch(() => ({}));
-          if (body.status === "healthy") break;
-        }
-      } catch {}
-      if (Date.now() > deadline) {
-        throw new Error(`Dioptra did not answer ${address}/health within ${HEALTH_TIMEOUT_MS / 1000} s:\n${log ? "(see output above)" : tail(outFile("gunicorn"))}`);
-      }
-      await sleep(100);
-    }
+    // 3. gunicorn, 4. wait for /health
+    children.gunicorn = startGunicorn({ env, cwd: dir, port: apiPort, log, logFile: outFile("gunicorn") });
+    watch();
+    await waitHealthy(address, children.gunicorn, { logFile: log ? undefined : outFile("gunicorn") });
   } catch (err) {
     await stop();
     throw err;
   }
 
-  return { address, venvPython, dir, stop };
+  return { address, venvPython, dir, dbPath, mlflowDbPath, redisUri, stop };
 }

@@ -4,7 +4,7 @@
 //   node scripts/with-dioptra.mjs [--log] -- <command> [args...]
 //
 // Starts redis + gunicorn (scripts/dioptra-server.mjs), seeds it with scripts/seed.py
-// (user "tester" with a random password; experiments main:3, pool:60, many:25), runs the
+// (user "tester" with a random password; experiments main:3, pool:80, many:25), runs the
 // command with inherited stdio and these variables:
 //   DIOPTRA_ADDRESS       http://127.0.0.1:PORT
 //   DIOPTRA_USERNAME      tester
@@ -12,6 +12,12 @@
 //   DIOPTRA_SEED          seed.py's JSON line
 //   DIOPTRA_VENV_PYTHON   the Dioptra venv's python (for scripts/pyclient.py)
 //   DIOPTRA_JOB_ALLOC_DIR an empty dir, for pkg-tests/support/env.mjs takeJob()
+// and, for a test that runs ANOTHER gunicorn on the same database and redis (a server it may
+// kill and restart: pkg-tests/support/restartable-dioptra.mjs):
+//   DIOPTRA_SERVER_DIR    the server's temp dir (removed at the end of the run)
+//   DIOPTRA_DB_PATH       its SQLite database
+//   DIOPTRA_MLFLOW_DB_PATH  MLflow's SQLite database (the REST API opens it at start-up)
+//   DIOPTRA_REDIS_URI     redis://127.0.0.1:PORT/0
 // then stops the server and exits with the command's exit status.
 // --log shows the servers' own output on stderr. If the Python side is missing it runs
 // scripts/setup-server-deps.sh first.
@@ -25,7 +31,7 @@ import { fileURLToPath } from "node:url";
 import { missingDeps, startDioptra } from "./dioptra-server.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const EXPERIMENTS = ["main:3", "pool:60", "many:25"];
+const EXPERIMENTS = ["main:3", "pool:80", "many:25"];
 const USERNAME = "tester";
 
 function usage(msg) {
@@ -144,6 +150,10 @@ try {
     DIOPTRA_SEED: seedLine,
     DIOPTRA_VENV_PYTHON: server.venvPython,
     DIOPTRA_JOB_ALLOC_DIR: allocDir,
+    DIOPTRA_SERVER_DIR: server.dir,
+    DIOPTRA_DB_PATH: server.dbPath,
+    DIOPTRA_MLFLOW_DB_PATH: server.mlflowDbPath,
+    DIOPTRA_REDIS_URI: server.redisUri,
   };
   child = spawn(command[0], command.slice(1), { stdio: "inherit", env });
   const code = await new Promise((resolve) => {
