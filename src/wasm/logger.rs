@@ -15,7 +15,7 @@ use crate::core::input::Input;
 use crate::core::queue::{Failure, Key, MetricQueue, QueuedPoint, Refusal};
 use crate::core::retry::RetryPolicy;
 use crate::core::sender::Sender;
-use crate::core::text::quote;
+use crate::core::text::{clip, quote};
 use crate::core::timestamp::{timestamp, wire_millis};
 use crate::core::validate;
 use crate::core::value::{describe_number, metric_value};
@@ -191,7 +191,7 @@ impl WasmLogger {
             api.message = format!(
                 "{} (onUnauthorized failed: {})",
                 api.message,
-                excerpt(&reason)
+                quote(&clip(&reason))
             );
         }
         let failures = state.sender.fail_pending(&error);
@@ -460,7 +460,7 @@ fn check_answer(answer: &Answer, point: &QueuedPoint) -> Result<()> {
     Err(decode_error(
         format!(
             "the server answered {}={} for {}={}",
-            excerpt(&stored.name),
+            quote(&clip(&stored.name)),
             describe_number(value),
             point.name,
             describe_number(point.value)
@@ -515,7 +515,7 @@ async fn check_nan_refusal(
             api.message = format!(
                 "Dioptra refused to overwrite {}@{step} (stored value {}) with NaN: its 1.2.2 release answers 500 \
                  to a NaN that replaces a stored value",
-                point.name,
+                clip(&point.name),
                 describe_number(stored)
             );
             Err(NanRefusal(Error::Api(api)))
@@ -588,12 +588,4 @@ fn failure_to_js(failure: &Failure) -> JsValue {
         &error_to_js(&failure.error),
     );
     object
-}
-
-/// `text` quoted, cut to its first 200 characters: for messages.
-fn excerpt(text: &str) -> String {
-    match text.char_indices().nth(200) {
-        Some((cut, _)) => format!("{}…", quote(text.get(..cut).unwrap_or_default())),
-        None => quote(text),
-    }
 }
