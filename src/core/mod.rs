@@ -6,6 +6,7 @@ pub mod decode;
 pub mod endpoints;
 pub mod error;
 pub mod input;
+pub mod journal;
 pub mod paging;
 pub mod queue;
 pub mod retry;
