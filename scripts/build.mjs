@@ -44,19 +44,25 @@ run(join(root, "node_modules/.bin/wasm-opt"), [
 cpSync(join(tmp, "web/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.js"));
 cpSync(join(tmp, "nodejs/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.cjs"));
 
-// The JS layer: ESM as written, and a CommonJS copy of api.js made by rewriting its one
-// `export { ... }` statement (it has no imports).
-const api = readFileSync(join(root, "js/api.js"), "utf8");
-const exportBlock = /^export \{([^}]*)\};\s*$/m;
-const match = api.match(exportBlock);
-if (!match || /^\s*(import|export)\b/m.test(api.replace(exportBlock, ""))) {
-  throw new Error("js/api.js must have no imports and exactly one `export { ... };` statement");
+// The JS layer: ESM as written, and CommonJS copies of api.js and journal-file.js made by
+// rewriting their `import { ... } from "node:..."` statements (the only imports allowed) into
+// `require`s and their one `export { ... }` statement into `module.exports`.
+for (const name of ["api", "journal-file"]) {
+  const source = readFileSync(join(root, `js/${name}.js`), "utf8");
+  const exportBlock = /^export \{([^}]*)\};\s*$/m;
+  const nodeImport = /^import \{([^}]*)\} from "(node:[a-z_/]+)";$/gm;
+  const match = source.match(exportBlock);
+  if (!match || /^\s*(import|export)\b/m.test(source.replace(exportBlock, "").replace(nodeImport, ""))) {
+    throw new Error(`js/${name}.js must import only { ... } from "node:..." and have exactly one \`export { ... };\` statement`);
+  }
+  writeFileSync(join(dist, `${name}.js`), source);
+  writeFileSync(
+    join(dist, `${name}.cjs`),
+    `"use strict";\n${source
+      .replace(nodeImport, (_, names, from) => `const {${names}} = require("${from}");`)
+      .replace(exportBlock, `module.exports = {${match[1]}};\n`)}`,
+  );
 }
-writeFileSync(join(dist, "api.js"), api);
-writeFileSync(
-  join(dist, "api.cjs"),
-  `"use strict";\n${api.replace(exportBlock, `module.exports = {${match[1]}};\n`)}`,
-);
 for (const file of ["index.js", "index.cjs"]) {
   cpSync(join(root, "js", file), join(dist, file));
 }

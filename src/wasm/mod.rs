@@ -4,6 +4,7 @@
 
 mod convert;
 mod http;
+mod journal;
 mod logger;
 mod reader;
 
