@@ -89,7 +89,8 @@ fn point_to_js(point: &LoggedPoint) -> JsValue {
 
 #[wasm_bindgen(js_class = WasmJournal)]
 impl WasmJournal {
-    /// The journal in `bytes` (empty: a new one) for `jobId` at `baseUrl`. Throws an Error
+    /// The journal in `bytes` (empty: a new one, whose header `takeRewrite()` gives) for
+    /// `jobId` at `baseUrl`. Throws an Error
     /// whose `code` is EJOURNALOTHERJOB, EJOURNALVERSION or EJOURNALCORRUPT (see the fields).
     pub fn open(bytes: &[u8], job_id: f64, base_url: String) -> Result<WasmJournal, JsValue> {
         let header = JournalHeader {
@@ -116,21 +117,6 @@ impl WasmJournal {
                 torn: opened.torn,
             })
             .map_err(|e| open_error(&e))
-    }
-
-    /// A new, empty journal for `jobId` at `baseUrl` (its header via `takeRewrite()`).
-    pub fn create(job_id: f64, base_url: String) -> Result<WasmJournal, JsValue> {
-        let header = JournalHeader {
-            job_id: job_id as u64,
-            base_url,
-        };
-        let (journal, bytes) = Journal::create(header).map_err(encode_error)?;
-        Ok(WasmJournal {
-            journal,
-            pending: Vec::new(),
-            rewrite: Some(bytes),
-            torn: None,
-        })
     }
 
     /// The bytes that must replace the file before anything is appended (once; then undefined).

@@ -74,6 +74,7 @@
 //! - **Stats**: [`Journal::len`] points journaled; [`Journal::file_bytes`] the file's size.
 
 pub mod format;
+mod slots;
 pub mod state;
 
 pub use format::{

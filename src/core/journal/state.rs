@@ -1,7 +1,7 @@
 //! The journal's state: the unacknowledged points (last write wins per (name, step)), what to
 //! append on each log and acknowledgement, and when and how to compact.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -9,6 +9,7 @@ use super::format::{
     decode, encode_acked, encode_header, encode_logged, Context, EncodeError, JournalHeader,
     LoggedPoint, Record, Tail, FORMAT_VERSION,
 };
+use super::slots::Slots;
 
 /// Compaction waits until at least this many bytes of the file are dead (acknowledged or
 /// overwritten points, acknowledgements): so a file whose points are all acknowledged stays
@@ -99,10 +100,12 @@ pub struct Journal {
     /// Where the delta-coded fields of the next appended record count from.
     ctx: Context,
     /// The unacknowledged points by sequence number: the order to send them in.
-    live: BTreeMap<u64, Live>,
+    live: Slots<Live>,
     /// (name, step or 0) → the sequence number of its live point.
     index: HashMap<(Rc<str>, i64), u64>,
-    names: HashSet<Rc<str>>,
+    /// Names of the points held, shared by their points (the first few only: a journal has
+    /// a few names, and many points per name).
+    names: Vec<Rc<str>>,
     next_seq: u64,
     /// The file's size, as far as the caller wrote what this state handed out.
     file_bytes: u64,
@@ -116,9 +119,9 @@ impl Journal {
         let mut journal = Journal {
             header,
             ctx: Context::default(),
-            live: BTreeMap::new(),
+            live: Slots::default(),
             index: HashMap::new(),
-            names: HashSet::new(),
+            names: Vec::new(),
             next_seq: 1,
             file_bytes: 0,
             live_bytes: 0,
@@ -181,9 +184,9 @@ impl Journal {
         let mut journal = Journal {
             header,
             ctx: Context::after_header(base_seq),
-            live: BTreeMap::new(),
+            live: Slots::default(),
             index: HashMap::new(),
-            names: HashSet::new(),
+            names: Vec::new(),
             next_seq: base_seq.saturating_add(1),
             file_bytes: 0,
             live_bytes: 0,
@@ -258,7 +261,7 @@ impl Journal {
         let held: Vec<u64> = seqs
             .iter()
             .copied()
-            .filter(|s| self.live.contains_key(s))
+            .filter(|s| self.live.get(*s).is_some())
             .collect();
         let size = encode_acked(out, &held)?;
         self.file_bytes += size as u64;
@@ -276,7 +279,7 @@ impl Journal {
         timestamp_ms: Option<f64>,
     ) -> Option<u64> {
         let seq = *self.index.get(&(Rc::from(name), step.unwrap_or(0)))?;
-        let live = self.live.get(&seq)?;
+        let live = self.live.get(seq)?;
         let same = live.value.to_bits() == value.to_bits()
             && live.timestamp_ms.map(f64::to_bits) == timestamp_ms.map(f64::to_bits);
         same.then_some(seq)
@@ -285,7 +288,7 @@ impl Journal {
     /// The unacknowledged points in the order they were logged (the order to send them in).
     pub fn points(&self) -> impl Iterator<Item = LoggedPoint> + '_ {
         self.live.iter().map(|(seq, live)| LoggedPoint {
-            seq: *seq,
+            seq,
             name: live.name.to_string(),
             value: live.value,
             step: live.step,
@@ -300,7 +303,7 @@ impl Journal {
 
     /// Whether every point is acknowledged (then a closing logger removes the file).
     pub fn is_empty(&self) -> bool {
-        self.live.is_empty()
+        self.live.len() == 0
     }
 
     /// Who the journal is for.
@@ -332,16 +335,16 @@ impl Journal {
         let mut out = Vec::new();
         let base = self
             .live
-            .keys()
+            .iter()
             .next()
             .map_or(self.next_seq.saturating_sub(1), |first| {
-                first.saturating_sub(1)
+                first.0.saturating_sub(1)
             });
         let mut ctx = encode_header(&mut out, &self.header, base)?;
         let mut live_bytes = out.len() as u64;
         for (seq, live) in self.live.iter_mut() {
             let point = LoggedPoint {
-                seq: *seq,
+                seq,
                 name: live.name.to_string(),
                 value: live.value,
                 step: live.step,
@@ -359,45 +362,47 @@ impl Journal {
 
     /// Holds `point` (a later seq than any held), replacing the held point of its key.
     fn hold(&mut self, point: LoggedPoint, size: usize) {
-        let name = match self.names.get(point.name.as_str()) {
+        let name = match self.names.iter().find(|n| &***n == point.name.as_str()) {
             Some(name) => Rc::clone(name),
             None => {
                 let name: Rc<str> = Rc::from(point.name);
-                self.names.insert(Rc::clone(&name));
+                if self.names.len() < 64 {
+                    self.names.push(Rc::clone(&name));
+                }
                 name
             }
         };
         let key = (Rc::clone(&name), point.step.unwrap_or(0));
+        let bytes = u32::try_from(size).unwrap_or(u32::MAX);
+        let live = Live {
+            name,
+            value: point.value,
+            step: point.step,
+            timestamp_ms: point.timestamp_ms,
+            bytes,
+        };
+        // Seqs only grow (the encoder and the decoder both refuse others): this always holds.
+        if !self.live.push(point.seq, live) {
+            return;
+        }
+        self.live_bytes += u64::from(bytes);
         if let Some(old) = self.index.insert(key, point.seq) {
-            if let Some(old) = self.live.remove(&old) {
+            if let Some(old) = self.live.remove(old) {
                 self.live_bytes = self.live_bytes.saturating_sub(u64::from(old.bytes));
             }
         }
-        let bytes = u32::try_from(size).unwrap_or(u32::MAX);
-        self.live_bytes += u64::from(bytes);
-        self.live.insert(
-            point.seq,
-            Live {
-                name,
-                value: point.value,
-                step: point.step,
-                timestamp_ms: point.timestamp_ms,
-                bytes,
-            },
-        );
     }
 
     /// Settles the held points with seqs in `start..=end`.
     fn acknowledge_range(&mut self, start: u64, end: u64) {
-        let seqs: Vec<u64> = self.live.range(start..=end).map(|(s, _)| *s).collect();
-        for seq in seqs {
+        for seq in self.live.seqs_within(start, end) {
             self.release(seq);
         }
     }
 
     /// Settles the held point `seq`; false when none is held.
     fn release(&mut self, seq: u64) -> bool {
-        let Some(live) = self.live.remove(&seq) else {
+        let Some(live) = self.live.remove(seq) else {
             return false;
         };
         self.live_bytes = self.live_bytes.saturating_sub(u64::from(live.bytes));
