@@ -78,10 +78,10 @@ function ownerAlive(owner, lockPath) {
 
 function lockedError(owner, lockPath, journalPath) {
   const who =
-    owner.pid === process.pid
-      ? `this process (pid ${owner.pid}): another logger of this process uses it`
-      : owner.host !== hostname()
-        ? `process ${owner.pid} on host ${owner.host}`
+    owner.host !== hostname()
+      ? `process ${owner.pid} on host ${owner.host}`
+      : owner.pid === process.pid
+        ? `this process (pid ${owner.pid}): another logger of this process uses it`
         : `process ${owner.pid}, which is running`;
   return journalError(
     "EJOURNALLOCKED",
