@@ -201,3 +201,15 @@ impl Journal {
         copy.journal.compact().unwrap().len() as u64
     }
 }
+
+#[test]
+fn a_journal_of_another_format_version_is_refused_not_moved_aside() {
+    let (_, mut file) = Journal::create(header(7)).unwrap();
+    // The header's payload: tag, "DMJ", version (then job, URL, base seq); fix up its checksum.
+    file[FRAME_BYTES + 4] = 9;
+    let crc = crate::core::journal::bytes::crc32(&file[FRAME_BYTES..]).to_le_bytes();
+    file[4..8].copy_from_slice(&crc);
+    let err = Journal::open(&file, &header(7)).unwrap_err();
+    assert_eq!(err, OpenError::Version(9));
+    assert!(err.to_string().contains("version 9"), "{err}");
+}
