@@ -11,7 +11,7 @@ const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
 const tmp = join(root, "target", "bindgen");
 /** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
-const JS_MODULES = ["errors", "logger", "api"];
+const JS_MODULES = ["errors", "logger", "api", "journal-file"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"]);
@@ -47,19 +47,20 @@ cpSync(join(tmp, "web/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.js"
 cpSync(join(tmp, "nodejs/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.cjs"));
 
 // The JS layer: ESM modules as written, and a CommonJS copy of each made by rewriting its
-// `import { ... } from "./x.js";` statements (siblings only) and its one `export { ... };`.
-const importLine = /^import \{([^}]*)\} from "\.\/([\w-]+)\.js";\s*$/gm;
+// imports (`import { ... } from "./x.js"` of siblings, `from "node:..."` of Node's own modules)
+// into `require`s and its one `export { ... };` into `module.exports`.
+const importLine = /^import \{([^}]*)\} from "(\.\/[\w-]+\.js|node:[a-z_/]+)";\s*$/gm;
 const exportBlock = /^export \{([^}]*)\};\s*$/m;
 for (const module of JS_MODULES) {
   const source = readFileSync(join(root, "js", `${module}.js`), "utf8");
   const match = source.match(exportBlock);
   const rest = source.replace(exportBlock, "").replace(importLine, "");
   if (!match || /^\s*(import|export)\b/m.test(rest)) {
-    throw new Error(`js/${module}.js: only sibling imports and exactly one \`export { ... };\` statement are allowed`);
+    throw new Error(`js/${module}.js: only sibling or node: imports and exactly one \`export { ... };\` statement are allowed`);
   }
   writeFileSync(join(dist, `${module}.js`), source);
   const cjs = source
-    .replace(importLine, (_, names, from) => `const {${names}} = require("./${from}.cjs");\n`)
+    .replace(importLine, (_, names, from) => `const {${names}} = require("${from.replace(/\.js$/, ".cjs")}");\n`)
     .replace(exportBlock, `module.exports = {${match[1]}};\n`);
   writeFileSync(join(dist, `${module}.cjs`), `"use strict";\n${cjs}`);
 }

@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod error;
 pub mod host;
 pub mod input;
+pub mod journal;
 pub mod limiter;
 pub mod lookup;
 pub mod paging;

@@ -5,6 +5,7 @@
 mod body;
 mod convert;
 mod http;
+mod journal;
 mod logger;
 mod reader;
 mod slot;
