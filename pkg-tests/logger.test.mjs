@@ -15,7 +15,7 @@ import {
 } from "dioptra-metrics";
 import { address, username, password, takeJob, pyclient } from "./support/env.mjs";
 import { startFaultProxy } from "./support/fault-proxy.mjs";
-import { startStub, json } from "./support/stub-server.mjs";
+import { startStub, json, echoMetric } from "./support/stub-server.mjs";
 import { deadAddress, shuffledSteps } from "./support/fixtures.mjs";
 
 const client = new DioptraClient(address);
@@ -307,7 +307,7 @@ describe("the logger's limits (found in review)", () => {
   });
 
   it("a page going away sends at most 48 KiB of bodies with keepalive, and keeps the rest", async () => {
-    const stub = await startStub((req, res) => json(res, 200, { name: "a", value: 1 }));
+    const stub = await startStub((req, res, body) => echoMetric(res, body));
     try {
       const logger = new DioptraClient(stub.address).jobs.createLogger(1, { flushIntervalMs: 60_000 });
       for (let step = 0; step < 2000; step++) logger.log({ a_rather_long_metric_name: step / 3 }, { step });
@@ -402,7 +402,7 @@ describe("the logger in a Node process", () => {
         await new Promise((resolve) => setTimeout(resolve, 300)); // given up on; no flush, no close
       `;
       const { stderr } = await runNode(source, { STUB: stub.address });
-      assert.match(stderr, /dioptra-metrics: at exit, 1 point\(s\) could not be stored: loss@4: no such job/);
+      assert.match(stderr, /dioptra-metrics: at exit, 1 point\(s\) could not be stored: HTTP 404: no such job \(loss@4\)/);
     } finally {
       await stub.close();
     }

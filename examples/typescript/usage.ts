@@ -39,6 +39,7 @@ import type {
   LogOptions,
   LoggerOptions,
   LoggerStats,
+  FlushOptions,
   LoginResult,
   LogoutOptions,
   MetricLogger,
@@ -176,7 +177,7 @@ async function main(): Promise<void> {
   console.log(everyJob.length, history.length);
 
   // The logger: log() is synchronous; flush() and close() settle when the server has it all.
-  const retry: RetryOptions = { retries: 5, minDelayMs: 100, maxDelayMs: 10_000 };
+  const retry: RetryOptions = { retries: 5, minDelayMs: 100, maxDelayMs: 10_000, giveUpAfterMs: Infinity };
   const loggerOptions: LoggerOptions = {
     concurrency: 4,
     flushIntervalMs: 1000,
@@ -184,7 +185,10 @@ async function main(): Promise<void> {
     retry,
     onError: (error: DioptraError, failed: FailedPoint) => console.error(failed.name, failed.step, failed.value, error.message),
     onProgress: ({ sent, queued }) => console.log(sent, queued),
+    onUnauthorized: () => client.auth.login("alice", "secret"),
     step: "auto",
+    timestamp: "client",
+    exitFlushMs: 3000,
     timeoutMs: 10_000,
   };
   const logger: MetricLogger = client.jobs.createLogger(jobId, loggerOptions);
@@ -192,10 +196,21 @@ async function main(): Promise<void> {
   logger.log({ accuracy: 0.91, loss: NaN }, logOptions);
   logger.log({ lr: 1e-3 });
   await logger.logAsync({ lr: "inf" }, { timestamp: "2026-11-27T05:41:08Z" });
-  await logger.flush();
+  const deadline: FlushOptions = { timeoutMs: 5_000, signal: AbortSignal.timeout(10_000) };
+  await logger.flush(deadline);
   const stats: LoggerStats = logger.stats;
-  console.log(stats.queued, stats.inFlight, stats.sent, stats.retried, stats.coalesced, stats.failed);
-  await logger.close();
+  console.log(stats.queued, stats.inFlight, stats.sent, stats.retried, stats.coalesced, stats.failed, stats.requests);
+  const state: "sending" | "outage" | "unauthorized" = stats.state;
+  console.log(state);
+  await logger.close(deadline);
+  {
+    // `await using` closes a logger at the end of its scope: MetricLogger extends
+    // AsyncDisposeMethod, keyed by AsyncDisposeKey (Symbol.asyncDispose where the library has it).
+    await using scoped = client.jobs.createLogger(jobId);
+    const dispose: () => Promise<void> = scoped[Symbol.asyncDispose];
+    scoped.log({ loss: 0.5 });
+    console.log(typeof dispose);
+  }
   const oneShot: LogMetricsOptions = { step: 3, timestamp: new Date(), concurrency: 2, retry, timeoutMs: 5_000 };
   const done = await client.jobs.logMetrics(jobId, { accuracy: 0.91, loss: 0.2 }, oneShot);
   type _LogMetrics = Exact<Equal<typeof done, void>>;

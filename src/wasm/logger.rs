@@ -198,17 +198,24 @@ impl WasmLogger {
         self.keep_for_on_error(&mut state, failures);
     }
 
-    /// Gives up every point not yet in flight with a time-out error naming `after_ms` (a
-    /// `close()` past its deadline); gives them as `[{ name, step, value, error }]`.
-    pub fn abandon(&self, after_ms: f64) -> js_sys::Array {
-        let error = Error::Timeout {
-            timeout_ms: after_ms,
-            method: "POST".to_owned(),
-            // The path the points go to (the same as the job's metrics read).
-            path: endpoints::job_metrics(self.setup.job_id).full_path(&self.setup.transport.base),
+    /// Gives up every point not yet in flight (a `close()` past its deadline, `after_ms`, or
+    /// `aborted`); they join the failures a flush reports.
+    pub fn abandon(&self, after_ms: f64, aborted: bool) {
+        let method = "POST".to_owned();
+        // The path the points go to (the same as the job's metrics read).
+        let path = endpoints::job_metrics(self.setup.job_id).full_path(&self.setup.transport.base);
+        let error = if aborted {
+            Error::Abort { method, path }
+        } else {
+            Error::Timeout {
+                timeout_ms: after_ms,
+                method,
+                path,
+            }
         };
         let failures = self.state.borrow_mut().sender.fail_pending(&error);
-        failures.iter().map(failure_to_js).collect()
+        let mut state = self.state.borrow_mut();
+        self.keep_for_on_error(&mut state, failures);
     }
 
     /// How many points logged up to `mark` are not stored yet.
