@@ -26,4 +26,4 @@ export {
   DioptraQueueFullError,
   DioptraLoggerClosedError,
   DioptraFlushError,
-} from "./api.js";
+} from "./errors.js";

@@ -3,8 +3,6 @@
 // clock, and loggers nobody closed cost nothing once idle.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 
 import {
   DioptraClient,
@@ -15,6 +13,7 @@ import {
   DioptraTimeoutError,
   DioptraValidationError,
 } from "dioptra-metrics";
+import { runModule } from "./support/node-child.mjs";
 import { startStub, json, echoMetric } from "./support/stub-server.mjs";
 import { deadAddress } from "./support/fixtures.mjs";
 
@@ -160,25 +159,10 @@ describe("the logger's clock and scope", () => {
   });
 });
 
-/** Runs `source` as an ES module in a Node child with `--expose-gc`; its stdout's last line as JSON. */
-function runWithGc(source, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--expose-gc", "--input-type=module", "-e", source], {
-      cwd: fileURLToPath(new URL(".", import.meta.url)),
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      if (code !== 0) return reject(new Error(`child exited ${code}: ${stdout}${stderr}`));
-      resolve(JSON.parse(stdout.trim().split("\n").pop()));
-    });
-  });
+/** Runs `source` in a Node child with `--expose-gc`; its stdout's last line, as JSON. */
+async function runWithGc(source, env) {
+  const { stdout } = await runModule(source, env, { nodeFlags: ["--expose-gc"] });
+  return JSON.parse(stdout.trim().split("\n").pop());
 }
 
 describe("loggers nobody closed", () => {
@@ -190,34 +174,53 @@ describe("loggers nobody closed", () => {
         import { DioptraClient, wasmMemoryBytes } from "dioptra-metrics";
         const client = new DioptraClient(process.env.STUB);
         const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
-        const settle = async () => {
-          for (let i = 0; i < 5; i++) {
+        let collected = 0;
+        const watch = new FinalizationRegistry(() => collected++);
+        // Collect until every logger made so far is gone (or 200 tries: then some are held).
+        const settle = async (made) => {
+          for (let i = 0; i < 200 && collected < made; i++) {
             globalThis.gc();
-            await new Promise((resolve) => setTimeout(resolve, 20));
+            await new Promise((resolve) => setTimeout(resolve, 10));
           }
         };
-        async function round() {
-          let loggers = [];
-          for (let i = 0; i < 10000; i++) loggers.push(client.jobs.createLogger(1));
+        let made = 0;
+        // In functions of their own, so that no frame of this module keeps a logger by chance.
+        function make(count) {
+          const loggers = [];
+          for (let i = 0; i < count; i++) {
+            const logger = client.jobs.createLogger(1);
+            watch.register(logger, i);
+            loggers.push(logger);
+          }
+          made += count;
+          return loggers.slice(0, 20);
+        }
+        async function use(loggers) {
           // A few that logged and were flushed, then left open.
-          for (const logger of loggers.slice(0, 20)) {
+          for (const logger of loggers) {
             logger.log({ loss: 1 });
             await logger.flush();
           }
-          const idleTimers = timers();
-          loggers = null;
-          await settle();
-          return { idleTimers, memory: wasmMemoryBytes() };
+          return timers();
+        }
+        async function round() {
+          const idleTimers = await use(make(10000));
+          await settle(made);
+          return { idleTimers, collected, memory: wasmMemoryBytes() };
         }
         const first = await round();
         const second = await round();
-        const third = await round();
-        console.log(JSON.stringify({ first, second, third, timersAtEnd: timers() }));
+        console.log(JSON.stringify({ first, second, timersAtEnd: timers() }));
       `,
         { STUB: stub.address },
       );
       assert.ok(result.first.idleTimers <= 2, `${result.first.idleTimers} timers for 10,000 idle loggers`);
-      assert.ok(result.third.memory <= result.second.memory, `wasm memory grew from ${result.second.memory} to ${result.third.memory}: loggers were never freed`);
+      assert.equal(result.first.collected, 10_000, "loggers nobody holds were never collected");
+      assert.equal(result.second.collected, 20_000);
+      assert.ok(
+        result.second.memory <= result.first.memory,
+        `wasm memory grew from ${result.first.memory} to ${result.second.memory}: collected loggers' wasm state was not freed`,
+      );
       assert.ok(result.timersAtEnd <= 1, `${result.timersAtEnd} timers left`);
     } finally {
       await stub.close();

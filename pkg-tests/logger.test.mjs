@@ -2,8 +2,6 @@
 // server gone: nothing logged is lost, nothing is stored twice, flush() never hangs.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 
 import {
   DioptraClient,
@@ -15,6 +13,7 @@ import {
 } from "dioptra-metrics";
 import { address, username, password, takeJob, pyclient } from "./support/env.mjs";
 import { startFaultProxy } from "./support/fault-proxy.mjs";
+import { runModule } from "./support/node-child.mjs";
 import { startStub, json, echoMetric } from "./support/stub-server.mjs";
 import { deadAddress, shuffledSteps } from "./support/fixtures.mjs";
 
@@ -345,26 +344,7 @@ describe("the logger in a Node process", () => {
    * "dioptra-metrics" resolves) with `env` added; resolves to its stdout, stderr and run time
    * once it exits 0, rejects otherwise (or after 30 s).
    */
-  function runNode(source, env) {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
-        cwd: fileURLToPath(new URL(".", import.meta.url)),
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => (stdout += c));
-      child.stderr.on("data", (c) => (stderr += c));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve({ stdout, stderr, ms: Date.now() - started });
-        else reject(new Error(`child exited ${code}: ${stdout}${stderr}`));
-      });
-    });
-  }
+  const runNode = (source, env) => runModule(source, env, { timeoutMs: 30_000 });
 
   it("exits promptly after await logger.close(), with everything stored", async () => {
     const job = takeJob();

@@ -286,7 +286,11 @@ fn a_failed_login_leaves_the_logger_able_to_send_again() {
     let mut s = sender(5, RetryPolicy::default(), true);
     let point = s.next(0.0, 0, CONCURRENCY).unwrap();
     assert!(s.failed(&point.key(), status(401), 0.0, 0.5).needs_login);
-    assert_eq!(s.fail_pending(&status(401)).len(), 5, "the point that met the 401 waits too");
+    assert_eq!(
+        s.fail_pending(&status(401)).len(),
+        5,
+        "the point that met the 401 waits too"
+    );
     s.log(&[("loss".to_owned(), 1.0)], Some(9), None, 1.0)
         .unwrap();
     assert!(

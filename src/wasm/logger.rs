@@ -13,7 +13,7 @@ use crate::core::endpoints::{self, ApiRequest, NewMetric};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
 use crate::core::queue::{Failure, Key, MetricQueue, QueuedPoint, Refusal};
-use crate::core::retry::RetryPolicy;
+use crate::core::retry::{self, RetryPolicy};
 use crate::core::sender::Sender;
 use crate::core::text::{clip, quote};
 use crate::core::timestamp::{timestamp, wire_millis};
@@ -293,8 +293,6 @@ impl WasmLogger {
 const DEFAULT_CONCURRENCY: f64 = 4.0;
 /// A logger's bound on points held, unless the caller says otherwise.
 const DEFAULT_MAX_QUEUE: f64 = 100_000.0;
-/// The longest retry wait a caller may set (an hour).
-const MAX_RETRY_DELAY_MS: f64 = 3_600_000.0;
 const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs", "giveUpAfterMs"];
 
 impl WasmLogger {
@@ -421,38 +419,13 @@ impl WasmLogger {
 /// The logger's retry policy from its `retry` option.
 fn retry_policy(options: &Options) -> Result<RetryPolicy> {
     let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
-    let defaults = RetryPolicy::default();
-    let retries = match retry.get("retries") {
-        Input::Missing => defaults.retries,
-        given => validate::bounded_integer(&given, "retry.retries", 0.0, 1e6, 0.0)? as u32,
-    };
-    let min_delay_ms = validate::bounded_number(
+    retry::policy_from(
+        &retry.get("retries"),
         &retry.get("minDelayMs"),
-        "retry.minDelayMs",
-        0.0,
-        MAX_RETRY_DELAY_MS,
-        defaults.min_delay_ms,
-    )?;
-    let max_delay_ms = validate::bounded_number(
         &retry.get("maxDelayMs"),
-        "retry.maxDelayMs",
-        min_delay_ms,
-        MAX_RETRY_DELAY_MS,
-        defaults.max_delay_ms.max(min_delay_ms),
-    )?;
-    let give_up_after_ms = validate::bounded_number(
         &retry.get("giveUpAfterMs"),
-        "retry.giveUpAfterMs",
-        0.0,
-        f64::INFINITY,
-        defaults.give_up_after_ms,
-    )?;
-    Ok(RetryPolicy {
-        retries,
-        min_delay_ms,
-        max_delay_ms,
-        give_up_after_ms,
-    })
+        RetryPolicy::default(),
+    )
 }
 
 /// A 2xx answer to an append counts only if it is the point: `{ name, value }` with the name
