@@ -394,7 +394,7 @@ class MetricLogger {
     // in a request are listed as of unknown outcome, and not tried again.
     if (closing) this.#wasm.abandon(reason.timeoutMs ?? 0, reason instanceof DioptraAbortError);
     const unsent = this.#wasm.unsent(mark, 0xffffffff).map((p) => ({ ...p, error: reason }));
-    const failures = [...this.#wasm.takeFailures(mark), ...unsent];
+    const failures = [...this.#failuresFor(mark), ...unsent];
     if (closing) this.#report();
     return flushError(failures, `${reason.message}: ${count} point(s) not yet stored; `);
   }
@@ -458,14 +458,28 @@ class MetricLogger {
   }
 
   #settleFlushes() {
-    this.#flushes = this.#flushes.filter((entry) => {
-      if (!this.#wasm.isSettled(entry.mark)) return true;
+    const settled = this.#flushes.filter((entry) => this.#wasm.isSettled(entry.mark));
+    if (settled.length === 0) return;
+    this.#flushes = this.#flushes.filter((entry) => !settled.includes(entry));
+    const outcomes = settled.map((entry) => [entry, this.#wasm.peekFailures(entry.mark)]);
+    this.#failuresFor(Math.max(...settled.map((entry) => entry.mark)));
+    for (const [entry, failures] of outcomes) {
       entry.cleanup();
-      const failures = this.#wasm.takeFailures(entry.mark);
       if (failures.length === 0) entry.resolve();
       else entry.reject(flushError(failures));
-      return false;
-    });
+    }
+  }
+
+  /**
+   * The failures a flush up to `mark` reports. Each is reported by every flush waiting when it
+   * happened (all of them cover it: a flush waits for every point logged before it), then
+   * forgotten once no flush waits any more.
+   */
+  #failuresFor(mark) {
+    const failures = this.#wasm.peekFailures(mark);
+    const waiting = this.#flushes.some((entry) => entry.mark >= mark);
+    if (!waiting) this.#wasm.takeFailures(mark);
+    return failures;
   }
 
   /** `_afterRequest()` of the logger behind `ref`, if it is still alive. */

@@ -295,3 +295,26 @@ describe("the logger's edges (found in review)", () => {
     assert.ok(line.length < 1000, `the exit line is ${line.length} characters`);
   });
 });
+
+describe("failures and the flushes that report them (found in review)", () => {
+  it("every flush waiting when a point fails reports it; a flush begun later does not", async () => {
+    const stub = await startStub((req, res, body) =>
+      JSON.parse(body).name === "bad" ? json(res, 400, { errors: { name: ["refused"] } }) : echoMetric(res, body),
+    );
+    try {
+      const logger = new DioptraClient(stub.address).jobs.createLogger(1, { flushIntervalMs: 60_000 });
+      logger.log({ bad: 1, good: 2 }, { step: 1 });
+      const periodic = logger.flush();
+      const closing = logger.close();
+      for (const settled of [periodic, closing]) {
+        await assert.rejects(settled, (err) => err instanceof DioptraFlushError && err.points.map((p) => p.name).join() === "bad");
+      }
+      const second = new DioptraClient(stub.address).jobs.createLogger(1, { flushIntervalMs: 0 });
+      second.log({ bad: 1 });
+      await assert.rejects(second.flush(), DioptraFlushError);
+      await second.close(); // reported once already, by the flush that waited for it
+    } finally {
+      await stub.close();
+    }
+  });
+});

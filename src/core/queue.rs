@@ -588,6 +588,15 @@ impl MetricQueue {
         self.failures = kept;
         taken
     }
+
+    /// The failures of points logged up to `mark`, kept for another flush that covers them.
+    pub fn peek_failures(&self, mark: u64) -> Vec<Failure> {
+        self.failures
+            .iter()
+            .filter(|f| f.first_seq <= mark)
+            .cloned()
+            .collect()
+    }
 }
 
 #[cfg(test)]

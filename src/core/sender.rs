@@ -307,6 +307,12 @@ impl Sender {
         }
     }
 
+    /// The failures of points logged up to `mark`, left in place (see
+    /// [`MetricQueue::peek_failures`]).
+    pub fn peek_failures(&self, mark: u64) -> Vec<Failure> {
+        self.queue.peek_failures(mark)
+    }
+
     /// After a 401, once the caller has logged in again: the queue goes on.
     pub fn resume(&mut self) {
         if self.link == Link::Unauthorized {

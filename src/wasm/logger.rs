@@ -158,6 +158,14 @@ impl WasmLogger {
         failures.iter().map(failure_to_js).collect()
     }
 
+    /// The points logged up to `mark` that were given up on, left for later flushes that
+    /// cover them too: `[{ name, step, value, error }]`.
+    #[wasm_bindgen(js_name = peekFailures)]
+    pub fn peek_failures(&self, mark: f64) -> js_sys::Array {
+        let failures = self.state.borrow().sender.peek_failures(mark as u64);
+        failures.iter().map(failure_to_js).collect()
+    }
+
     /// The failures since the last call, for `onError` (`[{ name, step, value, error }]`).
     #[wasm_bindgen(js_name = takeNewFailures)]
     pub fn take_new_failures(&self) -> js_sys::Array {
