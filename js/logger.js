@@ -11,6 +11,7 @@ import {
   DioptraTimeoutError,
   DioptraAbortError,
 } from "./errors.js";
+import { LoggerJournal } from "./journal.js";
 
 /** How many points a message names before it says "and N more". */
 const POINTS_NAMED = 5;
@@ -206,8 +207,10 @@ class MetricLogger {
   #roomWaiters = [];
   #closing = null;
   #pumpQueued = false;
+  #journal = null;
 
-  constructor(create, options) {
+  /** `openJournalFile`: the journal storage (Node's js/journal-file.js), for the `journal` option. */
+  constructor(create, options, openJournalFile) {
     this.#flushIntervalMs = options?.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#exitFlushMs = options?.exitFlushMs ?? DEFAULT_EXIT_FLUSH_MS;
     this.#onError = options?.onError;
@@ -221,7 +224,26 @@ class MetricLogger {
       throw toError(raw);
     }
     this.#jobId = this.#wasm.jobId;
+    if (options?.journal !== undefined) this.#openJournal(options.journal, openJournalFile);
     finalizer?.register(this, this.#wasm);
+  }
+
+  /** Opens the journal and queues what it holds, before anything new (see js/journal.js). */
+  #openJournal(journal, openJournalFile) {
+    const report = (error, info) => {
+      if (typeof this.#onError === "function") this.#onError(error, info);
+      else console.error(error.message);
+    };
+    try {
+      ({ journal: this.#journal } = LoggerJournal.open(this.#wasm, journal, openJournalFile, report));
+    } catch (err) {
+      this.#wasm.free();
+      throw toError(err);
+    }
+    if (this.#wasm.busy) {
+      activate(this, this.#flushIntervalMs);
+      queueMicrotask(() => this.#pump());
+    }
   }
 
   /** Queues `metrics` (`{ name: value }`) with `{ step, timestamp }`. Synchronous; throws on bad input or a full queue. */
@@ -233,6 +255,7 @@ class MetricLogger {
     } catch (raw) {
       throw toError(raw);
     }
+    this.#journal?.append();
     activate(this, this.#flushIntervalMs);
     if (this.#flushIntervalMs === 0 && !this.#pumpQueued) {
       // One pump for a burst of log() calls, however long.
@@ -286,6 +309,7 @@ class MetricLogger {
     this.#closing ??= this.#flush(deadline, true).finally(() => {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
+      this.#journal?.close();
       this.#updateActive();
     });
     return this.#closing;
@@ -298,7 +322,9 @@ class MetricLogger {
 
   /** `{ queued, inFlight, sent, retried, coalesced, failed, requests, state }`. */
   get stats() {
-    return this.#wasm.stats();
+    const stats = this.#wasm.stats();
+    if (this.#journal) stats.journaled = this.#wasm.journaled;
+    return stats;
   }
 
   #flush({ signal, timeoutMs }, closing) {
@@ -362,6 +388,7 @@ class MetricLogger {
   }
 
   #afterRequest() {
+    this.#journal?.sync();
     this.#pump();
     if (this.#wasm.takeLoginRequest()) this.#logInAgain();
     this.#report();
@@ -453,7 +480,8 @@ class MetricLogger {
     const lines = [];
     if (count > 0) {
       const points = namePoints(this.#wasm.unsent(mark, POINTS_NAMED), count);
-      lines.push(`dioptra-metrics: ${count} point(s) logged for job ${this.#jobId} were not stored (${why}): ${points}\n`);
+      const kept = this.#journal ? `; they are kept in the journal ${this.#journal.path}` : "";
+      lines.push(`dioptra-metrics: ${count} point(s) logged for job ${this.#jobId} were not stored (${why}${kept}): ${points}\n`);
     }
     if (!this.#onError && this.#wasm.hasFailures) {
       lines.push(`dioptra-metrics: at exit, ${flushError(this.#wasm.takeFailures(mark)).message}\n`);

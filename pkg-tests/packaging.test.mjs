@@ -22,6 +22,10 @@ const SHIPPED = [
   "dist/index.d.cts",
   "dist/index.d.ts",
   "dist/index.js",
+  "dist/journal-file.cjs",
+  "dist/journal-file.js",
+  "dist/journal.cjs",
+  "dist/journal.js",
   "dist/logger.cjs",
   "dist/logger.js",
   "dist/wasm/dioptra_metrics.cjs",
@@ -42,6 +46,7 @@ const EXPORTS = [
   "DioptraQueueFullError",
   "DioptraTimeoutError",
   "DioptraValidationError",
+  "replayJournal",
   "wasmMemoryBytes",
 ];
 
