@@ -191,14 +191,55 @@ export interface LoggerOptions {
   maxQueue?: number;
   /** When to try again: network errors, timeouts, 408, 429 and 5xx are retried; other 4xx fail at once. */
   retry?: RetryOptions;
-  /** Called for each point given up on. */
-  onError?: (error: DioptraError, point: FailedPoint) => void;
+  /** Called for each point given up on, and for journal reports (a torn tail, a damaged journal moved aside). */
+  onError?: (error: DioptraError, point: FailedPoint | JournalReportInfo) => void;
   /** Called after each request. */
   onProgress?: (progress: { sent: number; queued: number }) => void;
   /** "auto": a point logged without a step gets its name's next step (0, 1, 2, ...). Optional: by default the step is left out (the server's 0). */
   step?: "auto";
   /** Time limit per request in ms. Optional, defaults to the client's. */
   timeoutMs?: number;
+  /**
+   * Node only: a durable journal (a file, or a directory that gets "dioptra-metrics.journal"):
+   * points survive a crash and are sent by the next logger on it. See the README's "Durable journal".
+   */
+  journal?: string | JournalOptions;
+}
+
+/** The `journal` option as an object. */
+export interface JournalOptions {
+  /** The journal file, or a directory for it. */
+  path: string;
+  /** "none": in the OS when `log()` returns (survives a process kill); "interval" (the default): plus an fdatasync every `syncIntervalMs`; "always": an fdatasync per `log()` (survives a power loss). */
+  sync?: "none" | "interval" | "always";
+  /** For sync "interval", in ms. Optional, defaults to 1000. */
+  syncIntervalMs?: number;
+}
+
+/** What `onError` gets with a journal report (its error has `code` "EJOURNALTORN", "EJOURNALCORRUPT" or "EJOURNALWRITE"). */
+export interface JournalReportInfo {
+  /** The journal file. */
+  journal: string;
+  /** Where a damaged journal was moved. */
+  movedTo?: string;
+}
+
+/** What `replayJournal` did. */
+export interface JournalReplay {
+  /** The journal file. */
+  path: string;
+  /** The job it was written for (null: there was no journal). */
+  jobId: number | null;
+  /** Points it held unacknowledged. */
+  journaled: number;
+  /** Points stored. */
+  sent: number;
+  /** Points given up on (listed in `failures`). */
+  failed: number;
+  /** Points still in the journal (then the file is kept). */
+  left: number;
+  /** The points given up on. */
+  failures: FailedPoint[];
 }
 
 /** Options of one `log()` call. */
@@ -223,6 +264,8 @@ export interface LoggerStats {
   coalesced: number;
   /** Points given up on. */
   failed: number;
+  /** With a journal: points in it not yet acknowledged by the server. */
+  journaled?: number;
 }
 
 /** A metric logger for one job. */
@@ -296,6 +339,17 @@ export declare class DioptraClient {
   readonly experiments: ExperimentsCollection;
   toJSON(): { baseUrl: string };
 }
+
+/**
+ * Node only: sends the points a journal holds (left by a process that died) to the job it was
+ * written for, then removes it. `options`: logger options. A journal for another address than
+ * the client's is refused (DioptraValidationError).
+ */
+export declare function replayJournal(
+  client: DioptraClient,
+  path: string | JournalOptions,
+  options?: Omit<LoggerOptions, "journal">,
+): Promise<JournalReplay>;
 
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 export declare function wasmMemoryBytes(): number;
