@@ -3,17 +3,31 @@
 // is journaled and acknowledged is decided in Rust (src/wasm/logger/journal.rs); the storage
 // is the runtime's (js/journal-file.js in Node, handed in by the Node entry: this module
 // imports no node: module, so the browser entry can load it).
-import { DioptraError, DioptraValidationError } from "./errors.js";
+import { DioptraError, DioptraValidationError, toError } from "./errors.js";
+import { openIdbJournal } from "./journal-idb.js";
 
 const JOURNAL_KEYS = ["path", "sync", "syncIntervalMs"];
 const SYNC_MODES = ["none", "interval", "always"];
+/** The IndexedDB database of `journal: "indexeddb"`. */
+const DEFAULT_DATABASE = "dioptra-metrics";
 
 /**
  * Checks the logger's `journal` option: a path (a file, or a directory that gets the file
- * "dioptra-metrics.journal"), or `{ path, sync, syncIntervalMs }`.
- * @returns {{ path: string, sync?: string, syncIntervalMs?: number }}
+ * "dioptra-metrics.journal"), or `{ path, sync, syncIntervalMs }`; or "indexeddb", or
+ * `{ indexedDB: "database name" }` (browsers).
+ * @returns {{ path: string, sync?: string, syncIntervalMs?: number } | { indexedDB: string }}
  */
 function journalOptions(journal) {
+  if (journal === "indexeddb") return { indexedDB: DEFAULT_DATABASE };
+  if (typeof journal === "object" && journal !== null && "indexedDB" in journal) {
+    const extra = Object.keys(journal).find((k) => k !== "indexedDB");
+    if (extra !== undefined || typeof journal.indexedDB !== "string" || journal.indexedDB === "") {
+      throw new DioptraValidationError(`journal must be { indexedDB: "database name" } and nothing else`, {
+        field: "journal.indexedDB",
+      });
+    }
+    return { indexedDB: journal.indexedDB };
+  }
   const spec = typeof journal === "string" ? { path: journal } : journal;
   if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
     throw new DioptraValidationError(
@@ -85,6 +99,9 @@ class LoggerJournal {
   #file;
   #report;
   #closed = false;
+  #deferred = null;
+  /** Resolves once the journal is read (at once for a file). */
+  ready = Promise.resolve();
 
   constructor(wasm, file, report) {
     this.#wasm = wasm;
@@ -100,7 +117,14 @@ class LoggerJournal {
    */
   static open(wasm, journal, openFile, report) {
     const spec = journalOptions(journal);
+    if (spec.indexedDB !== undefined) return LoggerJournal.#openIndexedDb(wasm, spec.indexedDB, report);
     const file = openStorage(openFile, spec);
+    const opened = LoggerJournal.#attach(wasm, file, report);
+    return { journal: new LoggerJournal(wasm, file, report), ...opened };
+  }
+
+  /** Reads `file`'s journal into the wasm logger (the protocol of src/core/journal). */
+  static #attach(wasm, file, report) {
     try {
       let opened;
       try {
@@ -128,7 +152,7 @@ class LoggerJournal {
           { journal: file.path },
         );
       }
-      return { journal: new LoggerJournal(wasm, file, report), replayed: opened.replayed, left: opened.left };
+      return { replayed: opened.replayed, left: opened.left };
     } catch (raw) {
       file.close();
       if (raw?.code === "EJOURNALOTHERJOB" || raw?.code === "EJOURNALVERSION") {
@@ -141,14 +165,78 @@ class LoggerJournal {
     }
   }
 
-  /** The journal file's path. */
+  /**
+   * `journal: "indexeddb"`: the journal is read asynchronously. Until it is (`ready`), log()
+   * calls are checked and deferred (`defer()`), then logged in order after the replayed
+   * points, so that what the dead page logged goes first and automatic steps go on above it.
+   */
+  static #openIndexedDb(wasm, database, report) {
+    const key = `${wasm.baseUrl} job ${wasm.jobId}`;
+    const journal = new LoggerJournal(wasm, null, report);
+    journal.#deferred = [];
+    const writeFailed = (err) =>
+      report(journalReport(`dioptra-metrics: the IndexedDB journal could not be written: ${err?.message ?? err}`, {
+        code: "EJOURNALWRITE",
+        cause: err,
+      }), { journal: `indexeddb:${database}/${key}` });
+    journal.ready = openIdbJournal(database, key, writeFailed)
+      .then((storage) => {
+        LoggerJournal.#attach(wasm, storage, report);
+        journal.#file = storage;
+      })
+      .catch((err) => {
+        report(
+          journalReport(`dioptra-metrics: the IndexedDB journal could not be opened; points are not journaled: ${err?.message ?? err}`, {
+            code: err?.code ?? "EJOURNALOPEN",
+            cause: err,
+          }),
+          { journal: `indexeddb:${database}/${key}` },
+        );
+      })
+      .then(() => {
+        const deferred = journal.#deferred;
+        journal.#deferred = null;
+        for (const { metrics, step, timestamp } of deferred) {
+          try {
+            wasm.log(metrics, { step, timestamp });
+            journal.append();
+          } catch (err) {
+            report(toError(err), { journal: journal.path });
+          }
+        }
+      });
+    return { journal, replayed: 0, left: 0 };
+  }
+
+  /** The journal storage's name (a file path, or "indexeddb:<database>/<key>"). */
   get path() {
-    return this.#file.path;
+    return this.#file?.path ?? null;
+  }
+
+  /** Whether the journal is still being read (IndexedDB): log() calls are deferred meanwhile. */
+  get loading() {
+    return this.#deferred !== null;
+  }
+
+  /** Appends not yet committed (IndexedDB; always 0 for a file, whose appends are synchronous). */
+  get pending() {
+    return this.#file?.pending ?? 0;
+  }
+
+  /** A `log()` while the journal is read: checked now, logged once it is read. */
+  defer(metrics, options) {
+    let timestamp;
+    try {
+      timestamp = this.#wasm.checkLog(metrics, options);
+    } catch (raw) {
+      throw toError(raw);
+    }
+    this.#deferred.push({ metrics: { ...metrics }, step: options?.step, timestamp });
   }
 
   /** After `log()`: its points are in the OS (or on disk) when this returns; throws if they are not. */
   append() {
-    if (this.#closed) return;
+    if (this.#closed || this.#file === null) return;
     try {
       this.#file.append(this.#wasm.takeJournalBytes());
     } catch (err) {
@@ -161,7 +249,7 @@ class LoggerJournal {
 
   /** After a request: the acknowledgements go to the file; compacts it when due. Failures are reported. */
   sync() {
-    if (this.#closed) return;
+    if (this.#closed || this.#file === null) return;
     try {
       const compacted = this.#wasm.compactJournal();
       if (compacted !== undefined) this.#file.rewrite(compacted);
@@ -183,6 +271,7 @@ class LoggerJournal {
     if (this.#closed) return;
     this.sync();
     this.#closed = true;
+    if (this.#file === null) return;
     if (this.#wasm.journaled === 0) this.#file.remove();
     else this.#file.close();
   }

@@ -240,16 +240,19 @@ class MetricLogger {
       this.#wasm.free();
       throw toError(err);
     }
-    if (this.#wasm.busy) {
-      activate(this, this.#flushIntervalMs);
-      queueMicrotask(() => this.#pump());
-    }
+    // Replayed (and, for IndexedDB, deferred) points go out once the journal is read.
+    this.#journal.ready.then(() => {
+      if (!this.#wasm.busy) return;
+      activate(this, this.#closing ? 0 : this.#flushIntervalMs);
+      this.#pump();
+    });
   }
 
   /** Queues `metrics` (`{ name: value }`) with `{ step, timestamp }`. Synchronous; throws on bad input or a full queue. */
   log(metrics, options) {
     checkArity("logger.log", 2, arguments);
     if (this.#closing) throw new DioptraLoggerClosedError("log() after close(): this logger takes no more points");
+    if (this.#journal?.loading) return this.#journal.defer(metrics, options);
     try {
       this.#wasm.log(metrics, options);
     } catch (raw) {
@@ -294,6 +297,7 @@ class MetricLogger {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.#journal?.loading) return this.#journal.ready.then(() => this.#flush(deadline, false));
     return this.#flush(deadline, false);
   }
 
@@ -306,7 +310,8 @@ class MetricLogger {
     } catch (err) {
       return Promise.reject(err);
     }
-    this.#closing ??= this.#flush(deadline, true).finally(() => {
+    const ready = this.#journal?.ready ?? Promise.resolve();
+    this.#closing ??= ready.then(() => this.#flush(deadline, true)).finally(() => {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
       this.#journal?.close();
@@ -323,7 +328,10 @@ class MetricLogger {
   /** `{ queued, inFlight, sent, retried, coalesced, failed, requests, state }`. */
   get stats() {
     const stats = this.#wasm.stats();
-    if (this.#journal) stats.journaled = this.#wasm.journaled;
+    if (this.#journal) {
+      stats.journaled = this.#wasm.journaled;
+      stats.journalPending = this.#journal.pending;
+    }
     return stats;
   }
 

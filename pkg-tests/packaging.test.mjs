@@ -24,6 +24,8 @@ const SHIPPED = [
   "dist/index.js",
   "dist/journal-file.cjs",
   "dist/journal-file.js",
+  "dist/journal-idb.cjs",
+  "dist/journal-idb.js",
   "dist/journal.cjs",
   "dist/journal.js",
   "dist/logger.cjs",

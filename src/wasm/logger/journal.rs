@@ -7,11 +7,13 @@
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::{State, WasmLogger};
+use super::{metric_values, State, WasmLogger, LOG_OPTIONS};
 use crate::core::error::Error;
 use crate::core::journal::{Journal, JournalHeader};
 use crate::core::queue::{Failure, QueuedPoint};
-use crate::core::timestamp::{server_millis, wire_millis_exact};
+use crate::core::timestamp::{server_millis, timestamp, wire_millis, wire_millis_exact};
+use crate::core::validate;
+use crate::wasm::convert::{error_to_js, Options};
 use crate::wasm::http::date_now;
 use crate::wasm::journal::open_error;
 
@@ -209,5 +211,38 @@ impl WasmLogger {
             .journal
             .as_ref()
             .map_or(0.0, |j| j.journal.len() as f64)
+    }
+}
+
+#[wasm_bindgen(js_class = WasmLogger)]
+impl WasmLogger {
+    /// Checks `metrics` and `options` as `log()` does, without queueing them (a journal
+    /// still being read defers the call); returns the timestamp to log them with later
+    /// (RFC 3339 text; the client's clock now when none is given and the logger uses it), or
+    /// undefined for the server's clock.
+    #[wasm_bindgen(js_name = checkLog)]
+    pub fn check_log(&self, metrics: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let checked = (|| {
+            let options = Options::read(&options, "options", LOG_OPTIONS)?;
+            validate::step(&options.get("step"))?;
+            let timestamp = match timestamp(&options.get("timestamp"))? {
+                None if self.setup.client_clock => wire_millis(date_now()),
+                given => given,
+            };
+            metric_values(&metrics)?;
+            Ok(timestamp)
+        })();
+        checked
+            .map(|t| t.map_or(JsValue::UNDEFINED, |t| JsValue::from_str(&t)))
+            .map_err(|e: crate::core::error::Error| error_to_js(&e))
+    }
+}
+
+#[wasm_bindgen(js_class = WasmLogger)]
+impl WasmLogger {
+    /// The API base URL the logger sends to (a journal's address).
+    #[wasm_bindgen(getter, js_name = baseUrl)]
+    pub fn base_url(&self) -> String {
+        self.setup.transport.base.base_url.clone()
     }
 }
