@@ -200,10 +200,11 @@ export interface LoggerOptions {
   /** Time limit per request in ms. Optional, defaults to the client's. */
   timeoutMs?: number;
   /**
-   * Node only: a durable journal (a file, or a directory that gets "dioptra-metrics.journal"):
-   * points survive a crash and are sent by the next logger on it. See the README's "Durable journal".
+   * A durable journal: points survive a crash and are sent by the next logger on it. Node: a
+   * file, or a directory that gets "dioptra-metrics.journal". Browsers: "indexeddb" or
+   * `{ indexedDB: "database name" }`. See the README's "Durable journal".
    */
-  journal?: string | JournalOptions;
+  journal?: string | JournalOptions | { indexedDB: string };
 }
 
 /** The `journal` option as an object. */
@@ -266,6 +267,8 @@ export interface LoggerStats {
   failed: number;
   /** With a journal: points in it not yet acknowledged by the server. */
   journaled?: number;
+  /** With a journal: appends not yet committed (IndexedDB is asynchronous; always 0 for a file). */
+  journalPending?: number;
 }
 
 /** A metric logger for one job. */
