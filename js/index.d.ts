@@ -191,8 +191,12 @@ export interface LoggerOptions {
   maxQueue?: number;
   /** When to try again: network errors, timeouts, 408, 429 and 5xx are retried; other 4xx fail at once. */
   retry?: RetryOptions;
-  /** Called for each point given up on, and for journal reports (a torn tail, a damaged journal moved aside). */
-  onError?: (error: DioptraError, point: FailedPoint | JournalReportInfo) => void;
+  /**
+   * Called for each point given up on, and for journal reports (a torn tail, a damaged journal
+   * moved aside: then the second argument is a JournalReportInfo). A method, so a callback
+   * typed for FailedPoint alone still fits.
+   */
+  onError?(error: DioptraError, point: FailedPoint | JournalReportInfo): void;
   /** Called after each request. */
   onProgress?: (progress: { sent: number; queued: number }) => void;
   /** "auto": a point logged without a step gets its name's next step (0, 1, 2, ...). Optional: by default the step is left out (the server's 0). */

@@ -171,6 +171,11 @@ class LoggerJournal {
    * points, so that what the dead page logged goes first and automatic steps go on above it.
    */
   static #openIndexedDb(wasm, database, report) {
+    if (typeof indexedDB === "undefined") {
+      throw new DioptraValidationError('journal: "indexeddb" needs IndexedDB (a browser); in Node, give a file path', {
+        field: "journal",
+      });
+    }
     const key = `${wasm.baseUrl} job ${wasm.jobId}`;
     const journal = new LoggerJournal(wasm, null, report);
     journal.#deferred = [];
