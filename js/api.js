@@ -4,22 +4,7 @@
 //
 // An entry point hands it the wasm module (see index.js and index.cjs). Its imports are
 // sibling modules only: the build writes a CommonJS copy of each (scripts/build.mjs).
-import {
-  toError,
-  tooManyArguments,
-  checkArity,
-  settle,
-  DioptraError,
-  DioptraValidationError,
-  DioptraApiError,
-  DioptraNetworkError,
-  DioptraTimeoutError,
-  DioptraAbortError,
-  DioptraDecodeError,
-  DioptraQueueFullError,
-  DioptraLoggerClosedError,
-  DioptraFlushError,
-} from "./errors.js";
+import { toError, tooManyArguments, checkArity, settle, DioptraValidationError } from "./errors.js";
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
 
@@ -258,18 +243,4 @@ function pageOrigin() {
   return typeof origin === "string" && /^https?:/.test(origin) ? origin : undefined;
 }
 
-export {
-  defineClient,
-  makeReplayJournal,
-  pageOrigin,
-  DioptraError,
-  DioptraValidationError,
-  DioptraApiError,
-  DioptraNetworkError,
-  DioptraTimeoutError,
-  DioptraAbortError,
-  DioptraDecodeError,
-  DioptraQueueFullError,
-  DioptraLoggerClosedError,
-  DioptraFlushError,
-};
+export { defineClient, makeReplayJournal, pageOrigin };

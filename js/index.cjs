@@ -4,6 +4,7 @@
 
 const { WasmClient, WasmJournal, wasmMemoryBytes } = require("./wasm/dioptra_metrics.cjs");
 const api = require("./api.cjs");
+const errors = require("./errors.cjs");
 const { openJournalFile } = require("./journal-file.cjs");
 
 /** The Dioptra metrics client; it keeps its own cookie jar (Node's fetch has none). */
@@ -17,13 +18,15 @@ exports.DioptraClient = api.defineClient({
 exports.replayJournal = api.makeReplayJournal({ openFile: openJournalFile, WasmJournal });
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 exports.wasmMemoryBytes = wasmMemoryBytes;
-exports.DioptraError = api.DioptraError;
-exports.DioptraValidationError = api.DioptraValidationError;
-exports.DioptraApiError = api.DioptraApiError;
-exports.DioptraNetworkError = api.DioptraNetworkError;
-exports.DioptraTimeoutError = api.DioptraTimeoutError;
-exports.DioptraAbortError = api.DioptraAbortError;
-exports.DioptraDecodeError = api.DioptraDecodeError;
-exports.DioptraQueueFullError = api.DioptraQueueFullError;
-exports.DioptraLoggerClosedError = api.DioptraLoggerClosedError;
-exports.DioptraFlushError = api.DioptraFlushError;
+// Listed one by one (not copied in a loop) so that Node's `import { ... }` of this CommonJS
+// entry finds every name.
+exports.DioptraError = errors.DioptraError;
+exports.DioptraValidationError = errors.DioptraValidationError;
+exports.DioptraApiError = errors.DioptraApiError;
+exports.DioptraNetworkError = errors.DioptraNetworkError;
+exports.DioptraTimeoutError = errors.DioptraTimeoutError;
+exports.DioptraAbortError = errors.DioptraAbortError;
+exports.DioptraDecodeError = errors.DioptraDecodeError;
+exports.DioptraQueueFullError = errors.DioptraQueueFullError;
+exports.DioptraLoggerClosedError = errors.DioptraLoggerClosedError;
+exports.DioptraFlushError = errors.DioptraFlushError;

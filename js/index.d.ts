@@ -162,14 +162,20 @@ export interface ExperimentReadOptions extends CompleteReadOptions {
   search?: string;
 }
 
-/** `{ retries, minDelayMs, maxDelayMs }`: when a logger tries a point again. */
+/**
+ * `{ minDelayMs, maxDelayMs, giveUpAfterMs, retries }`: how a logger rides out failures. An
+ * outage (no answer, 429, 502, 503, 504) pauses the whole queue and probes with one request at
+ * a time; a point is given up only after `giveUpAfterMs` of continuous failure.
+ */
 export interface RetryOptions {
-  /** Retries after the first attempt, 0 to 100. Optional, defaults to 5. */
-  retries?: number;
-  /** The first retry waits up to this many ms (doubling each time, with full jitter). Optional, defaults to 100. */
+  /** The first wait is up to this many ms (doubling each time, with full jitter). Optional, defaults to 100. */
   minDelayMs?: number;
-  /** No wait is longer (unless the server's Retry-After asks). Optional, defaults to 10000. */
+  /** No wait is longer, not even one a server asks for with Retry-After. Optional, defaults to 30000. */
   maxDelayMs?: number;
+  /** A point is given up after this many ms of continuous failure (`Infinity`: never). Optional, defaults to 900000 (15 minutes). */
+  giveUpAfterMs?: number;
+  /** At most this many retries per point, 0 to 1000000. Optional: by default only `giveUpAfterMs` bounds them. */
+  retries?: number;
 }
 
 /** A point a logger gave up on. */
@@ -189,7 +195,7 @@ export interface LoggerOptions {
   flushIntervalMs?: number;
   /** Points held at most; beyond it `log()` throws DioptraQueueFullError. Optional, defaults to 100000. */
   maxQueue?: number;
-  /** When to try again: network errors, timeouts, 408, 429 and 5xx are retried; other 4xx fail at once. */
+  /** When to try again: outages (no answer, 429, 502-504) pause the queue; 408, 500 and answers that are not the point are retried per point; 403/404/410 fail the whole queue at once; other 4xx fail their point. */
   retry?: RetryOptions;
   /**
    * Called for each point given up on, and for journal reports (a torn tail, a damaged journal
@@ -197,6 +203,16 @@ export interface LoggerOptions {
    * typed for FailedPoint alone still fits.
    */
   onError?(error: DioptraError, point: FailedPoint | JournalReportInfo): void;
+  /**
+   * Called once when the session expires (401): the queue pauses, and resumes when the returned
+   * promise resolves (e.g. `() => client.auth.login(user, password)`). Optional: without it a 401
+   * fails the queue once.
+   */
+  onUnauthorized?: () => Promise<unknown> | unknown;
+  /** "client": points logged without a timestamp get the client's clock at `log()`; "server": the server stamps them on arrival. Optional, defaults to "client". */
+  timestamp?: "client" | "server";
+  /** Node: on SIGINT/SIGTERM, flush for at most this many ms before the process ends. Optional, defaults to 3000. */
+  exitFlushMs?: number;
   /** Called after each request. */
   onProgress?: (progress: { sent: number; queued: number }) => void;
   /** "auto": a point logged without a step gets its name's next step (0, 1, 2, ...). Optional: by default the step is left out (the server's 0). */
@@ -251,8 +267,16 @@ export interface JournalReplay {
 export interface LogOptions {
   /** A safe integer. Optional (see the logger's `step` option). */
   step?: number;
-  /** A valid Date or an ISO 8601 string. Optional, defaults to the server's clock. */
+  /** A valid Date or an ISO 8601 string. Optional, defaults to the time of the `log()` call (see the logger's `timestamp` option). */
   timestamp?: Date | string;
+}
+
+/** Options of `flush()` and `close()`. */
+export interface FlushOptions {
+  /** Give up waiting after this many ms: the promise rejects with DioptraFlushError listing the unsent points. Optional. */
+  timeoutMs?: number;
+  /** Stop waiting when it fires, likewise. Optional. */
+  signal?: AbortSignal;
 }
 
 /** A logger's counters. */
@@ -269,22 +293,34 @@ export interface LoggerStats {
   coalesced: number;
   /** Points given up on. */
   failed: number;
+  /** Requests started. */
+  requests: number;
+  /** "sending", "outage" (paused, probing one request at a time) or "unauthorized" (waiting for `onUnauthorized`). */
+  state: "sending" | "outage" | "unauthorized";
   /** With a journal: points in it not yet acknowledged by the server. */
   journaled?: number;
   /** With a journal: appends not yet committed (IndexedDB is asynchronous; always 0 for a file). */
   journalPending?: number;
 }
 
-/** A metric logger for one job. */
-export interface MetricLogger {
+/** `Symbol.asyncDispose` where the TypeScript library declares it (esnext.disposable, TS 5.2+), else nothing. */
+type AsyncDisposeKey = SymbolConstructor extends { readonly asyncDispose: infer S extends symbol } ? S : never;
+/** `[Symbol.asyncDispose]()`, for `await using`: closes the logger. */
+type AsyncDisposeMethod = { [K in AsyncDisposeKey]: () => Promise<void> };
+
+/** A metric logger for one job; `await using logger = ...` closes it at the end of the scope (TypeScript: lib esnext.disposable). */
+export interface MetricLogger extends AsyncDisposeMethod {
   /** Validates and queues `metrics` at once (synchronous); throws DioptraValidationError or DioptraQueueFullError. */
   log(metrics: Record<string, MetricValueInput>, options?: LogOptions): void;
   /** Like `log()`, but waits for room in a full queue. */
   logAsync(metrics: Record<string, MetricValueInput>, options?: LogOptions): Promise<void>;
-  /** Resolves when every point logged before the call is stored; rejects with DioptraFlushError if any was given up on. */
-  flush(): Promise<void>;
-  /** Flushes, then stops: later `log()` calls throw DioptraLoggerClosedError. */
-  close(): Promise<void>;
+  /**
+   * Resolves when every point logged before the call is stored; rejects with DioptraFlushError if
+   * any was given up on, or when the deadline passes (the unsent points then stay queued).
+   */
+  flush(options?: FlushOptions): Promise<void>;
+  /** Flushes, then stops: later `log()` calls throw DioptraLoggerClosedError. Past the deadline the unsent points are given up. */
+  close(options?: FlushOptions): Promise<void>;
   readonly stats: LoggerStats;
 }
 

@@ -29,4 +29,4 @@ export {
   DioptraQueueFullError,
   DioptraLoggerClosedError,
   DioptraFlushError,
-} from "./api.js";
+} from "./errors.js";

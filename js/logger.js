@@ -25,15 +25,26 @@ function namePoints(points, count) {
   return named.join(", ");
 }
 
-/** The `flush()` error for `failures` (`{ name, step, value, error }` from wasm). */
+/** What an error says, with the HTTP status where there is one. */
+function describeError(error) {
+  return typeof error.status === "number" ? `HTTP ${error.status}: ${error.message}` : error.message;
+}
+
+/**
+ * The `flush()` error for `failures` (`{ name, step, value, error }` from wasm). Its message is
+ * bounded: each distinct error once (three at most), with the first few points it hit.
+ */
 function flushError(failures, prefix = "") {
   const points = failures.map((f) => ({ ...f, error: toError(f.error) }));
-  const first = points
-    .slice(0, POINTS_NAMED)
-    .map((p) => `${p.name}@${p.step}: ${p.error.message}`)
-    .join("; ");
-  const more = points.length > POINTS_NAMED ? `; and ${points.length - POINTS_NAMED} more` : "";
-  return new DioptraFlushError(`${prefix}${points.length} point(s) could not be stored: ${first}${more}`, {
+  const byError = new Map();
+  for (const point of points) {
+    const said = describeError(point.error);
+    if (!byError.has(said)) byError.set(said, []);
+    byError.get(said).push(point);
+  }
+  const groups = [...byError].slice(0, 3).map(([said, hit]) => `${said} (${namePoints(hit, hit.length)})`);
+  if (byError.size > 3) groups.push(`and ${byError.size - 3} other error(s)`);
+  return new DioptraFlushError(`${prefix}${points.length} point(s) could not be stored: ${groups.join("; ")}`, {
     points,
     errors: points.map((p) => p.error),
   });
@@ -189,6 +200,15 @@ function deadlineOptions(method, options) {
 }
 
 /**
+ * The callback the wasm side keeps to say a request is over. It holds the logger only weakly
+ * (made here, outside the constructor, so that its closure captures nothing else): a logger
+ * nobody holds can be collected, and its wasm state freed.
+ */
+function notifier(ref) {
+  return () => MetricLogger._notify(ref);
+}
+
+/**
  * A metric logger for one job: `log()` validates and queues at once, requests go out in the
  * background with retries, `flush()` and `close()` settle when the server has everything.
  */
@@ -216,10 +236,8 @@ class MetricLogger {
     this.#onError = options?.onError;
     this.#onProgress = options?.onProgress;
     this.#onUnauthorized = options?.onUnauthorized;
-    // The wasm side keeps only this callback: it must not keep the logger itself alive.
-    const self = typeof WeakRef === "function" ? new WeakRef(this) : { deref: () => this };
     try {
-      this.#wasm = create(() => self.deref()?.#afterRequest());
+      this.#wasm = create(notifier(new WeakRef(this)));
     } catch (raw) {
       throw toError(raw);
     }
@@ -310,8 +328,8 @@ class MetricLogger {
     } catch (err) {
       return Promise.reject(err);
     }
-    const ready = this.#journal?.ready ?? Promise.resolve();
-    this.#closing ??= ready.then(() => this.#flush(deadline, true)).finally(() => {
+    const flush = () => this.#flush(deadline, true);
+    this.#closing ??= (this.#journal?.loading ? this.#journal.ready.then(flush) : flush()).finally(() => {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
       this.#journal?.close();
@@ -366,15 +384,16 @@ class MetricLogger {
     this.#retryTimer?.ref?.(); // Somebody waits now: a pending retry keeps the process alive.
     this.#pump();
     this.#settleFlushes();
+    this.#updateActive();
     return settled;
   }
 
   /** The error for a flush whose deadline passed: what was given up, and what is still unsent. */
   #unsentError(mark, reason, closing) {
     const count = this.#wasm.unsentCount(mark);
-    const unsent = closing
-      ? this.#wasm.abandon(reason.timeoutMs ?? 0)
-      : this.#wasm.unsent(mark, 0xffffffff).map((p) => ({ ...p, error: reason }));
+    // Closing: the points not yet in a request are given up (they join the failures).
+    if (closing) this.#wasm.abandon(reason.timeoutMs ?? 0, reason instanceof DioptraAbortError);
+    const unsent = this.#wasm.unsent(mark, 0xffffffff).map((p) => ({ ...p, error: reason }));
     const failures = [...this.#wasm.takeFailures(mark), ...unsent];
     return flushError(failures, `${reason.message}: ${count} point(s) not yet stored; `);
   }
@@ -442,6 +461,11 @@ class MetricLogger {
       else entry.reject(flushError(failures));
       return false;
     });
+  }
+
+  /** `_afterRequest()` of the logger behind `ref`, if it is still alive. */
+  static _notify(ref) {
+    ref.deref()?.#afterRequest();
   }
 
   /** Held strongly (and pumped by the shared timer) only while there is something to do. */

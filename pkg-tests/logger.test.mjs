@@ -2,8 +2,6 @@
 // server gone: nothing logged is lost, nothing is stored twice, flush() never hangs.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 
 import {
   DioptraClient,
@@ -15,7 +13,8 @@ import {
 } from "dioptra-metrics";
 import { address, username, password, takeJob, pyclient } from "./support/env.mjs";
 import { startFaultProxy } from "./support/fault-proxy.mjs";
-import { startStub, json } from "./support/stub-server.mjs";
+import { runModule } from "./support/node-child.mjs";
+import { startStub, json, echoMetric } from "./support/stub-server.mjs";
 import { deadAddress, shuffledSteps } from "./support/fixtures.mjs";
 
 const client = new DioptraClient(address);
@@ -307,7 +306,7 @@ describe("the logger's limits (found in review)", () => {
   });
 
   it("a page going away sends at most 48 KiB of bodies with keepalive, and keeps the rest", async () => {
-    const stub = await startStub((req, res) => json(res, 200, { name: "a", value: 1 }));
+    const stub = await startStub((req, res, body) => echoMetric(res, body));
     try {
       const logger = new DioptraClient(stub.address).jobs.createLogger(1, { flushIntervalMs: 60_000 });
       for (let step = 0; step < 2000; step++) logger.log({ a_rather_long_metric_name: step / 3 }, { step });
@@ -345,26 +344,7 @@ describe("the logger in a Node process", () => {
    * "dioptra-metrics" resolves) with `env` added; resolves to its stdout, stderr and run time
    * once it exits 0, rejects otherwise (or after 30 s).
    */
-  function runNode(source, env) {
-    return new Promise((resolve, reject) => {
-      const started = Date.now();
-      const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
-        cwd: fileURLToPath(new URL(".", import.meta.url)),
-        env: { ...process.env, ...env },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (c) => (stdout += c));
-      child.stderr.on("data", (c) => (stderr += c));
-      const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-      child.on("exit", (code) => {
-        clearTimeout(timer);
-        if (code === 0) resolve({ stdout, stderr, ms: Date.now() - started });
-        else reject(new Error(`child exited ${code}: ${stdout}${stderr}`));
-      });
-    });
-  }
+  const runNode = (source, env) => runModule(source, env, { timeoutMs: 30_000 });
 
   it("exits promptly after await logger.close(), with everything stored", async () => {
     const job = takeJob();
@@ -402,7 +382,7 @@ describe("the logger in a Node process", () => {
         await new Promise((resolve) => setTimeout(resolve, 300)); // given up on; no flush, no close
       `;
       const { stderr } = await runNode(source, { STUB: stub.address });
-      assert.match(stderr, /dioptra-metrics: at exit, 1 point\(s\) could not be stored: loss@4: no such job/);
+      assert.match(stderr, /dioptra-metrics: at exit, 1 point\(s\) could not be stored: HTTP 404: no such job \(loss@4\)/);
     } finally {
       await stub.close();
     }

@@ -2,15 +2,14 @@
 // stream that stops at the 16 MiB cap, and a cookie jar that follows RFC 6265.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { getEventListeners } from "node:events";
-import { fileURLToPath } from "node:url";
 
 import { DioptraClient, DioptraAbortError, DioptraDecodeError, DioptraValidationError, wasmMemoryBytes } from "dioptra-metrics";
 import { address, username, password, pyclient, seed, takeJob } from "./support/env.mjs";
 import { startBrowserServer } from "./support/browser-server.mjs";
 import { launchChromium } from "./support/chromium.mjs";
 import { startCountingProxy } from "./support/counting-proxy.mjs";
+import { runModule } from "./support/node-child.mjs";
 import { startStub, json } from "./support/stub-server.mjs";
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -289,26 +288,4 @@ describe("the cookie jar follows RFC 6265", () => {
   });
 });
 
-/**
- * Runs `source` as an ES module in a Node child process (beside these tests, so that
- * "dioptra-metrics" resolves) with `env` added; resolves to its output once it exits 0.
- */
-function runNode(source, env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", source], {
-      cwd: fileURLToPath(new URL(".", import.meta.url)),
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c) => (stdout += c));
-    child.stderr.on("data", (c) => (stderr += c));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("exit", (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve({ stdout, stderr });
-      else reject(new Error(`child exited ${code ?? signal}: ${stdout}${stderr}`));
-    });
-  });
-}
+const runNode = (source, env) => runModule(source, env);

@@ -250,3 +250,51 @@ fn a_retry_count_still_bounds_attempts_when_asked_for() {
     assert_eq!(failed, 3);
     assert_eq!(requests, 9, "three attempts per point");
 }
+
+#[test]
+fn only_the_probes_failures_back_the_probe_off() {
+    let mut s = sender(10, RetryPolicy::default(), false);
+    // Four requests in flight when the server goes away.
+    let batch: Vec<QueuedPoint> = std::iter::from_fn(|| s.next(0.0, 0, CONCURRENCY))
+        .take(CONCURRENCY)
+        .collect();
+    assert_eq!(batch.len(), CONCURRENCY);
+    s.failed(&batch[0].key(), refused_connection(), 0.0, 0.5);
+    let first_probe_in = s.next_due_in(0.0).unwrap();
+    // The probe goes; the other three old requests fail while it is under way.
+    let probe = s.next(first_probe_in, 0, CONCURRENCY).unwrap();
+    for point in &batch[1..] {
+        s.failed(&point.key(), refused_connection(), first_probe_in, 0.5);
+    }
+    assert_eq!(
+        s.next(first_probe_in + 1e6, 0, CONCURRENCY),
+        None,
+        "a second probe while one is under way"
+    );
+    s.failed(&probe.key(), refused_connection(), first_probe_in, 0.5);
+    let Link::Outage { probes, .. } = s.link() else {
+        panic!("{:?}", s.link())
+    };
+    assert_eq!(
+        probes, 2,
+        "failures of requests sent before the outage backed the probe off"
+    );
+}
+
+#[test]
+fn a_failed_login_leaves_the_logger_able_to_send_again() {
+    let mut s = sender(5, RetryPolicy::default(), true);
+    let point = s.next(0.0, 0, CONCURRENCY).unwrap();
+    assert!(s.failed(&point.key(), status(401), 0.0, 0.5).needs_login);
+    assert_eq!(
+        s.fail_pending(&status(401)).len(),
+        5,
+        "the point that met the 401 waits too"
+    );
+    s.log(&[("loss".to_owned(), 1.0)], Some(9), None, 1.0)
+        .unwrap();
+    assert!(
+        s.next(1.0, 0, CONCURRENCY).is_some(),
+        "the queue stayed paused after the login failed"
+    );
+}

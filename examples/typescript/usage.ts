@@ -43,6 +43,7 @@ import type {
   LogOptions,
   LoggerOptions,
   LoggerStats,
+  FlushOptions,
   LoginResult,
   LogoutOptions,
   MetricLogger,
@@ -180,7 +181,7 @@ async function main(): Promise<void> {
   console.log(everyJob.length, history.length);
 
   // The logger: log() is synchronous; flush() and close() settle when the server has it all.
-  const retry: RetryOptions = { retries: 5, minDelayMs: 100, maxDelayMs: 10_000 };
+  const retry: RetryOptions = { retries: 5, minDelayMs: 100, maxDelayMs: 10_000, giveUpAfterMs: Infinity };
   const loggerOptions: LoggerOptions = {
     concurrency: 4,
     flushIntervalMs: 1000,
@@ -188,7 +189,10 @@ async function main(): Promise<void> {
     retry,
     onError: (error: DioptraError, failed: FailedPoint) => console.error(failed.name, failed.step, failed.value, error.message),
     onProgress: ({ sent, queued }) => console.log(sent, queued),
+    onUnauthorized: () => client.auth.login("alice", "secret"),
     step: "auto",
+    timestamp: "client",
+    exitFlushMs: 3000,
     timeoutMs: 10_000,
   };
   const logger: MetricLogger = client.jobs.createLogger(jobId, loggerOptions);
@@ -196,10 +200,21 @@ async function main(): Promise<void> {
   logger.log({ accuracy: 0.91, loss: NaN }, logOptions);
   logger.log({ lr: 1e-3 });
   await logger.logAsync({ lr: "inf" }, { timestamp: "2026-11-27T05:41:08Z" });
-  await logger.flush();
+  const deadline: FlushOptions = { timeoutMs: 5_000, signal: AbortSignal.timeout(10_000) };
+  await logger.flush(deadline);
   const stats: LoggerStats = logger.stats;
-  console.log(stats.queued, stats.inFlight, stats.sent, stats.retried, stats.coalesced, stats.failed);
-  await logger.close();
+  console.log(stats.queued, stats.inFlight, stats.sent, stats.retried, stats.coalesced, stats.failed, stats.requests);
+  const state: "sending" | "outage" | "unauthorized" = stats.state;
+  console.log(state);
+  await logger.close(deadline);
+  {
+    // `await using` closes a logger at the end of its scope: MetricLogger extends
+    // AsyncDisposeMethod, keyed by AsyncDisposeKey (Symbol.asyncDispose where the library has it).
+    await using scoped = client.jobs.createLogger(jobId);
+    const dispose: () => Promise<void> = scoped[Symbol.asyncDispose];
+    scoped.log({ loss: 0.5 });
+    console.log(typeof dispose);
+  }
 
   // A durable journal (Node: a file; browsers: "indexeddb"), and replaying one a dead process left.
   const journal: JournalOptions = { path: "runs/17.journal", sync: "interval", syncIntervalMs: 1000 };

@@ -65,3 +65,31 @@ export function startNode(script, env = {}, { timeoutMs = 120_000 } = {}) {
   };
   return { child, lines, firstLine, exited };
 }
+
+/**
+ * Runs `source` as an ES module in a Node child process (in pkg-tests/, so that
+ * "dioptra-metrics" resolves) with `env` added and `nodeFlags` before it; resolves to its
+ * output and run time once it exits 0, rejects with both outputs otherwise. SIGKILLed after
+ * `timeoutMs`.
+ * @returns {Promise<{ stdout: string, stderr: string, ms: number }>}
+ */
+export function runModule(source, env = {}, { nodeFlags = [], timeoutMs = 60_000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const child = spawn(process.execPath, [...nodeFlags, "--input-type=module", "-e", source], {
+      cwd: PKG_TESTS,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve({ stdout, stderr, ms: Date.now() - started });
+      else reject(new Error(`child exited ${code ?? signal}: ${stdout}${stderr}`));
+    });
+  });
+}

@@ -48,3 +48,9 @@ export function json(res, status, body, headers = {}) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(typeof body === "string" ? body : JSON.stringify(body));
 }
+
+/** Answers a metric POST as Dioptra does: `{ name, value }` of the point it got (values as sent). */
+export function echoMetric(res, body) {
+  const { name, value } = JSON.parse(body);
+  json(res, 200, { name, value });
+}

@@ -10,8 +10,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
-use crate::core::retry::{classify, FailureKind, RetryPolicy};
-use crate::core::validate;
+use crate::core::retry::{self, classify, FailureKind, RetryPolicy};
 
 /// A complete read's default policy: a UI would rather show an error after a minute than
 /// spin for the logger's 15; waits from 100 ms (doubling) up to 10 s; no bound by count.
@@ -21,12 +20,6 @@ pub const READ_RETRY: RetryPolicy = RetryPolicy {
     max_delay_ms: 10_000.0,
     give_up_after_ms: 60_000.0,
 };
-
-/// The longest wait between two attempts a caller may set (an hour, as for the logger).
-pub const MAX_READ_RETRY_DELAY_MS: f64 = 3_600_000.0;
-
-/// The most retries by count a caller may set (more is what `giveUpAfterMs` is for).
-pub const MAX_READ_RETRIES: f64 = 1000.0;
 
 /// What a read does after one of its page requests failed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -94,40 +87,13 @@ pub fn read_retry_policy(
     max_delay_ms: &Input,
     give_up_after_ms: &Input,
 ) -> Result<RetryPolicy> {
-    let defaults = READ_RETRY;
-    let retries = match retries {
-        Input::Missing => defaults.retries,
-        given => {
-            validate::bounded_integer(given, "retry.retries", 0.0, MAX_READ_RETRIES, 0.0)? as u32
-        }
-    };
-    let min_delay_ms = validate::bounded_number(
-        min_delay_ms,
-        "retry.minDelayMs",
-        0.0,
-        MAX_READ_RETRY_DELAY_MS,
-        defaults.min_delay_ms,
-    )?;
-    let max_delay_ms = validate::bounded_number(
-        max_delay_ms,
-        "retry.maxDelayMs",
-        min_delay_ms,
-        MAX_READ_RETRY_DELAY_MS,
-        defaults.max_delay_ms.max(min_delay_ms),
-    )?;
-    let give_up_after_ms = validate::bounded_number(
-        give_up_after_ms,
-        "retry.giveUpAfterMs",
-        0.0,
-        f64::INFINITY,
-        defaults.give_up_after_ms,
-    )?;
-    Ok(RetryPolicy {
+    retry::policy_from(
         retries,
         min_delay_ms,
         max_delay_ms,
         give_up_after_ms,
-    })
+        READ_RETRY,
+    )
 }
 
 #[cfg(test)]

@@ -3,7 +3,9 @@
 
 use chrono::DateTime;
 
-use crate::core::error::Error;
+use crate::core::error::{Error, Result};
+use crate::core::input::Input;
+use crate::core::validate;
 
 /// How long to keep trying, and the bounds of the wait in between.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,6 +53,54 @@ impl RetryPolicy {
     pub fn gives_up(&self, attempts: u32, since: f64, now: f64) -> bool {
         attempts > self.retries || now - since >= self.give_up_after_ms
     }
+}
+
+/// The longest wait between two attempts a caller may set (an hour).
+pub const MAX_RETRY_DELAY_MS: f64 = 3_600_000.0;
+
+/// The most retries by count a caller may set (more is what `giveUpAfterMs` is for).
+pub const MAX_RETRIES: f64 = 1_000_000.0;
+
+/// A `retry` option, `{ retries, minDelayMs, maxDelayMs, giveUpAfterMs }` (the logger's and the
+/// complete reads'), checked, with `defaults` for what is missing.
+pub fn policy_from(
+    retries: &Input,
+    min_delay_ms: &Input,
+    max_delay_ms: &Input,
+    give_up_after_ms: &Input,
+    defaults: RetryPolicy,
+) -> Result<RetryPolicy> {
+    let retries = match retries {
+        Input::Missing => defaults.retries,
+        given => validate::bounded_integer(given, "retry.retries", 0.0, MAX_RETRIES, 0.0)? as u32,
+    };
+    let min_delay_ms = validate::bounded_number(
+        min_delay_ms,
+        "retry.minDelayMs",
+        0.0,
+        MAX_RETRY_DELAY_MS,
+        defaults.min_delay_ms,
+    )?;
+    let max_delay_ms = validate::bounded_number(
+        max_delay_ms,
+        "retry.maxDelayMs",
+        min_delay_ms,
+        MAX_RETRY_DELAY_MS,
+        defaults.max_delay_ms.max(min_delay_ms),
+    )?;
+    let give_up_after_ms = validate::bounded_number(
+        give_up_after_ms,
+        "retry.giveUpAfterMs",
+        0.0,
+        f64::INFINITY,
+        defaults.give_up_after_ms,
+    )?;
+    Ok(RetryPolicy {
+        retries,
+        min_delay_ms,
+        max_delay_ms,
+        give_up_after_ms,
+    })
 }
 
 /// What a failure says, and so what a sender does about it.

@@ -71,6 +71,8 @@ pub struct Sender {
     can_log_in: bool,
     /// Resumes after a 401 with no success since.
     logins: u32,
+    /// The key of the probe under way during an outage.
+    probe: Option<Key>,
     /// Requests started.
     requests: u64,
 }
@@ -85,6 +87,7 @@ impl Sender {
             policy,
             can_log_in,
             logins: 0,
+            probe: None,
             requests: 0,
         }
     }
@@ -133,6 +136,7 @@ impl Sender {
                 }
                 let point = self.queue.next_probe();
                 *probing = point.is_some();
+                self.probe = point.as_ref().map(QueuedPoint::key);
                 point
             }
             Link::Sending if in_flight >= concurrency => None,
@@ -160,8 +164,11 @@ impl Sender {
     pub fn unsend(&mut self, key: &Key) {
         self.queue.unsend(key);
         self.requests = self.requests.saturating_sub(1);
-        if let Link::Outage { probing, .. } = &mut self.link {
-            *probing = false;
+        if self.probe.as_ref() == Some(key) {
+            self.probe = None;
+            if let Link::Outage { probing, .. } = &mut self.link {
+                *probing = false;
+            }
         }
     }
 
@@ -178,7 +185,8 @@ impl Sender {
         match classify(&error) {
             FailureKind::Outage => {
                 let failing = self.queue.put_back(key, now, true);
-                self.enter_outage(&error, now, random);
+                let was_probe = self.probe.as_ref() == Some(key);
+                self.enter_outage(&error, now, random, was_probe);
                 if let Some((attempts, since)) = failing {
                     if self.policy.gives_up(attempts, since, now) {
                         verdict
@@ -266,7 +274,10 @@ impl Sender {
     /// logger is closing past its deadline).
     pub fn fail_pending(&mut self, error: &Error) -> Vec<Failure> {
         let failures = self.queue.give_up_pending(error, |_, _| true);
-        self.leave_pause();
+        // Whatever paused the queue, what is logged next is tried afresh (a new 401 asks for
+        // a new login, within the bound on logins without a success).
+        self.link = Link::Sending;
+        self.probe = None;
         failures
     }
 
@@ -289,24 +300,22 @@ impl Sender {
             })
     }
 
-    fn enter_outage(&mut self, error: &Error, now: f64, random: f64) {
+    /// Enters (or stays in) an outage after a failure at `now`; `was_probe` says whether the
+    /// request that failed was the outage's probe (then the next probe backs off further).
+    fn enter_outage(&mut self, error: &Error, now: f64, random: f64, was_probe: bool) {
         let retry_after = match error {
             Error::Api(api) => api.retry_after_ms,
             _ => None,
         };
         let (since, probes) = match self.link {
             // A failure of the probe itself: back off further.
-            Link::Outage {
-                since,
-                probes,
-                probing: true,
-                ..
-            } => (since, probes.saturating_add(1)),
+            Link::Outage { since, probes, .. } if was_probe => (since, probes.saturating_add(1)),
             // A request sent before the outage was noticed: the schedule stands.
             Link::Outage { .. } => return,
             Link::Sending | Link::Unauthorized => (now, 1),
         };
         let wait = self.policy.delay_ms(probes, random, retry_after);
+        self.probe = None;
         self.link = Link::Outage {
             since,
             probes,
@@ -318,6 +327,7 @@ impl Sender {
     fn leave_pause(&mut self) {
         if matches!(self.link, Link::Outage { .. }) {
             self.link = Link::Sending;
+            self.probe = None;
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::core::endpoints::{self, ApiRequest, NewMetric};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
 use crate::core::queue::{Failure, Key, MetricQueue, QueuedPoint, Refusal};
-use crate::core::retry::RetryPolicy;
+use crate::core::retry::{self, RetryPolicy};
 use crate::core::sender::Sender;
 use crate::core::text::{clip, quote};
 use crate::core::timestamp::{timestamp, wire_millis};
@@ -203,17 +203,24 @@ impl WasmLogger {
         self.keep_for_on_error(&mut state, failures);
     }
 
-    /// Gives up every point not yet in flight with a time-out error naming `after_ms` (a
-    /// `close()` past its deadline); gives them as `[{ name, step, value, error }]`.
-    pub fn abandon(&self, after_ms: f64) -> js_sys::Array {
-        let error = Error::Timeout {
-            timeout_ms: after_ms,
-            method: "POST".to_owned(),
-            // The path the points go to (the same as the job's metrics read).
-            path: endpoints::job_metrics(self.setup.job_id).full_path(&self.setup.transport.base),
+    /// Gives up every point not yet in flight (a `close()` past its deadline, `after_ms`, or
+    /// `aborted`); they join the failures a flush reports.
+    pub fn abandon(&self, after_ms: f64, aborted: bool) {
+        let method = "POST".to_owned();
+        // The path the points go to (the same as the job's metrics read).
+        let path = endpoints::job_metrics(self.setup.job_id).full_path(&self.setup.transport.base);
+        let error = if aborted {
+            Error::Abort { method, path }
+        } else {
+            Error::Timeout {
+                timeout_ms: after_ms,
+                method,
+                path,
+            }
         };
         let failures = self.state.borrow_mut().sender.fail_pending(&error);
-        failures.iter().map(failure_to_js).collect()
+        let mut state = self.state.borrow_mut();
+        self.keep_for_on_error(&mut state, failures);
     }
 
     /// How many points logged up to `mark` are not stored yet.
@@ -291,8 +298,6 @@ impl WasmLogger {
 const DEFAULT_CONCURRENCY: f64 = 4.0;
 /// A logger's bound on points held, unless the caller says otherwise.
 const DEFAULT_MAX_QUEUE: f64 = 100_000.0;
-/// The longest retry wait a caller may set (an hour).
-const MAX_RETRY_DELAY_MS: f64 = 3_600_000.0;
 const RETRY_OPTIONS: &[&str] = &["retries", "minDelayMs", "maxDelayMs", "giveUpAfterMs"];
 
 impl WasmLogger {
@@ -363,10 +368,8 @@ impl WasmLogger {
         })
     }
 
-    /// Keeps `failures` for `onError`, when there is one (and acknowledges them in the journal:
-    /// they are reported).
+    /// Keeps `failures` for `onError`, when there is one.
     fn keep_for_on_error(&self, state: &mut State, failures: Vec<Failure>) {
-        journal::given_up(state, &failures);
         if self.setup.reports_errors {
             state.new_failures.extend(failures);
         }
@@ -400,6 +403,7 @@ impl WasmLogger {
                     }
                     Err(NanRefusal(error)) => {
                         let failures = state.sender.refused(&key, error);
+                        journal::given_up(&mut state, &failures);
                         this.keep_for_on_error(&mut state, failures);
                     }
                     Err(Failed(error)) => {
@@ -412,6 +416,7 @@ impl WasmLogger {
                             state.login_wanted = true;
                             state.unauthorized = Some(unauthorized);
                         }
+                        journal::given_up(&mut state, &verdict.failures);
                         this.keep_for_on_error(&mut state, verdict.failures);
                     }
                 }
@@ -425,38 +430,13 @@ impl WasmLogger {
 /// The logger's retry policy from its `retry` option.
 fn retry_policy(options: &Options) -> Result<RetryPolicy> {
     let retry = Options::read(&options.raw("retry"), "retry", RETRY_OPTIONS)?;
-    let defaults = RetryPolicy::default();
-    let retries = match retry.get("retries") {
-        Input::Missing => defaults.retries,
-        given => validate::bounded_integer(&given, "retry.retries", 0.0, 1e6, 0.0)? as u32,
-    };
-    let min_delay_ms = validate::bounded_number(
+    retry::policy_from(
+        &retry.get("retries"),
         &retry.get("minDelayMs"),
-        "retry.minDelayMs",
-        0.0,
-        MAX_RETRY_DELAY_MS,
-        defaults.min_delay_ms,
-    )?;
-    let max_delay_ms = validate::bounded_number(
         &retry.get("maxDelayMs"),
-        "retry.maxDelayMs",
-        min_delay_ms,
-        MAX_RETRY_DELAY_MS,
-        defaults.max_delay_ms.max(min_delay_ms),
-    )?;
-    let give_up_after_ms = validate::bounded_number(
         &retry.get("giveUpAfterMs"),
-        "retry.giveUpAfterMs",
-        0.0,
-        f64::INFINITY,
-        defaults.give_up_after_ms,
-    )?;
-    Ok(RetryPolicy {
-        retries,
-        min_delay_ms,
-        max_delay_ms,
-        give_up_after_ms,
-    })
+        RetryPolicy::default(),
+    )
 }
 
 /// A 2xx answer to an append counts only if it is the point: `{ name, value }` with the name

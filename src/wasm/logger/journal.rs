@@ -89,9 +89,10 @@ pub(super) fn stored(state: &mut State, point: &QueuedPoint) {
     }
 }
 
-/// Points given up on and reported: out of the journal too, unless the session was refused
-/// (401, 403: nothing is wrong with the points, the next logger with a session sends them).
-/// A close past its deadline does not come here: what it abandons stays journaled too.
+/// Points a request's answer (or the give-up time) made the logger give up on, reported: out
+/// of the journal too, unless the session was refused (401, 403: nothing is wrong with the
+/// points, the next logger with a session sends them). Not called for a close past its
+/// deadline (`abandon()`) nor a failed login: what they give up stays journaled.
 pub(super) fn given_up(state: &mut State, failures: &[Failure]) {
     if let Some(journal) = state.journal.as_mut() {
         for failure in failures {
