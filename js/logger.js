@@ -18,9 +18,14 @@ const POINTS_NAMED = 5;
 const DEFAULT_FLUSH_INTERVAL_MS = 1000;
 const DEFAULT_EXIT_FLUSH_MS = 3000;
 
+/** A metric name cut for a message (names may be 3,800 characters long). */
+function shortName(name) {
+  return name.length > 60 ? `${name.slice(0, 60)}…` : name;
+}
+
 /** `name@step` of the first few `points`, and how many more there are of `count`. */
 function namePoints(points, count) {
-  const named = points.slice(0, POINTS_NAMED).map((p) => `${p.name}@${p.step}`);
+  const named = points.slice(0, POINTS_NAMED).map((p) => `${shortName(p.name)}@${p.step}`);
   if (count > named.length) named.push(`... (${count - named.length} more)`);
   return named.join(", ");
 }
@@ -48,6 +53,25 @@ function flushError(failures, prefix = "") {
     points,
     errors: points.map((p) => p.error),
   });
+}
+
+/**
+ * Calls a user's callback; what it throws is shown (a warning in Node, the console elsewhere),
+ * never left to break the logger's own bookkeeping.
+ */
+function callUser(callback, ...args) {
+  try {
+    const result = callback(...args);
+    if (typeof result?.then === "function") result.then(undefined, warnCallback);
+  } catch (err) {
+    warnCallback(err);
+  }
+}
+
+function warnCallback(err) {
+  const message = `dioptra-metrics: a logger callback threw: ${err?.stack ?? err}`;
+  if (typeof globalThis.process?.emitWarning === "function") globalThis.process.emitWarning(message);
+  else console.error(message);
 }
 
 /** A timer that does not keep a Node process alive by itself. */
@@ -228,6 +252,7 @@ class MetricLogger {
   #closing = null;
   #pumpQueued = false;
   #journal = null;
+  #exitDrainGaveUp = false;
 
   /** `openJournalFile`: the journal storage (Node's js/journal-file.js), for the `journal` option. */
   constructor(create, options, openJournalFile) {
@@ -249,7 +274,7 @@ class MetricLogger {
   /** Opens the journal and queues what it holds, before anything new (see js/journal.js). */
   #openJournal(journal, openJournalFile) {
     const report = (error, info) => {
-      if (typeof this.#onError === "function") this.#onError(error, info);
+      if (typeof this.#onError === "function") callUser(this.#onError, error, info);
       else console.error(error.message);
     };
     try {
@@ -328,10 +353,17 @@ class MetricLogger {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.#closing) {
+      // Closing already: a deadline given now still holds (a shutdown path after `await using`).
+      return deadline.timeoutMs === undefined && deadline.signal === undefined
+        ? this.#closing
+        : this.#flush(deadline, true).then(() => this.#closing);
+    }
     const flush = () => this.#flush(deadline, true);
-    this.#closing ??= (this.#journal?.loading ? this.#journal.ready.then(flush) : flush()).finally(() => {
+    this.#closing = (this.#journal?.loading ? this.#journal.ready.then(flush) : flush()).finally(() => {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
+      this.#retryAt = Infinity;
       this.#journal?.close();
       this.#updateActive();
     });
@@ -363,7 +395,7 @@ class MetricLogger {
         this.#flushes = this.#flushes.filter((f) => f !== entry);
         entry.cleanup();
         reject(this.#unsentError(mark, error, closing));
-        this.#updateActive();
+        this.#changed();
       };
       const timer =
         timeoutMs === undefined
@@ -381,20 +413,23 @@ class MetricLogger {
       if (signal?.aborted) onAbort();
     });
     activate(this, this.#flushIntervalMs);
+    // A deadline is near: an outage's next probe goes now, not after its backoff.
+    if (timeoutMs !== undefined) this.#wasm.probeNow();
     this.#retryTimer?.ref?.(); // Somebody waits now: a pending retry keeps the process alive.
     this.#pump();
-    this.#settleFlushes();
-    this.#updateActive();
+    this.#changed();
     return settled;
   }
 
   /** The error for a flush whose deadline passed: what was given up, and what is still unsent. */
   #unsentError(mark, reason, closing) {
     const count = this.#wasm.unsentCount(mark);
-    // Closing: the points not yet in a request are given up (they join the failures).
+    // Closing: the points not yet in a request are given up (they join the failures); those
+    // in a request are listed as of unknown outcome, and not tried again.
     if (closing) this.#wasm.abandon(reason.timeoutMs ?? 0, reason instanceof DioptraAbortError);
     const unsent = this.#wasm.unsent(mark, 0xffffffff).map((p) => ({ ...p, error: reason }));
     const failures = [...this.#wasm.takeFailures(mark), ...unsent];
+    if (closing) this.#report();
     return flushError(failures, `${reason.message}: ${count} point(s) not yet stored; `);
   }
 
@@ -418,14 +453,20 @@ class MetricLogger {
     this.#journal?.sync();
     this.#pump();
     if (this.#wasm.takeLoginRequest()) this.#logInAgain();
+    this.#changed();
+    // User code last: the logger's own bookkeeping is done whatever it does.
     this.#report();
+    if (this.#onProgress) {
+      const { sent, queued, inFlight } = this.#wasm.stats();
+      callUser(this.#onProgress, { sent, queued: queued + inFlight });
+    }
+  }
+
+  /** After anything that may have settled points: flushes, waiters for room, the timer. */
+  #changed() {
     this.#settleFlushes();
     const waiting = this.#roomWaiters.splice(0);
     for (const resolve of waiting) resolve();
-    if (this.#onProgress) {
-      const { sent, queued, inFlight } = this.#wasm.stats();
-      this.#onProgress({ sent, queued: queued + inFlight });
-    }
     this.#updateActive();
   }
 
@@ -436,11 +477,10 @@ class MetricLogger {
       this.#wasm.resume();
     } catch (err) {
       this.#wasm.loginFailed(String(err?.message ?? err));
-      this.#report();
     }
     this.#pump();
-    this.#settleFlushes();
-    this.#updateActive();
+    this.#changed();
+    this.#report();
   }
 
   /** Hands the points given up since the last call to `onError`. */
@@ -448,7 +488,7 @@ class MetricLogger {
     if (typeof this.#onError !== "function") return;
     for (const failure of this.#wasm.takeNewFailures()) {
       const error = toError(failure.error);
-      this.#onError(error, { ...failure, error });
+      callUser(this.#onError, error, { ...failure, error });
     }
   }
 
@@ -485,10 +525,18 @@ class MetricLogger {
    * (no `onError`, no `flush()`), so that nothing is lost silently.
    */
   _drainBeforeExit() {
-    if (this.#closing) return;
+    // `beforeExit` comes again each time the loop empties: a drain that gave up once lets the
+    // process end (the exit line names what is unsent).
+    if (this.#closing || this.#exitDrainGaveUp) return;
     const report = (err) => console.error(`dioptra-metrics: at exit, ${err.message}`);
     if (this.#wasm.busy) {
-      this.flush().catch(report);
+      // Send what is left, in rounds of `exitFlushMs`: while the server takes points the next
+      // round follows (`beforeExit` comes again); once it is down or the session expired the
+      // process may end, and the exit line names what is unsent.
+      this.flush({ timeoutMs: this.#exitFlushMs }).catch((err) => {
+        if (!err.points?.every((p) => p.error instanceof DioptraTimeoutError)) report(err);
+        else if (this.#wasm.stats().state !== "sending") this.#exitDrainGaveUp = true;
+      });
     } else if (!this.#onError) {
       const failures = this.#wasm.takeFailures(this.#wasm.mark());
       if (failures.length > 0) report(flushError(failures));

@@ -227,3 +227,71 @@ describe("loggers nobody closed", () => {
     }
   });
 });
+
+describe("the logger's edges (found in review)", () => {
+  it("an onError that throws is shown as a warning and cannot keep flush() from settling", async () => {
+    const stub = await startStub((req, res) => json(res, 400, { errors: { name: ["bad"] } }));
+    try {
+      const source = `
+        import { DioptraClient } from "dioptra-metrics";
+        const logger = new DioptraClient(process.env.STUB).jobs.createLogger(1, {
+          flushIntervalMs: 0,
+          onError: () => { throw new Error("bug in my onError"); },
+        });
+        logger.log({ loss: 1, accuracy: 2 }, { step: 1 });
+        const outcome = await logger.flush().then(() => "resolved", (err) => err.name);
+        console.log(outcome);
+      `;
+      const { stdout, stderr } = await runModule(source, { STUB: stub.address }, { timeoutMs: 20_000 });
+      assert.equal(stdout.trim(), "DioptraFlushError");
+      assert.match(stderr, /a logger callback threw: Error: bug in my onError/);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("a script that ends during an outage exits after exitFlushMs and names what it lost", async () => {
+    const source = `
+      import { DioptraClient } from "dioptra-metrics";
+      const logger = new DioptraClient(process.env.DEAD).jobs.createLogger(1, { exitFlushMs: 500 });
+      logger.log({ loss: 1 }, { step: 1 });
+    `;
+    const { stderr } = await runModule(source, { DEAD: await deadAddress() }, { timeoutMs: 20_000 });
+    assert.match(stderr, /dioptra-metrics: 1 point\(s\) logged for job 1 were not stored \(the process is exiting\): loss@1/);
+  });
+
+  it("a close() with a deadline after a close() without one still keeps to it", async () => {
+    const logger = new DioptraClient(await deadAddress()).jobs.createLogger(1);
+    logger.log({ loss: 1 });
+    const first = logger.close();
+    await assert.rejects(logger.close({ timeoutMs: 200 }), (err) => err instanceof DioptraFlushError && err.points.length === 1);
+    await first.catch(() => {}); // settles too (the failure was reported once, above)
+    assert.equal(logger.stats.queued, 0);
+  });
+
+  it("a proxy that redirects every request fails the queue once, not point by point", async () => {
+    const stub = await startStub((req, res) => res.writeHead(301, { location: "https://elsewhere.example/" }).end());
+    try {
+      const logger = new DioptraClient(stub.address).jobs.createLogger(1, { flushIntervalMs: 0 });
+      for (let step = 0; step < 500; step++) logger.log({ loss: step }, { step });
+      await assert.rejects(logger.close(), (err) => err instanceof DioptraFlushError && err.points.length === 500);
+      assert.ok(stub.requests.length <= 4, `${stub.requests.length} requests for 500 points`);
+    } finally {
+      await stub.close();
+    }
+  });
+
+  it("messages and the exit line stay short whatever the names' length", async () => {
+    const names = Array.from({ length: 5 }, (_, i) => `n${i}${"x".repeat(3790)}`);
+    const source = `
+      import { DioptraClient } from "dioptra-metrics";
+      const logger = new DioptraClient(process.env.DEAD).jobs.createLogger(1, { exitFlushMs: 100 });
+      logger.log(Object.fromEntries(JSON.parse(process.env.NAMES).map((n) => [n, 1])));
+      process.exit(0);
+    `;
+    const { stderr } = await runModule(source, { DEAD: await deadAddress(), NAMES: JSON.stringify(names) });
+    const line = stderr.split("\n").find((l) => l.startsWith("dioptra-metrics: 5 point(s)"));
+    assert.ok(line, stderr.slice(0, 500));
+    assert.ok(line.length < 1000, `the exit line is ${line.length} characters`);
+  });
+});

@@ -399,6 +399,26 @@ impl MetricQueue {
         }
     }
 
+    /// Forgets `key`'s in-flight entry, counted as failed but not kept among the failures (it
+    /// was already reported, as of unknown outcome).
+    pub fn drop_in_flight(&mut self, key: &Key) {
+        if let Some(entry) = self.in_flight.remove(key) {
+            self.order.remove(&entry.first_seq);
+            self.stats.failed += 1;
+        }
+    }
+
+    /// Gives up `key`'s in-flight entry alone with `error`: a value logged for the key since
+    /// stays pending.
+    pub fn give_up_in_flight_only(&mut self, key: &Key, error: Error) -> Option<Failure> {
+        let entry = self.in_flight.remove(key)?;
+        self.order.remove(&entry.first_seq);
+        match self.give_up(entry, error) {
+            Outcome::Failed(failure) => Some(failure),
+            _ => None,
+        }
+    }
+
     /// Gives up every pending point (not in flight) for which `expired(logged_at,
     /// failing_since)` holds, with `error`; in the order they were logged.
     pub fn give_up_pending(

@@ -114,7 +114,8 @@ pub enum FailureKind {
     Transient,
     /// The session is not (or no longer) valid: 401.
     Unauthorized,
-    /// The job itself is refused (403, 404, 410): no point of it can be stored.
+    /// The job itself is refused (403, 404, 410), or every request is redirected (3xx): no
+    /// point of it can be stored.
     Fatal,
     /// This one request is refused (400, 409, 422, ...): retrying it cannot help.
     Refused,
@@ -128,7 +129,9 @@ pub fn classify(error: &Error) -> FailureKind {
             429 | 502 | 503 | 504 => FailureKind::Outage,
             408 => FailureKind::Transient,
             401 => FailureKind::Unauthorized,
-            403 | 404 | 410 => FailureKind::Fatal,
+            // A redirect (a proxy sending everything to https or to a login page) or a
+            // refused job: the same for every point.
+            300..=399 | 403 | 404 | 410 => FailureKind::Fatal,
             status if status >= 500 => FailureKind::Transient,
             _ => FailureKind::Refused,
         },
@@ -260,7 +263,7 @@ mod tests {
             assert_eq!(status(transient), FailureKind::Transient, "{transient}");
         }
         assert_eq!(status(401), FailureKind::Unauthorized);
-        for fatal in [403, 404, 410] {
+        for fatal in [302, 307, 403, 404, 410] {
             assert_eq!(status(fatal), FailureKind::Fatal, "{fatal}");
         }
         for refused in [400, 409, 413, 422] {

@@ -61,6 +61,11 @@ pub struct Verdict {
 /// 401s in a row, each after a resume with no success in between, before the queue fails.
 const MAX_LOGINS_WITHOUT_SUCCESS: u32 = 3;
 
+/// Failures in a row of the point-by-point kind (500, answers that are not the point) with no
+/// success in between that make the sender treat the server as down: a server that answers
+/// every request with a 500 is probed like an unreachable one, not hammered point by point.
+const TRANSIENT_FAILURES_FOR_AN_OUTAGE: u32 = 8;
+
 /// The queue and the failure policy of one logger (see the module docs).
 #[derive(Debug)]
 pub struct Sender {
@@ -73,6 +78,11 @@ pub struct Sender {
     logins: u32,
     /// The key of the probe under way during an outage.
     probe: Option<Key>,
+    /// Point-by-point failures since the last success.
+    transients: u32,
+    /// Closed past its deadline: what is still in flight is not retried (it was reported as
+    /// of unknown outcome).
+    closed: bool,
     /// Requests started.
     requests: u64,
 }
@@ -88,6 +98,8 @@ impl Sender {
             can_log_in,
             logins: 0,
             probe: None,
+            transients: 0,
+            closed: false,
             requests: 0,
         }
     }
@@ -175,13 +187,23 @@ impl Sender {
     /// The request for `key` succeeded: whatever was paused for an outage goes on.
     pub fn succeeded(&mut self, key: &Key) {
         self.queue.succeeded(key);
-        self.link = Link::Sending;
-        self.logins = 0;
+        self.transients = 0;
+        // A request sent before the session expired may still succeed: the pause for a new
+        // login stands until the login is done.
+        if self.link != Link::Unauthorized {
+            self.link = Link::Sending;
+            self.probe = None;
+            self.logins = 0;
+        }
     }
 
     /// The request for `key` failed with `error` at `now`; `random` in [0, 1) for the jitter.
     pub fn failed(&mut self, key: &Key, error: Error, now: f64, random: f64) -> Verdict {
         let mut verdict = Verdict::default();
+        if self.closed {
+            self.queue.drop_in_flight(key);
+            return verdict;
+        }
         match classify(&error) {
             FailureKind::Outage => {
                 let failing = self.queue.put_back(key, now, true);
@@ -218,20 +240,25 @@ impl Sender {
                 self.leave_pause();
             }
             FailureKind::Refused => {
-                verdict
-                    .failures
-                    .extend(self.queue.give_up_in_flight(key, error));
-                self.leave_pause();
+                verdict.failures = self.refused(key, error);
             }
             FailureKind::Transient => {
+                let was_probe = self.probe.as_ref() == Some(key);
                 let policy = self.policy;
                 if let Some(Outcome::Failed(failure)) =
-                    self.queue.failed(key, error, true, now, random, &policy)
+                    self.queue
+                        .failed(key, error.clone(), true, now, random, &policy)
                 {
                     verdict.failures.push(failure);
                 }
-                // The server answered: it is up, whatever it thought of this point.
-                self.leave_pause();
+                self.transients = self.transients.saturating_add(1);
+                if self.transients >= TRANSIENT_FAILURES_FOR_AN_OUTAGE {
+                    self.enter_outage(&error, now, random, was_probe);
+                    verdict.failures.extend(self.give_up_expired(&error, now));
+                } else {
+                    // The server answered: it is up, whatever it thought of this point.
+                    self.leave_pause();
+                }
             }
         }
         verdict
@@ -241,8 +268,9 @@ impl Sender {
     /// change, whatever its status says: the point is given up.
     pub fn refused(&mut self, key: &Key, error: Error) -> Vec<Failure> {
         self.leave_pause();
+        // A value logged for the key since is not what was refused: it stays, to be sent.
         self.queue
-            .give_up_in_flight(key, error)
+            .give_up_in_flight_only(key, error)
             .into_iter()
             .collect()
     }
@@ -263,6 +291,22 @@ impl Sender {
         self.queue.take_failures(mark)
     }
 
+    /// Closes the sender past a deadline: every point not in flight is given up with `error`;
+    /// the requests in flight end as they will, but a failed one is not tried again.
+    pub fn close(&mut self, error: &Error) -> Vec<Failure> {
+        let failures = self.fail_pending(error);
+        self.closed = true;
+        failures
+    }
+
+    /// Sends the next probe of an outage now (a flush with a deadline, the process exiting):
+    /// the server may be back before the backoff would have looked.
+    pub fn probe_now(&mut self, now: f64) {
+        if let Link::Outage { probe_at, .. } = &mut self.link {
+            *probe_at = probe_at.min(now);
+        }
+    }
+
     /// After a 401, once the caller has logged in again: the queue goes on.
     pub fn resume(&mut self) {
         if self.link == Link::Unauthorized {
@@ -275,18 +319,23 @@ impl Sender {
     pub fn fail_pending(&mut self, error: &Error) -> Vec<Failure> {
         let failures = self.queue.give_up_pending(error, |_, _| true);
         // Whatever paused the queue, what is logged next is tried afresh (a new 401 asks for
-        // a new login, within the bound on logins without a success).
+        // a new login).
         self.link = Link::Sending;
         self.probe = None;
+        self.logins = 0;
         failures
     }
 
     /// Gives up, at `now`, the points that have failed for the policy's give-up time, with
     /// `error`. Called on every failure during an outage (so at least once per backoff cap).
     fn give_up_expired(&mut self, error: &Error, now: f64) -> Vec<Failure> {
-        let Link::Outage { since, .. } = self.link else {
+        let Link::Outage { since, probes, .. } = self.link else {
             return Vec::new();
         };
+        if probes > self.policy.retries {
+            // A bound by count: the probes spent it for every point waiting.
+            return self.queue.give_up_pending(error, |_, _| true);
+        }
         let limit = self.policy.give_up_after_ms;
         if !limit.is_finite() || now - since < limit {
             // No point can have waited through a whole outage's give-up time yet; points

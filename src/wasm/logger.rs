@@ -204,7 +204,8 @@ impl WasmLogger {
     }
 
     /// Gives up every point not yet in flight (a `close()` past its deadline, `after_ms`, or
-    /// `aborted`); they join the failures a flush reports.
+    /// `aborted`); they join the failures a flush reports. Requests in flight end as they will,
+    /// without retries.
     pub fn abandon(&self, after_ms: f64, aborted: bool) {
         let method = "POST".to_owned();
         // The path the points go to (the same as the job's metrics read).
@@ -218,9 +219,15 @@ impl WasmLogger {
                 path,
             }
         };
-        let failures = self.state.borrow_mut().sender.fail_pending(&error);
         let mut state = self.state.borrow_mut();
+        let failures = state.sender.close(&error);
         self.keep_for_on_error(&mut state, failures);
+    }
+
+    /// Sends an outage's next probe now, whatever its backoff (a deadline is near).
+    #[wasm_bindgen(js_name = probeNow)]
+    pub fn probe_now(&self) {
+        self.state.borrow_mut().sender.probe_now(date_now());
     }
 
     /// How many points logged up to `mark` are not stored yet.
@@ -453,7 +460,7 @@ fn check_answer(answer: &Answer, point: &QueuedPoint) -> Result<()> {
             "the server answered {}={} for {}={}",
             quote(&clip(&stored.name)),
             describe_number(value),
-            point.name,
+            clip(&point.name),
             describe_number(point.value)
         ),
         answer.method,

@@ -1,6 +1,6 @@
 //! A request's slot under its client's bound on requests in flight: taken at once when one is
-//! free, else waited for (first come, first served) until the caller's signal fires; freed a
-//! macrotask after the request is over.
+//! free, else waited for (first come, first served) until the caller's signal fires; freed
+//! after the request is over (in Node, a `setImmediate` later).
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -12,10 +12,33 @@ use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use crate::core::limiter::{Acquire, Limiter, Permit};
-use crate::wasm::http::set_timeout;
 
-/// A slot held by one request, freed a macrotask after the request is over. Node's fetch
-/// (undici) marks a connection free for its next request only in a `setImmediate` after the
+#[wasm_bindgen]
+extern "C" {
+    /// `queueMicrotask` (every runtime).
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    fn queue_microtask(callback: &JsValue);
+}
+
+/// `setImmediate`, where the runtime has it (Node, Bun), else `queueMicrotask`: a browser
+/// frees at once (hidden tabs throttle timers to once a second or less, which would throttle
+/// the requests too).
+fn after_this_turn(callback: &JsValue) {
+    let global = js_sys::global();
+    match js_sys::Reflect::get(&global, &JsValue::from_str("setImmediate"))
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    {
+        Some(set_immediate) => {
+            let _ = set_immediate.call1(&JsValue::UNDEFINED, callback);
+        }
+        None => queue_microtask(callback),
+    }
+}
+
+/// A slot held by one request, freed after the request is over: in Node a `setImmediate`
+/// later, because Node's fetch (undici) marks a connection free for its next request only in
+/// a `setImmediate` after the
 /// answer has ended: a request sent at once would open one more connection, and the bound on
 /// requests would not bound connections. The caller gets its answer without that wait.
 pub struct Slot(Option<Permit>);
@@ -63,7 +86,7 @@ impl Drop for Slot {
                 // Taken out first: nothing stays borrowed while the slots change hands.
                 drop(RELEASES.with_borrow_mut(std::mem::take));
             });
-            set_timeout(release.unchecked_ref(), 0.0);
+            after_this_turn(&release);
         }
     }
 }
