@@ -249,7 +249,9 @@ describe("the logger with the server gone", () => {
     await assert.rejects(logger.flush(), (err) => err instanceof DioptraFlushError && err.points.length === 2);
     const elapsed = Date.now() - started;
     assert.ok(elapsed < 3000, `took ${elapsed} ms`);
-    assert.equal(logger.stats.retried, 6);
+    // An outage's probes spend the count for every point waiting: at most 3 retries each.
+    assert.ok(logger.stats.retried >= 3 && logger.stats.retried <= 6, `${logger.stats.retried} retries`);
+    assert.ok(logger.stats.requests <= 2 * (3 + 1), `${logger.stats.requests} requests for 2 points`);
     assert.equal(logger.stats.failed, 2);
     await logger.close();
   });
