@@ -6,6 +6,7 @@
 // sibling modules only: the build writes a CommonJS copy of each (scripts/build.mjs).
 import { toError, tooManyArguments, checkArity, settle, DioptraValidationError } from "./errors.js";
 import { MetricLogger } from "./logger.js";
+import { makeReplayJournal } from "./journal.js";
 
 /** A page of history with each timestamp (ms since the epoch) made a `Date`. */
 function withDates(page) {
@@ -91,8 +92,10 @@ const LOG_METRICS_OPTIONS = ["step", "timestamp", "concurrency", "retry", "timeo
 /** `client.jobs`: a job's metrics. */
 class JobsCollection {
   #wasm;
-  constructor(wasm) {
+  #openJournalFile;
+  constructor(wasm, openJournalFile) {
     this.#wasm = wasm;
+    this.#openJournalFile = openJournalFile;
   }
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
@@ -137,11 +140,14 @@ class JobsCollection {
    * `flushIntervalMs` (1000), `maxQueue` (100000), `retry: { minDelayMs (100), maxDelayMs
    * (30000), giveUpAfterMs (900000), retries (no bound) }`, `onError(err, point)`,
    * `onProgress({ sent, queued })`, `onUnauthorized()`, `step: "auto"`, `timestamp: "client" |
-   * "server"` ("client"), `exitFlushMs` (3000), `timeoutMs`.
+   * "server"` ("client"), `exitFlushMs` (3000), `timeoutMs`, `journal` (Node: a file or
+   * directory path, or `{ path, sync: "none" | "interval" | "always" ("interval"),
+   * syncIntervalMs (1000) }`: points survive a crash and are sent by the next logger on it;
+   * see the README's "Durable journal").
    */
   createLogger(jobId, options) {
     checkArity("jobs.createLogger", 2, arguments);
-    return new MetricLogger((notify) => this.#wasm.createLogger(jobId, options, notify), options);
+    return new MetricLogger((notify) => this.#wasm.createLogger(jobId, options, notify), options, this.#openJournalFile);
   }
   /** Stores several metrics of one job at once (concurrently, with retries); resolves when all are stored. */
   async logMetrics(jobId, metrics, options) {
@@ -196,9 +202,10 @@ class ExperimentsCollection {
 /**
  * The `DioptraClient` class for one runtime: `WasmClient` is the wasm module's client class,
  * `keepCookies` whether the client keeps its own cookie jar (Node), `defaultAddress()` the
- * address used when none is given (a page's origin), or undefined.
+ * address used when none is given (a page's origin), or undefined; `openJournalFile` the
+ * journal storage (js/journal-file.js, Node only: the browser entry has none).
  */
-function defineClient({ WasmClient, keepCookies, defaultAddress }) {
+function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile }) {
   class DioptraClient {
     #wasm;
     constructor(address, options) {
@@ -211,7 +218,7 @@ function defineClient({ WasmClient, keepCookies, defaultAddress }) {
       /** Login and logout. */
       this.auth = new AuthCollection(this.#wasm);
       /** A job's metrics. */
-      this.jobs = new JobsCollection(this.#wasm);
+      this.jobs = new JobsCollection(this.#wasm, openJournalFile);
       /** Metrics across an experiment's jobs. */
       this.experiments = new ExperimentsCollection(this.#wasm);
       Object.freeze(this);
@@ -236,4 +243,4 @@ function pageOrigin() {
   return typeof origin === "string" && /^https?:/.test(origin) ? origin : undefined;
 }
 
-export { defineClient, pageOrigin };
+export { defineClient, makeReplayJournal, pageOrigin };

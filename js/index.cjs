@@ -2,12 +2,20 @@
 // package's exports), so a process has one instance of the wasm module either way.
 "use strict";
 
-const { WasmClient, wasmMemoryBytes } = require("./wasm/dioptra_metrics.cjs");
+const { WasmClient, WasmJournal, wasmMemoryBytes } = require("./wasm/dioptra_metrics.cjs");
 const api = require("./api.cjs");
 const errors = require("./errors.cjs");
+const { openJournalFile } = require("./journal-file.cjs");
 
 /** The Dioptra metrics client; it keeps its own cookie jar (Node's fetch has none). */
-exports.DioptraClient = api.defineClient({ WasmClient, keepCookies: true, defaultAddress: () => undefined });
+exports.DioptraClient = api.defineClient({
+  WasmClient,
+  keepCookies: true,
+  defaultAddress: () => undefined,
+  openJournalFile,
+});
+/** Sends a journal left by a dead process: `await replayJournal(client, path, options)`. */
+exports.replayJournal = api.makeReplayJournal({ openFile: openJournalFile, WasmJournal });
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 exports.wasmMemoryBytes = wasmMemoryBytes;
 // Listed one by one (not copied in a loop) so that Node's `import { ... }` of this CommonJS

@@ -197,8 +197,12 @@ export interface LoggerOptions {
   maxQueue?: number;
   /** When to try again: outages (no answer, 429, 502-504) pause the queue; 408, 500 and answers that are not the point are retried per point; 403/404/410 fail the whole queue at once; other 4xx fail their point. */
   retry?: RetryOptions;
-  /** Called for each point given up on. */
-  onError?: (error: DioptraError, point: FailedPoint) => void;
+  /**
+   * Called for each point given up on, and for journal reports (a torn tail, a damaged journal
+   * moved aside: then the second argument is a JournalReportInfo). A method, so a callback
+   * typed for FailedPoint alone still fits.
+   */
+  onError?(error: DioptraError, point: FailedPoint | JournalReportInfo): void;
   /**
    * Called once when the session expires (401): the queue pauses, and resumes when the returned
    * promise resolves (e.g. `() => client.auth.login(user, password)`). Optional: without it a 401
@@ -215,6 +219,48 @@ export interface LoggerOptions {
   step?: "auto";
   /** Time limit per request in ms. Optional, defaults to the client's. */
   timeoutMs?: number;
+  /**
+   * A durable journal: points survive a crash and are sent by the next logger on it. Node: a
+   * file, or a directory that gets "dioptra-metrics.journal". Browsers: "indexeddb" or
+   * `{ indexedDB: "database name" }`. See the README's "Durable journal".
+   */
+  journal?: string | JournalOptions | { indexedDB: string };
+}
+
+/** The `journal` option as an object. */
+export interface JournalOptions {
+  /** The journal file, or a directory for it. */
+  path: string;
+  /** "none": in the OS when `log()` returns (survives a process kill); "interval" (the default): plus an fdatasync every `syncIntervalMs`; "always": an fdatasync per `log()` (survives a power loss). */
+  sync?: "none" | "interval" | "always";
+  /** For sync "interval", in ms. Optional, defaults to 1000. */
+  syncIntervalMs?: number;
+}
+
+/** What `onError` gets with a journal report (its error has `code` "EJOURNALTORN", "EJOURNALCORRUPT" or "EJOURNALWRITE"). */
+export interface JournalReportInfo {
+  /** The journal file. */
+  journal: string;
+  /** Where a damaged journal was moved. */
+  movedTo?: string;
+}
+
+/** What `replayJournal` did. */
+export interface JournalReplay {
+  /** The journal file. */
+  path: string;
+  /** The job it was written for (null: there was no journal). */
+  jobId: number | null;
+  /** Points it held unacknowledged. */
+  journaled: number;
+  /** Points stored. */
+  sent: number;
+  /** Points given up on (listed in `failures`). */
+  failed: number;
+  /** Points still in the journal (then the file is kept). */
+  left: number;
+  /** The points given up on. */
+  failures: FailedPoint[];
 }
 
 /** Options of one `log()` call. */
@@ -251,6 +297,10 @@ export interface LoggerStats {
   requests: number;
   /** "sending", "outage" (paused, probing one request at a time) or "unauthorized" (waiting for `onUnauthorized`). */
   state: "sending" | "outage" | "unauthorized";
+  /** With a journal: points in it not yet acknowledged by the server. */
+  journaled?: number;
+  /** With a journal: appends not yet committed (IndexedDB is asynchronous; always 0 for a file). */
+  journalPending?: number;
 }
 
 /** `Symbol.asyncDispose` where the TypeScript library declares it (esnext.disposable, TS 5.2+), else nothing. */
@@ -332,6 +382,17 @@ export declare class DioptraClient {
   readonly experiments: ExperimentsCollection;
   toJSON(): { baseUrl: string };
 }
+
+/**
+ * Node only: sends the points a journal holds (left by a process that died) to the job it was
+ * written for, then removes it. `options`: logger options. A journal for another address than
+ * the client's is refused (DioptraValidationError).
+ */
+export declare function replayJournal(
+  client: DioptraClient,
+  path: string | JournalOptions,
+  options?: Omit<LoggerOptions, "journal">,
+): Promise<JournalReplay>;
 
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 export declare function wasmMemoryBytes(): number;

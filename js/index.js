@@ -1,7 +1,7 @@
 // Entry point for browsers (`<script type="module">`, devtools `await import(...)`) and
 // bundlers: loads the wasm beside this file, then exports the API. No init call is needed.
 import init, { WasmClient, wasmMemoryBytes } from "./wasm/dioptra_metrics.js";
-import { defineClient, pageOrigin } from "./api.js";
+import { defineClient, makeReplayJournal, pageOrigin } from "./api.js";
 
 await init({ module_or_path: new URL("./wasm/dioptra_metrics_bg.wasm", import.meta.url) });
 
@@ -11,6 +11,9 @@ export const DioptraClient = defineClient({
   keepCookies: typeof document === "undefined" && typeof globalThis.process?.versions?.node === "string",
   defaultAddress: pageOrigin,
 });
+
+/** Sends a journal left by a dead process (Node only: here it rejects, there are no journal files). */
+export const replayJournal = makeReplayJournal();
 
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 export { wasmMemoryBytes };

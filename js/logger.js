@@ -11,6 +11,7 @@ import {
   DioptraTimeoutError,
   DioptraAbortError,
 } from "./errors.js";
+import { LoggerJournal } from "./journal.js";
 
 /** How many points a message names before it says "and N more". */
 const POINTS_NAMED = 5;
@@ -250,9 +251,11 @@ class MetricLogger {
   #roomWaiters = [];
   #closing = null;
   #pumpQueued = false;
+  #journal = null;
   #exitDrainGaveUp = false;
 
-  constructor(create, options) {
+  /** `openJournalFile`: the journal storage (Node's js/journal-file.js), for the `journal` option. */
+  constructor(create, options, openJournalFile) {
     this.#flushIntervalMs = options?.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#exitFlushMs = options?.exitFlushMs ?? DEFAULT_EXIT_FLUSH_MS;
     this.#onError = options?.onError;
@@ -264,18 +267,41 @@ class MetricLogger {
       throw toError(raw);
     }
     this.#jobId = this.#wasm.jobId;
+    if (options?.journal !== undefined) this.#openJournal(options.journal, openJournalFile);
     finalizer?.register(this, this.#wasm);
+  }
+
+  /** Opens the journal and queues what it holds, before anything new (see js/journal.js). */
+  #openJournal(journal, openJournalFile) {
+    const report = (error, info) => {
+      if (typeof this.#onError === "function") callUser(this.#onError, error, info);
+      else console.error(error.message);
+    };
+    try {
+      ({ journal: this.#journal } = LoggerJournal.open(this.#wasm, journal, openJournalFile, report));
+    } catch (err) {
+      this.#wasm.free();
+      throw toError(err);
+    }
+    // Replayed (and, for IndexedDB, deferred) points go out once the journal is read.
+    this.#journal.ready.then(() => {
+      if (!this.#wasm.busy) return;
+      activate(this, this.#closing ? 0 : this.#flushIntervalMs);
+      this.#pump();
+    });
   }
 
   /** Queues `metrics` (`{ name: value }`) with `{ step, timestamp }`. Synchronous; throws on bad input or a full queue. */
   log(metrics, options) {
     checkArity("logger.log", 2, arguments);
     if (this.#closing) throw new DioptraLoggerClosedError("log() after close(): this logger takes no more points");
+    if (this.#journal?.loading) return this.#journal.defer(metrics, options);
     try {
       this.#wasm.log(metrics, options);
     } catch (raw) {
       throw toError(raw);
     }
+    this.#journal?.append();
     activate(this, this.#flushIntervalMs);
     if (this.#flushIntervalMs === 0 && !this.#pumpQueued) {
       // One pump for a burst of log() calls, however long.
@@ -314,6 +340,7 @@ class MetricLogger {
     } catch (err) {
       return Promise.reject(err);
     }
+    if (this.#journal?.loading) return this.#journal.ready.then(() => this.#flush(deadline, false));
     return this.#flush(deadline, false);
   }
 
@@ -332,10 +359,12 @@ class MetricLogger {
         ? this.#closing
         : this.#flush(deadline, true).then(() => this.#closing);
     }
-    this.#closing = this.#flush(deadline, true).finally(() => {
+    const flush = () => this.#flush(deadline, true);
+    this.#closing = (this.#journal?.loading ? this.#journal.ready.then(flush) : flush()).finally(() => {
       clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
       this.#retryAt = Infinity;
+      this.#journal?.close();
       this.#updateActive();
     });
     return this.#closing;
@@ -348,7 +377,12 @@ class MetricLogger {
 
   /** `{ queued, inFlight, sent, retried, coalesced, failed, requests, state }`. */
   get stats() {
-    return this.#wasm.stats();
+    const stats = this.#wasm.stats();
+    if (this.#journal) {
+      stats.journaled = this.#wasm.journaled;
+      stats.journalPending = this.#journal.pending;
+    }
+    return stats;
   }
 
   #flush({ signal, timeoutMs }, closing) {
@@ -416,6 +450,7 @@ class MetricLogger {
   }
 
   #afterRequest() {
+    this.#journal?.sync();
     this.#pump();
     if (this.#wasm.takeLoginRequest()) this.#logInAgain();
     this.#changed();
@@ -539,7 +574,8 @@ class MetricLogger {
     const lines = [];
     if (count > 0) {
       const points = namePoints(this.#wasm.unsent(mark, POINTS_NAMED), count);
-      lines.push(`dioptra-metrics: ${count} point(s) logged for job ${this.#jobId} were not stored (${why}): ${points}\n`);
+      const kept = this.#journal ? `; they are kept in the journal ${this.#journal.path}` : "";
+      lines.push(`dioptra-metrics: ${count} point(s) logged for job ${this.#jobId} were not stored (${why}${kept}): ${points}\n`);
     }
     if (!this.#onError && this.#wasm.hasFailures) {
       lines.push(`dioptra-metrics: at exit, ${flushError(this.#wasm.takeFailures(mark)).message}\n`);

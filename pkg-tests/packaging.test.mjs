@@ -22,6 +22,12 @@ const SHIPPED = [
   "dist/index.d.cts",
   "dist/index.d.ts",
   "dist/index.js",
+  "dist/journal-file.cjs",
+  "dist/journal-file.js",
+  "dist/journal-idb.cjs",
+  "dist/journal-idb.js",
+  "dist/journal.cjs",
+  "dist/journal.js",
   "dist/logger.cjs",
   "dist/logger.js",
   "dist/wasm/dioptra_metrics.cjs",
@@ -42,6 +48,7 @@ const EXPORTS = [
   "DioptraQueueFullError",
   "DioptraTimeoutError",
   "DioptraValidationError",
+  "replayJournal",
   "wasmMemoryBytes",
 ];
 

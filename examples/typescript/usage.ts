@@ -21,6 +21,7 @@ import {
   DioptraQueueFullError,
   DioptraTimeoutError,
   DioptraValidationError,
+  replayJournal,
   wasmMemoryBytes,
 } from "dioptra-metrics";
 import type {
@@ -35,6 +36,9 @@ import type {
   FailedPoint,
   JobMetrics,
   JobsCollection,
+  JournalOptions,
+  JournalReplay,
+  JournalReportInfo,
   LogMetricsOptions,
   LogOptions,
   LoggerOptions,
@@ -211,6 +215,20 @@ async function main(): Promise<void> {
     scoped.log({ loss: 0.5 });
     console.log(typeof dispose);
   }
+
+  // A durable journal (Node: a file; browsers: "indexeddb"), and replaying one a dead process left.
+  const journal: JournalOptions = { path: "runs/17.journal", sync: "interval", syncIntervalMs: 1000 };
+  const journaled = client.jobs.createLogger(jobId, {
+    journal,
+    onError: (error: DioptraError, info: FailedPoint | JournalReportInfo) =>
+      console.error(error.message, "journal" in info ? [info.journal, info.movedTo] : info.name),
+  });
+  console.log(journaled.stats.journaled, journaled.stats.journalPending);
+  await journaled.close();
+  client.jobs.createLogger(jobId, { journal: "indexeddb" });
+  client.jobs.createLogger(jobId, { journal: { indexedDB: "my-app" } });
+  const replayed: JournalReplay = await replayJournal(client, "runs/17.journal", { concurrency: 2 });
+  console.log(replayed.path, replayed.jobId, replayed.journaled, replayed.sent, replayed.failed, replayed.left, replayed.failures);
   const oneShot: LogMetricsOptions = { step: 3, timestamp: new Date(), concurrency: 2, retry, timeoutMs: 5_000 };
   const done = await client.jobs.logMetrics(jobId, { accuracy: 0.91, loss: 0.2 }, oneShot);
   type _LogMetrics = Exact<Equal<typeof done, void>>;

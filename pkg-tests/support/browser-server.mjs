@@ -4,6 +4,7 @@
 //   server.origin            "http://127.0.0.1:PORT"
 //   server.apiRequests       every proxied request so far: [{ method, url }] (url = path + query)
 //   server.apiRequestsSince(i)  those from index i on, as "METHOD /path?query"
+//   server.apiDown = true     /api requests are refused (the connection is destroyed) until false
 //   await server.close()
 //
 // Routes:
@@ -155,9 +156,12 @@ export async function startBrowserServer({ apiAddress }) {
     req.pipe(upReq);
   }
 
+  const state = { apiDown: false };
   const server = http.createServer((req, res) => {
     const pathname = req.url.split("?", 1)[0];
-    if (pathname === "/api" || pathname.startsWith("/api/")) proxy(req, res);
+    const api = pathname === "/api" || pathname.startsWith("/api/");
+    if (api && state.apiDown) req.socket.destroy();
+    else if (api) proxy(req, res);
     else if (pathname.startsWith("/dist/")) serveStatic(req, res, DIST_ROOT, pathname.slice("/dist/".length));
     else if (pathname.startsWith("/pages/")) serveStatic(req, res, PAGES_ROOT, pathname.slice("/pages/".length));
     else sendText(res, 404, "not found\n");
@@ -176,6 +180,12 @@ export async function startBrowserServer({ apiAddress }) {
     origin: `http://127.0.0.1:${port}`,
     apiRequests,
     apiRequestsSince: (from) => apiRequests.slice(from).map((r) => `${r.method} ${r.url}`),
+    get apiDown() {
+      return state.apiDown;
+    },
+    set apiDown(down) {
+      state.apiDown = down;
+    },
     close() {
       return new Promise((resolve) => {
         server.close(() => resolve());

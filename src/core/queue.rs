@@ -251,7 +251,9 @@ impl MetricQueue {
         Ok(())
     }
 
-    fn step_for(&self, name: &str, step: Option<i64>) -> Option<i64> {
+    /// The step a point of `name` logged now with `step` gets: `step`, else the name's next
+    /// automatic step (with `step: "auto"`), else none.
+    pub fn step_for(&self, name: &str, step: Option<i64>) -> Option<i64> {
         match (&self.auto_steps, step) {
             (_, Some(step)) => Some(step),
             (Some(counters), None) => Some(counters.get(name).copied().unwrap_or(0)),

@@ -64,6 +64,20 @@ pub fn wire_millis(ms: f64) -> Option<String> {
     from_millis(ms).map(|t| to_wire(&t))
 }
 
+/// The instant `ms` milliseconds after the Unix epoch as wire text, keeping the fraction of
+/// a millisecond to the nanosecond (a journaled point's timestamp, sent as it was logged):
+/// [`server_millis`] of the text gives `ms` back.
+pub fn wire_millis_exact(ms: f64) -> Option<String> {
+    if !ms.is_finite() {
+        return None;
+    }
+    let whole = ms.floor();
+    let nanos = ((ms - whole) * 1e6).round() as i64;
+    let t = DateTime::from_timestamp_millis(whole as i64)?
+        .checked_add_signed(chrono::TimeDelta::nanoseconds(nanos))?;
+    Some(to_wire(&t))
+}
+
 /// RFC 3339 with microseconds where there are any, and a `+00:00` offset.
 fn to_wire(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
@@ -84,6 +98,29 @@ mod tests {
 
     fn wire(input: Input) -> String {
         timestamp(&input).unwrap().unwrap()
+    }
+
+    #[test]
+    fn exact_wire_text_gives_the_same_millis_back() {
+        for text in [
+            "2026-11-27T05:41:08.123+00:00",
+            "2026-11-27T05:41:08.123456+00:00",
+            "2026-11-27T05:41:08+00:00",
+            "1969-12-31T23:59:59.999500+00:00",
+        ] {
+            let ms = server_millis(text).unwrap();
+            let again = wire_millis_exact(ms).unwrap();
+            assert_eq!(
+                server_millis(&again).unwrap().to_bits(),
+                ms.to_bits(),
+                "{text} -> {again}"
+            );
+        }
+        assert_eq!(
+            wire_millis_exact(1_795_000_000_123.0).as_deref(),
+            wire_millis(1_795_000_000_123.0).as_deref()
+        );
+        assert_eq!(wire_millis_exact(f64::NAN), None);
     }
 
     #[test]

@@ -27,7 +27,8 @@ fn js_error(code: &str, message: &str, fields: &[(&str, JsValue)]) -> JsValue {
     error
 }
 
-fn open_error(error: &OpenError) -> JsValue {
+/// The JavaScript error for a journal that cannot be opened (see `WasmJournal::open`).
+pub(crate) fn open_error(error: &OpenError) -> JsValue {
     let message = error.to_string();
     match error {
         OpenError::Empty => js_error("EJOURNALEMPTY", &message, &[]),

@@ -2,6 +2,8 @@
 //! it starts itself. Timers and lifecycle (intervals, page hide, process exit) belong to the
 //! JavaScript layer, which calls `pump()` and hears back through `notify`.
 
+mod journal;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -51,6 +53,8 @@ struct State {
     login_wanted: bool,
     /// The 401 that paused the queue, to fail it with if the login fails.
     unauthorized: Option<Error>,
+    /// The durable journal, when the logger has one (see `logger/journal.rs`).
+    journal: Option<journal::LoggerJournal>,
 }
 
 /// A metric logger for one job.
@@ -79,11 +83,12 @@ impl WasmLogger {
             Ok((metric_values(&metrics)?, step, timestamp))
         })();
         let (values, step, timestamp) = checked.map_err(|e: Error| error_to_js(&e))?;
-        let logged = self
-            .state
-            .borrow_mut()
-            .sender
-            .log(&values, step, timestamp.as_deref(), now);
+        let mut state = self.state.borrow_mut();
+        let steps = journal::steps_to_journal(&state, &values, step);
+        let logged = state.sender.log(&values, step, timestamp.as_deref(), now);
+        if logged.is_ok() {
+            journal::logged(&mut state, &values, steps, timestamp.as_deref());
+        }
         logged.map_err(|refusal| {
             error_to_js(&match refusal {
                 Refusal::Full(max_queue) => Error::QueueFull { max_queue },
@@ -373,6 +378,7 @@ impl WasmLogger {
                 new_failures: Vec::new(),
                 login_wanted: false,
                 unauthorized: None,
+                journal: None,
             })),
         })
     }
@@ -406,9 +412,13 @@ impl WasmLogger {
                 let mut state = state.borrow_mut();
                 state.in_flight = state.in_flight.saturating_sub(1);
                 match result {
-                    Ok(()) => state.sender.succeeded(&key),
+                    Ok(()) => {
+                        state.sender.succeeded(&key);
+                        journal::stored(&mut state, &point);
+                    }
                     Err(NanRefusal(error)) => {
                         let failures = state.sender.refused(&key, error);
+                        journal::given_up(&mut state, &failures);
                         this.keep_for_on_error(&mut state, failures);
                     }
                     Err(Failed(error)) => {
@@ -421,6 +431,7 @@ impl WasmLogger {
                             state.login_wanted = true;
                             state.unauthorized = Some(unauthorized);
                         }
+                        journal::given_up(&mut state, &verdict.failures);
                         this.keep_for_on_error(&mut state, verdict.failures);
                     }
                 }

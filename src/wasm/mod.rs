@@ -80,6 +80,7 @@ const EXPERIMENT_READ_OPTIONS: &[&str] = &[
 pub(crate) const LOGGER_OPTIONS: &[&str] = &[
     "concurrency",
     "exitFlushMs",
+    "journal",
     "onUnauthorized",
     "timestamp",
     "flushIntervalMs",
