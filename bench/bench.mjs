@@ -16,11 +16,16 @@
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
 //   BENCH_SECTIONS        which sections run, comma-separated (default all:
-//                         history,logging,sizes,restart,outage), e.g. BENCH_SECTIONS=restart,outage
+//                         history,logging,sizes,restart,outage,journal), e.g. BENCH_SECTIONS=journal
 //   BENCH_RESTART_STEPS   steps logged through the kill-and-restart, 2 metrics each (default 1000)
 //   BENCH_RESTART_DOWN_MS how long the server is killed for before its restart (default 5000)
 //   BENCH_OUTAGE_POINTS   points queued against the dead server (default 20000)
 //   BENCH_OUTAGE_MS       how long the server stays dead (default 60000)
+//   BENCH_JOURNAL_POINTS  points per journal run on the stub (default 4000: the logger does ~2,000/s there, and
+//                         4 modes x 3 runs x 4000 take ~30 s; BENCH_JOURNAL_RUNS runs, default 3)
+//   BENCH_JOURNAL_REAL_POINTS  points per journal run on the real server (default 1000;
+//                         BENCH_JOURNAL_REAL_RUNS runs, default 1)
+//   BENCH_JOURNAL_SIZE_POINTS  points logged and acknowledged for the journal's size (default 100000)
 
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -32,6 +37,8 @@ import zlib from "node:zlib";
 // The package as a user gets it (the package's self-reference: its "exports", node condition).
 import { DioptraClient } from "dioptra-metrics";
 import { faultSections } from "./faults.mjs";
+import { journalSection } from "./journal.mjs";
+import { freePortOutsideEphemeralRange } from "../scripts/dioptra-server.mjs";
 
 const startedAt = performance.now();
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -75,14 +82,15 @@ const RUNS = intEnv("BENCH_RUNS", 3, 1);
 // The rest is bound by the server's ~50-100 POSTs a second: 5,000 points to seed the history and
 // 3 x 3 x 2,000 logged points (that part alone takes 3 to 6 minutes). Measured on a shared 2-CPU
 // machine: 8 to 11 minutes for sections 1-3, BENCH_RUNS=1 roughly halves that; sections 4 and 5
-// (a 5 s restart, a 60 s outage) add about 2.5 minutes whatever BENCH_RUNS says.
+// (a 5 s restart, a 60 s outage) add about 2.5 minutes whatever BENCH_RUNS says, section 6
+// (journal, bench/journal.mjs) about 100 s.
 const PY10_RUNS = Math.min(intEnv("BENCH_PY10_RUNS", 1, 1), RUNS);
 const PY100_RUNS = Math.min(intEnv("BENCH_PY100_RUNS", 1, 1), RUNS);
 const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
-const SECTIONS = ["history", "logging", "sizes", "restart", "outage"];
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal"];
 const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of chosen) {
   if (!SECTIONS.includes(s)) {
@@ -95,6 +103,11 @@ const RESTART_STEPS = intEnv("BENCH_RESTART_STEPS", 1000, 1);
 const RESTART_DOWN_MS = intEnv("BENCH_RESTART_DOWN_MS", 5000, 0);
 const OUTAGE_POINTS = intEnv("BENCH_OUTAGE_POINTS", 20000, 2);
 const OUTAGE_MS = intEnv("BENCH_OUTAGE_MS", 60000, 1000);
+const JOURNAL_POINTS = intEnv("BENCH_JOURNAL_POINTS", 4000, 2);
+const JOURNAL_RUNS = intEnv("BENCH_JOURNAL_RUNS", 3, 1);
+const JOURNAL_REAL_POINTS = intEnv("BENCH_JOURNAL_REAL_POINTS", 1000, 2);
+const JOURNAL_REAL_RUNS = intEnv("BENCH_JOURNAL_REAL_RUNS", 1, 1);
+const JOURNAL_SIZE_POINTS = intEnv("BENCH_JOURNAL_SIZE_POINTS", 100000, 2);
 const JSON_OUT = process.env.BENCH_JSON || path.join(os.tmpdir(), "dioptra-metrics-bench.json");
 
 // Count the package's requests: its wasm glue calls the global `fetch` at call time.
@@ -492,6 +505,28 @@ Object.assign(
     h: { table, target, fmtS, fmtInt },
   }),
 );
+
+// ---------------------------------------------------------------------------------------------
+// 6. the durable journal's cost and size (bench/journal.mjs)
+
+if (want("journal")) {
+  results.journal = await journalSection({
+    address,
+    username,
+    password,
+    takeJobs,
+    freePort: freePortOutsideEphemeralRange,
+    knobs: {
+      stubPoints: JOURNAL_POINTS,
+      stubRuns: JOURNAL_RUNS,
+      realPoints: JOURNAL_REAL_POINTS,
+      realRuns: JOURNAL_REAL_RUNS,
+      sizePoints: JOURNAL_SIZE_POINTS,
+    },
+    h: { table, target, fmtS, fmtInt },
+    say,
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 

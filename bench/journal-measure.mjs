@@ -1,14 +1,16 @@
 // Measures the journal (issue 9) in Node: bytes per journaled point, the cost of journaling a
 // point (encode in wasm + append) in each sync mode, binary vs JSON lines, and the file's size
-// over 100,000 points logged then acknowledged, with compaction. Not a test: figures only.
+// over 100,000 points logged then acknowledged, with compaction (measureJournalProtocol, shared
+// with the bench's "journal" section). Not a test: figures only.
 // Needs `node scripts/build.mjs` first. Usage: node bench/journal-measure.mjs [points]
 import { createRequire } from "node:module";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { openJournalFile } from "../dist/journal-file.js";
+import { measureJournalProtocol } from "./journal.mjs";
 
 const require = createRequire(import.meta.url);
 const { WasmJournal } = require(fileURLToPath(new URL("../dist/wasm/dioptra_metrics.cjs", import.meta.url)));
@@ -107,43 +109,13 @@ for (const [sync, count] of [["none", N], ["interval", N], ["always", Math.min(N
 }
 
 // 3. 100,000 points logged then acknowledged (one ack record per point, as a logger with no
-// batching would write), compacting when the journal says so.
+// batching would write), compacting when the journal says so: shared with `npm run bench`
+// (section "journal", bench/journal.mjs).
 {
-  const total = 100_000;
-  const file = openJournalFile(join(dir, "acked.journal"), { sync: "none" });
-  const journal = WasmJournal.open(file.bytes, 7, BASE);
-  file.rewrite(journal.takeRewrite());
-  let maxSize = 0;
-  let compactions = 0;
-  const inFlight = [];
-  const t0 = Date.now();
-  const start = now();
-  for (let i = 0; i < total; i += 1) {
-    inFlight.push(journal.log("loss", i / 7, i, t0 + i));
-    file.append(journal.takeBytes());
-    // Four requests in flight: the oldest is acknowledged once four are out.
-    if (inFlight.length > 4) {
-      journal.ack([inFlight.shift()]);
-      file.append(journal.takeBytes());
-    }
-    if (journal.shouldCompact()) {
-      file.rewrite(journal.compact());
-      compactions += 1;
-    }
-    maxSize = Math.max(maxSize, file.size);
-  }
-  journal.ack(inFlight.splice(0));
-  file.append(journal.takeBytes());
-  if (journal.shouldCompact()) {
-    file.rewrite(journal.compact());
-    compactions += 1;
-  }
-  const us = ((now() - start) * 1000) / total;
-  const onDisk = statSync(file.path).size;
-  console.log(`\n${total} points logged then acknowledged (sync "none", 4 in flight, one ack record each):`);
-  console.log(`  largest file: ${maxSize} B (${fmt(maxSize / 1024, 1)} KiB); at the end: ${onDisk} B, ${journal.length} points held`);
-  console.log(`  compactions: ${compactions}; log + ack + compaction: ${fmt(us, 2)} us/point`);
-  file.remove();
+  const r = measureJournalProtocol({ total: 100_000, inFlight: 4, dir, baseUrl: BASE });
+  console.log(`\n${r.total} points logged then acknowledged (sync "none", ${r.inFlight} in flight, one ack record each):`);
+  console.log(`  largest file: ${r.maxSize} B (${fmt(r.maxSize / 1024, 1)} KiB); at the end: ${r.endSize} B, ${r.held} points held`);
+  console.log(`  compactions: ${r.compactions}; log + ack + compaction: ${fmt(r.usPerPoint, 2)} us/point`);
 }
 
 rmSync(dir, { recursive: true, force: true });
