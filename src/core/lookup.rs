@@ -281,40 +281,20 @@ fn ascending(keys: &[i64]) -> bool {
 mod tests {
     use super::*;
 
-    /// A history server: `items` in the order it serves them, `index` read as `page_number`
-    /// says, at most `cap` items a page.
-    struct Server {
-        items: Vec<i64>,
-        page_number: bool,
-        cap: u32,
-        requests: u32,
+    use crate::core::fake_history::FakeHistory as Server;
+
+    /// What a lookup finds on a fake history.
+    trait Find {
+        /// The lookup's answer: the step's position in `items`, or `None`; `Scan` reads all.
+        fn find(&mut self, step: i64, page_length: u32) -> Option<usize>;
     }
 
-    impl Server {
-        fn answer(&mut self, request: LookupRequest) -> (Vec<i64>, u64) {
-            self.requests += 1;
-            let length = request.page_length.min(self.cap) as usize;
-            let start = if self.page_number {
-                request.index as usize * length
-            } else {
-                request.index as usize
-            };
-            let page = self
-                .items
-                .iter()
-                .skip(start)
-                .take(length)
-                .copied()
-                .collect();
-            (page, self.items.len() as u64)
-        }
-
-        /// The lookup's answer: the step's position in `items`, or `None`; `Scan` reads all.
+    impl Find for Server {
         fn find(&mut self, step: i64, page_length: u32) -> Option<usize> {
             let mut lookup = StepLookup::new(step, page_length);
             let mut request = lookup.first();
             loop {
-                let (keys, total) = self.answer(request);
+                let (keys, total) = self.answer(request.index, request.page_length);
                 match lookup.accept(request, &keys, total) {
                     Lookup::Ask(next) => request = next,
                     Lookup::Found(i) => return self.items.iter().position(|k| *k == keys[i]),
@@ -332,7 +312,7 @@ mod tests {
         Server {
             items: (0..n).map(|i| i * 2).collect(),
             page_number,
-            cap: 1000,
+            max_page_length: 1000,
             requests: 0,
         }
     }
@@ -370,7 +350,7 @@ mod tests {
         let mut server = Server {
             items: vec![5, 3, 9],
             page_number: true,
-            cap: 1000,
+            max_page_length: 1000,
             requests: 0,
         };
         assert_eq!(server.find(4, 1000), None);
@@ -386,7 +366,7 @@ mod tests {
             let mut server = Server {
                 items: items.clone(),
                 page_number,
-                cap: 1000,
+                max_page_length: 1000,
                 requests: 0,
             };
             assert_eq!(server.find(25, 10), Some(25));
@@ -400,7 +380,7 @@ mod tests {
             let mut server = Server {
                 items: (0..5000).collect(),
                 page_number,
-                cap: 100,
+                max_page_length: 100,
                 requests: 0,
             };
             assert_eq!(server.find(4321, 1000), Some(4321));

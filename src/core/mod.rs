@@ -5,6 +5,8 @@ pub mod cookies;
 pub mod decode;
 pub mod endpoints;
 pub mod error;
+#[cfg(test)]
+mod fake_history;
 pub mod host;
 pub mod input;
 pub mod journal;

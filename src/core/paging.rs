@@ -328,6 +328,7 @@ impl Keyed for JobMetrics {
 mod tests {
     use super::*;
     use crate::core::decode::api_error;
+    use crate::core::fake_history::FakeHistory as FakeServer;
 
     #[test]
     fn reads_the_servers_stated_page_limit() {
@@ -347,34 +348,6 @@ mod tests {
         );
     }
 
-    /// A server holding `items` (keys), reading `index` as `mode` says.
-    struct FakeServer {
-        items: Vec<i64>,
-        page_number: bool,
-        max_page_length: u32,
-        requests: u32,
-    }
-
-    impl FakeServer {
-        fn answer(&mut self, request: PageRequest) -> (Vec<i64>, u64) {
-            self.requests += 1;
-            let length = request.page_length.min(self.max_page_length) as usize;
-            let start = if self.page_number {
-                request.index as usize * length
-            } else {
-                request.index as usize
-            };
-            let page = self
-                .items
-                .iter()
-                .skip(start)
-                .take(length)
-                .copied()
-                .collect();
-            (page, self.items.len() as u64)
-        }
-    }
-
     /// Reads everything, `concurrency` pages at a time, calling `between` after each page.
     fn read_all(
         server: &mut FakeServer,
@@ -392,7 +365,7 @@ mod tests {
             let Some(request) = in_flight.pop_front() else {
                 break;
             };
-            let (keys, total) = server.answer(request);
+            let (keys, total) = server.answer(request.index, request.page_length);
             for i in pager.accept(request, &keys, total).unwrap() {
                 out.push(keys[i]);
             }
@@ -406,7 +379,7 @@ mod tests {
     fn drain_one_at_a_time(pager: &mut Pager<i64>, server: &mut FakeServer) -> Vec<i64> {
         let mut got = Vec::new();
         while let Some(request) = pager.plan(0, 1) {
-            let (keys, total) = server.answer(request);
+            let (keys, total) = server.answer(request.index, request.page_length);
             for i in pager.accept(request, &keys, total).unwrap() {
                 got.push(keys[i]);
             }
@@ -521,7 +494,7 @@ mod tests {
             let Some(request) = in_flight.pop_front() else {
                 break;
             };
-            let (keys, total) = server.answer(request);
+            let (keys, total) = server.answer(request.index, request.page_length);
             answered += 1;
             for i in pager.accept(request, &keys, total).unwrap() {
                 out.push(keys[i]);
