@@ -10,10 +10,9 @@
 // waits (bounded) for all 30 points, each with its exact value, NaN and Infinity included.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { startBrowserServer } from "./support/browser-server.mjs";
-import { launchChromium } from "./support/chromium.mjs";
+import { useServerAndChromium } from "./support/chromium.mjs";
 import { address, password, pyclient, takeJob, username } from "./support/env.mjs";
 
 /** How long the points may take to arrive once the page goes away or is hidden. */
@@ -23,19 +22,14 @@ const POINTS = 30;
 /** Far beyond the test's run: the logger's timer never fires during it. */
 const FLUSH_INTERVAL_MS = 60_000;
 
-/** @type {Awaited<ReturnType<typeof startBrowserServer>>} */
+/** @type {Awaited<ReturnType<typeof import("./support/browser-server.mjs").startBrowserServer>>} */
 let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await startBrowserServer({ apiAddress: address });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
+useServerAndChromium(address, (started, launched) => {
+  server = started;
+  browser = launched;
 });
 
 /** `values[step]` for steps 0..29: exact non-round binary fractions, a NaN and an Infinity. */

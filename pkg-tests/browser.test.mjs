@@ -6,24 +6,18 @@
 // Each test uses its own browser context: a fresh cookie jar.
 
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
-import { startBrowserServer } from "./support/browser-server.mjs";
-import { launchChromium } from "./support/chromium.mjs";
+import { describe, it } from "node:test";
+import { useServerAndChromium } from "./support/chromium.mjs";
 import { address, password, pyclient, seed, takeJob, username } from "./support/env.mjs";
 
-/** @type {Awaited<ReturnType<typeof startBrowserServer>>} */
+/** @type {Awaited<ReturnType<typeof import("./support/browser-server.mjs").startBrowserServer>>} */
 let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await startBrowserServer({ apiAddress: address });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
+useServerAndChromium(address, (started, launched) => {
+  server = started;
+  browser = launched;
 });
 
 /**

@@ -4,27 +4,21 @@
 // (the same browser profile) creates a logger for that job: all 1,000 points arrive, each
 // with its value, once. pkg-tests/browser/journal.html is the page.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { describe, it } from "node:test";
 
-import { startBrowserServer } from "./support/browser-server.mjs";
-import { launchChromium } from "./support/chromium.mjs";
+import { useServerAndChromium } from "./support/chromium.mjs";
 import { address, password, pyclient, takeJob, username } from "./support/env.mjs";
 
 const POINTS = 1000;
 
-/** @type {Awaited<ReturnType<typeof startBrowserServer>>} */
+/** @type {Awaited<ReturnType<typeof import("./support/browser-server.mjs").startBrowserServer>>} */
 let server;
 /** @type {import("playwright-core").Browser} */
 let browser;
 
-before(async () => {
-  server = await startBrowserServer({ apiAddress: address });
-  browser = await launchChromium();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.close();
+useServerAndChromium(address, (started, launched) => {
+  server = started;
+  browser = launched;
 });
 
 /** The journal page in `context`, once its module has loaded; page errors go to `problems`. */

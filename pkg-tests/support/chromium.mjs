@@ -6,7 +6,10 @@
 //   await browser.close();
 
 import fs from "node:fs";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
+
+import { startBrowserServer } from "./browser-server.mjs";
 
 export const CHROMIUM_PATH = "/usr/bin/chromium";
 
@@ -41,5 +44,24 @@ export async function launchChromium() {
     headless: true,
     args: CHROMIUM_ARGS,
     timeout: 30_000,
+  });
+}
+
+/**
+ * For a test file of pages: before its tests, starts the browser test server (proxying `/api`
+ * to `apiAddress`) and Chromium, and hands both to `use(server, browser)`; after them, closes
+ * both.
+ */
+export function useServerAndChromium(apiAddress, use) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startBrowserServer({ apiAddress });
+    browser = await launchChromium();
+    use(server, browser);
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
   });
 }
