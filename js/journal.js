@@ -8,6 +8,8 @@ import { openIdbJournal } from "./journal-idb.js";
 
 const JOURNAL_KEYS = ["path", "sync", "syncIntervalMs"];
 const SYNC_MODES = ["none", "interval", "always"];
+/** Bytes read at a time when points kept on disk only are read back. */
+const READ_CHUNK_BYTES = 64 * 1024;
 /** The IndexedDB database of `journal: "indexeddb"`. */
 const DEFAULT_DATABASE = "dioptra-metrics";
 
@@ -100,6 +102,7 @@ class LoggerJournal {
   #report;
   #closed = false;
   #deferred = null;
+  #readBroken = false;
   /** Resolves once the journal is read (at once for a file). */
   ready = Promise.resolve();
 
@@ -249,6 +252,42 @@ class LoggerJournal {
         `the point(s) were queued but could not be journaled (${this.#file.path}): ${err?.message ?? err}`,
         { code: "EJOURNALWRITE", path: this.#file.path, cause: err },
       );
+    }
+  }
+
+  /**
+   * Points kept on disk only (the queue was full): reads them back, in order, while the
+   * queue has room (storages that can read: the Node file; IndexedDB journals do not spill).
+   */
+  refill() {
+    const file = this.#file;
+    if (this.#closed || this.#readBroken || typeof file?.read !== "function") return;
+    let chunk = READ_CHUNK_BYTES;
+    for (;;) {
+      const offset = this.#wasm.spillOffset;
+      if (offset < 0 || this.#wasm.room === 0) return;
+      let bytes;
+      let queued;
+      try {
+        bytes = file.read(offset, chunk);
+        if (bytes.length === 0) return;
+        queued = this.#wasm.readBack(bytes);
+      } catch (err) {
+        this.#readBroken = true;
+        this.#report(
+          journalReport(`dioptra-metrics: the journal ${file.path} could not be read back (its points on disk only stay there): ${err?.message ?? err}`, {
+            code: "EJOURNALREAD",
+            path: file.path,
+            cause: err,
+          }),
+          { journal: file.path },
+        );
+        return;
+      }
+      if (queued > 0 || this.#wasm.spillOffset !== offset) continue;
+      // Nothing whole in `bytes`: the file ends there, or a record is longer than the chunk.
+      if (bytes.length < chunk) return;
+      chunk *= 2;
     }
   }
 

@@ -1,0 +1,162 @@
+//! Points on disk only ("spilled"): with a journal, a logger whose queue holds `maxQueue`
+//! points journals the next ones without keeping them in memory, and reads them back from
+//! the file, in order, as the queue drains (offline for hours, more points than memory).
+//!
+//! Once a point is spilled, every later one is spilled too until all are read back: the
+//! points in memory are then always older (lower seqs) than those on disk, so reading back in
+//! file order sends every key's values in the order they were logged, and the last one logged
+//! wins on the server without keeping an index of what is on disk. Acknowledgements appended
+//! meanwhile concern points in memory only (a spilled point is acknowledged after it is read
+//! back): reading back skips them. The file is not compacted while points are spilled (its
+//! offsets must stay put); nothing is acknowledged during an outage anyway.
+
+use super::{Journal, Live};
+use crate::core::journal::format::{
+    decode_more, encode_logged, Context, EncodeError, LoggedPoint, Record,
+};
+
+/// Where the spilled points are in the file.
+#[derive(Debug, Clone)]
+pub(super) struct Spill {
+    /// The file offset of the first record not read back yet.
+    offset: u64,
+    /// The decoding context at `offset`.
+    ctx: Context,
+    /// Spilled points not read back yet.
+    count: usize,
+    /// The seq of the last spilled point.
+    last_seq: u64,
+}
+
+impl Journal {
+    /// Journals a point without holding it in memory (see the module docs): its record goes
+    /// to `out`; returns its seq. The point is read back by [`Journal::read_back`].
+    pub fn log_spilled(
+        &mut self,
+        name: &str,
+        value: f64,
+        step: Option<i64>,
+        timestamp_ms: Option<f64>,
+        out: &mut Vec<u8>,
+    ) -> Result<u64, EncodeError> {
+        let (offset, ctx) = (self.file_bytes, self.ctx);
+        let point = LoggedPoint {
+            seq: self.next_seq,
+            name: name.to_owned(),
+            value,
+            step,
+            timestamp_ms,
+        };
+        let size = encode_logged(out, &mut self.ctx, &point)?;
+        self.next_seq += 1;
+        self.file_bytes += size as u64;
+        let spill = self.spill.get_or_insert(Spill {
+            offset,
+            ctx,
+            count: 0,
+            last_seq: 0,
+        });
+        spill.count += 1;
+        spill.last_seq = point.seq;
+        Ok(point.seq)
+    }
+
+    /// Whether points are spilled (then every new point must be spilled too).
+    pub fn is_spilling(&self) -> bool {
+        self.spill.is_some()
+    }
+
+    /// How many points are on disk only.
+    pub fn spilled(&self) -> usize {
+        self.spill.as_ref().map_or(0, |s| s.count)
+    }
+
+    /// The file offset to read the spilled points back from.
+    pub fn spill_offset(&self) -> Option<u64> {
+        self.spill.as_ref().map(|s| s.offset)
+    }
+
+    /// The seq of the last spilled point.
+    pub fn spill_last_seq(&self) -> Option<u64> {
+        self.spill.as_ref().map(|s| s.last_seq)
+    }
+
+    /// Reads back spilled points from `bytes`, the file from [`Journal::spill_offset`] on (any
+    /// length: a record cut off at the end waits for the next call), `max_points` at most;
+    /// they are held in memory again and returned in order, for the caller to queue.
+    /// Err: the file is damaged there (nothing is read back).
+    pub fn read_back(
+        &mut self,
+        bytes: &[u8],
+        max_points: usize,
+    ) -> Result<Vec<LoggedPoint>, String> {
+        let Some(spill) = self.spill.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let mut ctx = spill.ctx;
+        let (records, consumed) = decode_more(bytes, &mut ctx, max_points.min(spill.count))?;
+        spill.offset += consumed as u64;
+        spill.ctx = ctx;
+        let mut points = Vec::new();
+        for (record, size) in records {
+            if let Record::Logged(point) = record {
+                points.push(point.clone());
+                self.hold(point, size);
+            }
+        }
+        if let Some(spill) = self.spill.as_mut() {
+            spill.count = spill.count.saturating_sub(points.len());
+            if spill.count == 0 {
+                self.spill = None;
+            }
+        }
+        Ok(points)
+    }
+
+    /// The compacted journal's bytes (as [`Journal::compact`]), keeping only the first `keep`
+    /// points in memory: the others are spilled (read back later). For opening a journal that
+    /// holds more points than the logger's queue.
+    pub fn compact_keeping(&mut self, keep: usize) -> Result<Vec<u8>, EncodeError> {
+        let bytes = self.compact()?;
+        // The base seq compact() wrote in the header (the first point's, minus one).
+        let base = self.live.iter().next().map_or(0, |(seq, _)| seq - 1);
+        let tail: Vec<(u64, u32)> = self
+            .live
+            .iter()
+            .skip(keep)
+            .map(|(seq, live)| (seq, live.bytes))
+            .collect();
+        let Some(&(first, _)) = tail.first() else {
+            return Ok(bytes);
+        };
+        let all: u64 = self.live.iter().map(|(_, l)| u64::from(l.bytes)).sum();
+        let spilled: u64 = tail.iter().map(|(_, b)| u64::from(*b)).sum();
+        let header = bytes.len() as u64 - all;
+        let offset = bytes.len() as u64 - spilled;
+        // The context at `offset`: the kept records decoded from the header's.
+        let mut ctx = Context::after_header(base);
+        let kept = bytes
+            .get(header as usize..offset as usize)
+            .unwrap_or_default();
+        decode_more(kept, &mut ctx, usize::MAX).map_err(|_| EncodeError::Spilled)?;
+        for (seq, _) in &tail {
+            if let Some(live) = self.live.remove(*seq) {
+                self.forget(&live);
+            }
+        }
+        self.spill = Some(Spill {
+            offset,
+            ctx,
+            count: tail.len(),
+            last_seq: tail.last().map_or(first, |(seq, _)| *seq),
+        });
+        Ok(bytes)
+    }
+
+    /// Takes a removed live point out of the index and the byte count.
+    fn forget(&mut self, live: &Live) {
+        self.live_bytes = self.live_bytes.saturating_sub(u64::from(live.bytes));
+        self.index
+            .remove(&(std::rc::Rc::clone(&live.name), live.step.unwrap_or(0)));
+    }
+}
