@@ -160,3 +160,119 @@ impl Journal {
             .remove(&(std::rc::Rc::clone(&live.name), live.step.unwrap_or(0)));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::journal::format::JournalHeader;
+
+    fn header() -> JournalHeader {
+        JournalHeader {
+            job_id: 3,
+            base_url: "http://127.0.0.1:5000/api/v1".into(),
+        }
+    }
+
+    /// Reads every spilled point back from `file`, `chunk` bytes and `room` points at a time.
+    fn drain(j: &mut Journal, file: &[u8], chunk: usize, room: usize) -> Vec<LoggedPoint> {
+        let mut out = Vec::new();
+        while let Some(offset) = j.spill_offset() {
+            let from = offset as usize;
+            let mut len = chunk;
+            loop {
+                let bytes = &file[from..(from + len).min(file.len())];
+                let before = out.len();
+                out.extend(j.read_back(bytes, room).unwrap());
+                if out.len() > before || j.spill_offset() != Some(offset) {
+                    break;
+                }
+                assert!(from + len < file.len(), "stuck at {offset}");
+                len *= 2;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn spilled_points_come_back_in_order_past_acks_and_overwrites() {
+        let (mut j, mut file) = Journal::create(header()).unwrap();
+        let mut acks = Vec::new();
+        for step in 0..5 {
+            j.log(
+                "m",
+                f64::from(step),
+                Some(i64::from(step)),
+                Some(1e12),
+                &mut file,
+            )
+            .unwrap();
+        }
+        let mut spilled = Vec::new();
+        for step in 0..40i64 {
+            // Steps 0..5 overwrite points in memory; 30..40 overwrite spilled ones (10..20).
+            let key = if step >= 30 { step - 20 } else { step };
+            let value = step as f64 + 0.5;
+            let seq = j
+                .log_spilled("m", value, Some(key), Some(1e12 + step as f64), &mut file)
+                .unwrap();
+            spilled.push((seq, key, value));
+            if step == 7 {
+                // A point in memory stored meanwhile: its acknowledgement lands among the spill.
+                j.ack(&[2], &mut acks).unwrap();
+                file.append(&mut acks);
+            }
+        }
+        assert!(j.is_spilling());
+        assert_eq!(j.spilled(), 40);
+        assert_eq!(j.len(), 44);
+        assert!(!j.should_compact());
+        assert_eq!(j.compact(), Err(EncodeError::Spilled));
+        let back = drain(&mut j, &file, 11, 3);
+        assert!(!j.is_spilling());
+        let got: Vec<(u64, i64, f64)> = back
+            .iter()
+            .map(|p| (p.seq, p.step.unwrap(), p.value))
+            .collect();
+        assert_eq!(got, spilled);
+        // Last write wins again once read back: keys 0..30, one point each.
+        let keys: Vec<i64> = j.points().map(|p| p.step.unwrap()).collect();
+        assert_eq!(keys.len(), 30, "one held point per key: {keys:?}");
+        let seqs: Vec<u64> = j.points().map(|p| p.seq).collect();
+        let mut out = Vec::new();
+        assert_eq!(j.ack(&seqs, &mut out).unwrap(), 30);
+        assert!(j.is_empty());
+        assert!(j.compact().is_ok());
+    }
+
+    #[test]
+    fn opening_a_journal_larger_than_the_queue_keeps_the_rest_on_disk() {
+        let (mut j, mut file) = Journal::create(header()).unwrap();
+        for step in 0..50i64 {
+            let ts = Some(1e12 + (step * 7 % 13) as f64);
+            j.log("x", step as f64, Some(step), ts, &mut file).unwrap();
+        }
+        let mut out = Vec::new();
+        j.ack(&[1, 2, 3], &mut out).unwrap();
+        file.extend(out);
+        let all: Vec<LoggedPoint> = Journal::open(&file, &header())
+            .unwrap()
+            .journal
+            .points()
+            .collect();
+        let mut opened = Journal::open(&file, &header()).unwrap().journal;
+        let rewrite = opened.compact_keeping(10).unwrap();
+        assert_eq!(opened.points().count(), 10);
+        assert_eq!(opened.spilled(), 37);
+        assert_eq!(opened.len(), 47);
+        // The rewritten file is a whole journal: reopened, it holds every point.
+        let reopened: Vec<LoggedPoint> = Journal::open(&rewrite, &header())
+            .unwrap()
+            .journal
+            .points()
+            .collect();
+        assert_eq!(reopened, all);
+        let mut back: Vec<LoggedPoint> = opened.points().collect();
+        back.extend(drain(&mut opened, &rewrite, 64, 5));
+        assert_eq!(back, all);
+    }
+}
