@@ -6,7 +6,11 @@
 // "<API base URL> job <id>": a page on the same origin that creates a logger for that job
 // finds it.
 
+import { DioptraValidationError } from "./errors.js";
+
 const STORE = "journal";
+/** The IndexedDB database of `journal: "indexeddb"`. */
+const DEFAULT_DATABASE = "dioptra-metrics";
 
 function request(req) {
   return new Promise((resolve, reject) => {
@@ -112,4 +116,107 @@ async function openIdbJournal(name, key, onWriteError) {
   };
 }
 
-export { openIdbJournal };
+/** The journal keys (`"<API base URL> job <id>"`) held in the IndexedDB database `name`. */
+async function listIdbJournals(name) {
+  const db = await openDatabase(name);
+  try {
+    const keys = await request(db.transaction(STORE, "readonly").objectStore(STORE).getAllKeys());
+    return [...new Set(keys.map((k) => k[0]))];
+  } finally {
+    db.close();
+  }
+}
+
+// One writer per journal across the tabs of an origin: a Web Lock (`navigator.locks`) named
+// after the journal, held by the logger that writes it from when it opens the journal until
+// it is closed (or its page is gone: the browser then releases it). Where the Web Locks API
+// is missing, there is no lock between tabs.
+
+/** The Web Lock of the journal `key` in the database `name`. */
+function tabLockName(name, key) {
+  return `dioptra-metrics journal ${name}/${key}`;
+}
+
+/**
+ * Takes the Web Lock `lockName` if no other tab (or logger) holds it: resolves to
+ * `{ release() }`, or null when it is held. Without the Web Locks API: a lock that locks nothing.
+ */
+function holdTabLock(lockName) {
+  const locks = globalThis.navigator?.locks;
+  if (typeof locks?.request !== "function") return Promise.resolve({ release() {} });
+  return new Promise((resolve, reject) => {
+    locks
+      .request(lockName, { ifAvailable: true }, (lock) => {
+        if (lock === null) return resolve(null);
+        // Held until release() settles this promise.
+        return new Promise((release) => resolve({ release }));
+      })
+      .catch(reject);
+  });
+}
+
+/** The names of the Web Locks held now in this origin (empty without the Web Locks API). */
+async function heldTabLocks() {
+  const locks = globalThis.navigator?.locks;
+  if (typeof locks?.query !== "function") return new Set();
+  const { held = [] } = await locks.query();
+  return new Set(held.map((lock) => lock.name));
+}
+
+/**
+ * `replayJournals(client, options)`: sends every journal that closed tabs of this origin left
+ * in IndexedDB (every job at the client's address), each once, and removes it; the journal
+ * of a logger alive in another tab is left to it. `options`: logger options, and `indexedDB`
+ * (the database name, default "dioptra-metrics"). Resolves to one entry per journal found:
+ * `{ jobId, baseUrl, sent, failed, left, skipped }`, `skipped` being null, "locked" (a live
+ * tab writes it) or "other-address" (it is for another API than the client's).
+ */
+async function replayIdbJournals(client, options, makeClient) {
+  if (typeof indexedDB === "undefined") {
+    throw new DioptraValidationError(
+      "replayJournals() sends the IndexedDB journals of a browser; this runtime has no IndexedDB (in Node, use replayJournal(client, path))",
+      { field: "indexedDB" },
+    );
+  }
+  if (options !== undefined && (typeof options !== "object" || options === null)) {
+    throw new DioptraValidationError("replayJournals options must be an object", { field: "options" });
+  }
+  const { indexedDB: database = DEFAULT_DATABASE, onError, ...loggerOptions } = options ?? {};
+  if ("journal" in loggerOptions) {
+    throw new DioptraValidationError("replayJournals takes no journal option (give indexedDB: the database name)", {
+      field: "journal",
+    });
+  }
+  const sender = client ?? makeClient();
+  const results = [];
+  const held = await heldTabLocks();
+  for (const key of await listIdbJournals(database)) {
+    const parsed = /^(.*) job (\d+)$/.exec(key);
+    if (parsed === null) continue; // A journal moved aside, or its reason.
+    const [, baseUrl, id] = parsed;
+    const entry = { jobId: Number(id), baseUrl, sent: 0, failed: 0, left: 0, skipped: null };
+    results.push(entry);
+    if (baseUrl !== sender.baseUrl) entry.skipped = "other-address";
+    else if (held.has(tabLockName(database, key))) entry.skipped = "locked";
+    if (entry.skipped !== null) continue;
+    const logger = sender.jobs.createLogger(entry.jobId, {
+      ...loggerOptions,
+      journal: { indexedDB: database },
+      onError: (err, info) => {
+        // Taken by a tab meanwhile: that tab sends it.
+        if (err?.code === "EJOURNALLOCKED") entry.skipped = "locked";
+        else if (typeof onError === "function") onError(err, info);
+      },
+    });
+    try {
+      await logger.close();
+    } catch {
+      // What was given up on is counted in `failed`; what was not stored stays journaled.
+    }
+    const { sent, failed, journaled } = logger.stats;
+    Object.assign(entry, { sent, failed, left: journaled ?? 0 });
+  }
+  return results;
+}
+
+export { DEFAULT_DATABASE, openIdbJournal, holdTabLock, tabLockName, replayIdbJournals };

@@ -4,14 +4,12 @@
 // is the runtime's (js/journal-file.js in Node, handed in by the Node entry: this module
 // imports no node: module, so the browser entry can load it).
 import { DioptraError, DioptraValidationError, toError } from "./errors.js";
-import { openIdbJournal } from "./journal-idb.js";
+import { DEFAULT_DATABASE, holdTabLock, openIdbJournal, tabLockName } from "./journal-idb.js";
 
 const JOURNAL_KEYS = ["path", "sync", "syncIntervalMs"];
 const SYNC_MODES = ["none", "interval", "always"];
 /** Bytes read at a time when points kept on disk only are read back. */
 const READ_CHUNK_BYTES = 64 * 1024;
-/** The IndexedDB database of `journal: "indexeddb"`. */
-const DEFAULT_DATABASE = "dioptra-metrics";
 
 /**
  * Checks the logger's `journal` option: a path (a file, or a directory that gets the file
@@ -103,6 +101,8 @@ class LoggerJournal {
   #closed = false;
   #deferred = null;
   #readBroken = false;
+  /** The Web Lock of an IndexedDB journal (one writer across tabs), held until close. */
+  #lock = null;
   /** Resolves once the journal is read (at once for a file). */
   ready = Promise.resolve();
 
@@ -187,12 +187,29 @@ class LoggerJournal {
         code: "EJOURNALWRITE",
         cause: err,
       }), { journal: `indexeddb:${database}/${key}` });
-    journal.ready = openIdbJournal(database, key, writeFailed)
+    const lockName = tabLockName(database, key);
+    journal.ready = holdTabLock(lockName)
+      .then((lock) => {
+        if (lock === null) {
+          throw Object.assign(
+            new DioptraValidationError(
+              `the journal indexeddb:${database}/${key} is in use by a logger in another tab or window of this origin ` +
+                "(one journal has one writer; it is free once that logger is closed or its page is gone)",
+              { field: "journal" },
+            ),
+            { code: "EJOURNALLOCKED", lockName },
+          );
+        }
+        journal.#lock = lock;
+        return openIdbJournal(database, key, writeFailed);
+      })
       .then((storage) => {
         LoggerJournal.#attach(wasm, storage, report);
         journal.#file = storage;
       })
       .catch((err) => {
+        journal.#lock?.release();
+        journal.#lock = null;
         report(
           journalReport(`dioptra-metrics: the IndexedDB journal could not be opened; points are not journaled: ${err?.message ?? err}`, {
             code: err?.code ?? "EJOURNALOPEN",
@@ -315,9 +332,13 @@ class LoggerJournal {
     if (this.#closed) return;
     this.sync();
     this.#closed = true;
+    const lock = this.#lock;
+    this.#lock = null;
     if (this.#file === null) return;
     if (this.#wasm.journaled === 0) this.#file.remove();
     else this.#file.close();
+    // Another tab may take the journal once what was written here has committed.
+    if (lock !== null) Promise.resolve(this.#file.settled?.()).then(() => lock.release());
   }
 }
 

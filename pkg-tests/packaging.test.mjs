@@ -49,6 +49,7 @@ const EXPORTS = [
   "DioptraTimeoutError",
   "DioptraValidationError",
   "replayJournal",
+  "replayJournals",
   "wasmMemoryBytes",
 ];
 
