@@ -144,6 +144,8 @@ impl Journal {
                 self.forget(&live);
             }
         }
+        // They come back with these seqs when read back.
+        self.live.drop_removed();
         self.spill = Some(Spill {
             offset,
             ctx,
@@ -274,5 +276,7 @@ mod tests {
         let mut back: Vec<LoggedPoint> = opened.points().collect();
         back.extend(drain(&mut opened, &rewrite, 64, 5));
         assert_eq!(back, all);
+        // And they are held again, to be acknowledged.
+        assert_eq!(opened.points().collect::<Vec<_>>(), all);
     }
 }
