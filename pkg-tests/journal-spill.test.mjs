@@ -4,6 +4,8 @@
 // overwritten: 50 whose older value is on disk only, 10 whose older value is in memory) are
 // logged by a logger with maxQueue 100; then it comes back: every key is stored exactly once
 // with the value logged last (read back with Dioptra's Python client), and the journal is gone.
+// And a journal left by a killed process with more points than the next logger's maxQueue:
+// the rest is read back from the file as the queue drains.
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
@@ -11,7 +13,8 @@ import os from "node:os";
 import path from "node:path";
 
 import { DioptraClient } from "dioptra-metrics";
-import { username, password, takeJob } from "./support/env.mjs";
+import { address, username, password, takeJob } from "./support/env.mjs";
+import { startNode } from "./support/node-child.mjs";
 import { valueOf } from "./support/points.mjs";
 import { startRestartableDioptra } from "./support/restartable-dioptra.mjs";
 import { storedHistory } from "./support/stored.mjs";
@@ -95,5 +98,48 @@ describe("a journaled logger offline with more points than maxQueue", () => {
       if (seen.size !== STEPS) problems.push(`${name}: ${STEPS - seen.size} of ${STEPS} steps missing`);
     }
     assert.deepEqual(problems.slice(0, 8), [], `${problems.length} problem(s)`);
+  });
+
+  it("a journal left by a killed process with more points than maxQueue: the rest is read back as the queue drains", async (t) => {
+    const job = takeJob();
+    const journal = path.join(tmp, "killed.journal");
+    const count = 400;
+    const baseMs = Date.UTC(2026, 3, 1);
+    // A child journals `count` points without sending any, then is SIGKILLed.
+    const first = startNode("fixtures/journal-child.mjs", {
+      DIOPTRA_ADDRESS: address,
+      DIOPTRA_USERNAME: username,
+      DIOPTRA_PASSWORD: password,
+      MODE: "hold",
+      JOB: String(job),
+      JOURNAL: journal,
+      COUNT: String(count),
+      BASE_MS: String(baseMs),
+    });
+    await first.firstLine((l) => l.logged === count);
+    first.child.kill("SIGKILL");
+    await first.exited;
+
+    const main = new DioptraClient(address);
+    await main.auth.login(username, password);
+    let mostHeld = 0;
+    const logger = main.jobs.createLogger(job, {
+      journal,
+      maxQueue: 50,
+      onProgress: () => {
+        const { queued, inFlight } = logger.stats;
+        mostHeld = Math.max(mostHeld, queued + inFlight);
+      },
+    });
+    const opened = logger.stats;
+    t.diagnostic(`opened: ${JSON.stringify(opened)}`);
+    assert.deepEqual([opened.journaled, opened.spilled, opened.queued], [count, count - 50, 50]);
+    await logger.close();
+    assert.ok(mostHeld <= 50, `the logger held ${mostHeld} points in memory (maxQueue 50)`);
+    assert.deepEqual([logger.stats.sent, logger.stats.journaled, logger.stats.failed], [count, 0, 0]);
+    assert.deepEqual(fs.readdirSync(tmp), [], "the journal (or its lock) is left behind");
+    const history = await storedHistory(job, "loss");
+    const wrong = history.filter((p, i) => p.step !== i || !Object.is(p.value, valueOf("loss", i)) || p.time !== baseMs + i);
+    assert.deepEqual([history.length, wrong.length], [count, 0]);
   });
 });
