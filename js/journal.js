@@ -128,10 +128,12 @@ class LoggerJournal {
 
   /** Reads `file`'s journal into the wasm logger (the protocol of src/core/journal). */
   static #attach(wasm, file, report) {
+    // A storage that can read back (a file) keeps the points past maxQueue on disk only.
+    const canSpill = typeof file.read === "function";
     try {
       let opened;
       try {
-        opened = wasm.openJournal(file.bytes);
+        opened = wasm.openJournal(file.bytes, canSpill);
       } catch (raw) {
         if (raw?.code !== "EJOURNALCORRUPT") throw raw;
         const movedTo = file.moveAside(raw.message);
@@ -142,7 +144,7 @@ class LoggerJournal {
           ),
           { journal: file.path, movedTo },
         );
-        opened = wasm.openJournal(new Uint8Array(0));
+        opened = wasm.openJournal(new Uint8Array(0), canSpill);
       }
       file.rewrite(opened.rewrite);
       if (opened.torn) {

@@ -29,16 +29,19 @@ pub(super) struct LoggerJournal {
     read_back: Vec<(u64, u64)>,
     /// Spilled points up to this journal seq were read back and settled.
     drained_through: u64,
+    /// Whether the storage can read spilled points back (a file; not IndexedDB).
+    can_spill: bool,
 }
 
 impl LoggerJournal {
-    fn new(journal: Journal) -> Self {
+    fn new(journal: Journal, can_spill: bool) -> Self {
         LoggerJournal {
             journal,
             pending: Vec::new(),
             broken: None,
             read_back: Vec::new(),
             drained_through: 0,
+            can_spill,
         }
     }
 
@@ -141,6 +144,9 @@ pub(super) fn spill(
     let (Some(journal), Some(steps)) = (state.journal.as_mut(), steps) else {
         return false;
     };
+    if !journal.can_spill {
+        return false;
+    }
     journal.spilled(values, steps, timestamp);
     state.sender.note_steps(values, steps);
     true
@@ -191,13 +197,15 @@ fn set(object: &Object, key: &str, value: &JsValue) {
 impl WasmLogger {
     /// Opens the journal whose file holds `bytes` (empty: a new journal) for this logger's job
     /// and address, and queues its unacknowledged points, in the order they were logged,
-    /// before anything new. Returns `{ rewrite, torn, replayed, left }`: the bytes that must
-    /// replace the file before anything is appended, a torn tail that was skipped (`{ offset,
-    /// bytes }` or undefined), the points queued, and those left in the journal because the
-    /// queue was full. Throws an Error whose `code` is EJOURNALOTHERJOB, EJOURNALVERSION or
-    /// EJOURNALCORRUPT (then nothing was queued).
+    /// before anything new. With `canSpill` (the storage can `read` back), points past
+    /// `maxQueue` are kept on disk only, now and as the logger logs. Returns `{ rewrite, torn,
+    /// replayed, left, spilled }`: the bytes that must replace the file before anything is
+    /// appended, a torn tail that was skipped (`{ offset, bytes }` or undefined), the points
+    /// queued, those left in the journal because the queue was full (without `canSpill`),
+    /// and those on disk only. Throws an Error whose `code` is EJOURNALOTHERJOB,
+    /// EJOURNALVERSION or EJOURNALCORRUPT (then nothing was queued).
     #[wasm_bindgen(js_name = openJournal)]
-    pub fn open_journal(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    pub fn open_journal(&self, bytes: &[u8], can_spill: bool) -> Result<JsValue, JsValue> {
         let header = JournalHeader {
             job_id: self.setup.job_id,
             base_url: self.setup.transport.base.base_url.clone(),
@@ -208,7 +216,7 @@ impl WasmLogger {
         let mut journal = opened.journal;
         // What does not fit in the queue stays on disk only, read back as the queue drains.
         let room = state.sender.queue().room();
-        let rewrite = if journal.len() > room {
+        let rewrite = if can_spill && journal.len() > room {
             journal
                 .compact_keeping(room)
                 .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?
@@ -224,7 +232,7 @@ impl WasmLogger {
             }
         }
         let spilled = journal.spilled();
-        state.journal = Some(LoggerJournal::new(journal));
+        state.journal = Some(LoggerJournal::new(journal, can_spill));
         let result = Object::new();
         set(
             &result,
