@@ -299,7 +299,7 @@ export interface LoggerStats {
   state: "sending" | "outage" | "unauthorized";
   /** With a journal: points in it not yet acknowledged by the server (in memory or on disk only). */
   journaled?: number;
-  /** With a journal file: of those, points kept on disk only, past `maxQueue` (read back as the queue drains). */
+  /** With a journal: of those, points kept in the journal only, past `maxQueue` (read back as the queue drains). */
   spilled?: number;
   /** With a journal: appends not yet committed (IndexedDB is asynchronous; always 0 for a file). */
   journalPending?: number;

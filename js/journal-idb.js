@@ -1,6 +1,7 @@
 // The browser storage of a logger's journal (issue 9): the same bytes as the Node journal
 // file (src/core/journal), kept in IndexedDB as chunks: one record per append, keyed
-// [journal key, n], so an append is one `put` and reading the journal is one range read.
+// [journal key, byte offset of the chunk], so an append is one `put`, reading the journal is
+// one range read, and so is reading it back from an offset (points past maxQueue).
 // IndexedDB is asynchronous: `log()` returns before its append commits (a few ms later);
 // `pending` counts the appends not yet committed. Each journal key is
 // "<API base URL> job <id>": a page on the same origin that creates a logger for that job
@@ -53,7 +54,9 @@ async function openIdbJournal(name, key, onWriteError) {
     bytes.set(new Uint8Array(chunk), at);
     at += chunk.byteLength;
   }
-  let next = keys.length ? keys[keys.length - 1][1] + 1 : 0;
+  // Chunks are keyed by the byte offset where they start, so reading from an offset (points
+  // kept on disk only, read back as the logger's queue drains) is one range read.
+  let next = size;
   let pending = 0;
   let idle = Promise.resolve();
 
@@ -84,12 +87,42 @@ async function openIdbJournal(name, key, onWriteError) {
     settled: () => idle,
     append(chunk) {
       if (chunk.length === 0) return;
-      const n = next;
-      next += 1;
-      write((s) => s.put(chunk.slice(), [key, n]));
+      const at = next;
+      next += chunk.length;
+      write((s) => s.put(chunk.slice(), [key, at]));
+    },
+    /**
+     * Resolves to up to `length` committed bytes of the journal from `offset` (fewer at its
+     * end, or where appends have not committed yet).
+     */
+    async readAsync(offset, length) {
+      const store = db.transaction(STORE, "readonly").objectStore(STORE);
+      // The chunk holding `offset`: the last one starting at or before it.
+      const first = await request(store.openCursor(IDBKeyRange.bound([key, 0], [key, offset]), "prev"));
+      const start = first === null ? offset : first.key[1];
+      const out = new Uint8Array(length);
+      let filled = 0;
+      await new Promise((resolve, reject) => {
+        const cursor = store.openCursor(IDBKeyRange.bound([key, start], [key, Infinity]));
+        let expected = start;
+        cursor.onerror = () => reject(cursor.error);
+        cursor.onsuccess = () => {
+          const c = cursor.result;
+          // Stop at the end, or at a gap (an append not committed yet).
+          if (c === null || c.key[1] !== expected || filled >= length) return resolve();
+          const chunk = new Uint8Array(c.value);
+          expected += chunk.length;
+          const from = Math.max(0, offset - c.key[1]);
+          const take = chunk.subarray(from, from + (length - filled));
+          out.set(take, filled);
+          filled += take.length;
+          c.continue();
+        };
+      });
+      return out.subarray(0, filled);
     },
     rewrite(content) {
-      next = 1;
+      next = content.length;
       write((s) => {
         s.delete(range(key));
         s.put(content.slice(), [key, 0]);

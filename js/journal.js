@@ -101,6 +101,10 @@ class LoggerJournal {
   #closed = false;
   #deferred = null;
   #readBroken = false;
+  #reading = false;
+  #readChunk = READ_CHUNK_BYTES;
+  /** Called after points were read back asynchronously (the logger pumps). */
+  onRefill = null;
   /** The Web Lock of an IndexedDB journal (one writer across tabs), held until close. */
   #lock = null;
   /** Resolves once the journal is read (at once for a file). */
@@ -128,8 +132,8 @@ class LoggerJournal {
 
   /** Reads `file`'s journal into the wasm logger (the protocol of src/core/journal). */
   static #attach(wasm, file, report) {
-    // A storage that can read back (a file) keeps the points past maxQueue on disk only.
-    const canSpill = typeof file.read === "function";
+    // A storage that can read back keeps the points past maxQueue on disk only.
+    const canSpill = typeof file.read === "function" || typeof file.readAsync === "function";
     try {
       let opened;
       try {
@@ -276,11 +280,13 @@ class LoggerJournal {
 
   /**
    * Points kept on disk only (the queue was full): reads them back, in order, while the
-   * queue has room (storages that can read: the Node file; IndexedDB journals do not spill).
+   * queue has room (a file synchronously; IndexedDB one read at a time, then `onRefill()`).
    */
   refill() {
     const file = this.#file;
-    if (this.#closed || this.#readBroken || typeof file?.read !== "function") return;
+    if (this.#closed || this.#readBroken || file === null) return;
+    if (typeof file.readAsync === "function") return this.#refillAsync(file);
+    if (typeof file.read !== "function") return;
     let chunk = READ_CHUNK_BYTES;
     for (;;) {
       const offset = this.#wasm.spillOffset;
@@ -292,15 +298,7 @@ class LoggerJournal {
         if (bytes.length === 0) return;
         queued = this.#wasm.readBack(bytes);
       } catch (err) {
-        this.#readBroken = true;
-        this.#report(
-          journalReport(`dioptra-metrics: the journal ${file.path} could not be read back (its points on disk only stay there): ${err?.message ?? err}`, {
-            code: "EJOURNALREAD",
-            path: file.path,
-            cause: err,
-          }),
-          { journal: file.path },
-        );
+        this.#readFailed(file, err);
         return;
       }
       if (queued > 0 || this.#wasm.spillOffset !== offset) continue;
@@ -308,6 +306,46 @@ class LoggerJournal {
       if (bytes.length < chunk) return;
       chunk *= 2;
     }
+  }
+
+  /** `refill()` from an asynchronous storage (IndexedDB): one read at a time; `onRefill()` after each. */
+  #refillAsync(file) {
+    const offset = this.#wasm.spillOffset;
+    if (this.#reading || offset < 0 || this.#wasm.room === 0) return;
+    this.#reading = true;
+    const chunk = this.#readChunk;
+    file.readAsync(offset, chunk).then(
+      (bytes) => {
+        this.#reading = false;
+        if (this.#closed || this.#wasm.spillOffset !== offset) return;
+        let queued;
+        try {
+          queued = this.#wasm.readBack(bytes);
+        } catch (err) {
+          this.#readFailed(file, err);
+          return;
+        }
+        // Nothing whole in a full chunk: a record longer than it.
+        this.#readChunk = queued === 0 && bytes.length === chunk ? chunk * 2 : READ_CHUNK_BYTES;
+        if (queued > 0 || this.#readChunk !== chunk) this.onRefill?.();
+      },
+      (err) => {
+        this.#reading = false;
+        this.#readFailed(file, err);
+      },
+    );
+  }
+
+  #readFailed(file, err) {
+    this.#readBroken = true;
+    this.#report(
+      journalReport(`dioptra-metrics: the journal ${file.path} could not be read back (its points on disk only stay there): ${err?.message ?? err}`, {
+        code: "EJOURNALREAD",
+        path: file.path,
+        cause: err,
+      }),
+      { journal: file.path },
+    );
   }
 
   /** After a request: the acknowledgements go to the file; compacts it when due. Failures are reported. */

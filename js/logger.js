@@ -283,6 +283,8 @@ class MetricLogger {
       this.#wasm.free();
       throw toError(err);
     }
+    // Points read back from an IndexedDB journal (asynchronously) go out at once.
+    this.#journal.onRefill = () => this.#pump();
     // Replayed (and, for IndexedDB, deferred) points go out once the journal is read.
     this.#journal.ready.then(() => {
       if (!this.#wasm.busy) return;

@@ -135,4 +135,37 @@ describe('journal: "indexeddb"', () => {
       await context.close();
     }
   });
+
+  it("past maxQueue, points are kept in IndexedDB only and read back as the queue drains: all arrive once", async () => {
+    const jobId = takeJob();
+    const name = "idb_spill";
+    const count = 300;
+    const maxQueue = 40;
+    const problems = [];
+    const context = await browser.newContext();
+    try {
+      const page = await openPage(context, problems);
+      await page.evaluate((cfg) => window.journalPage.login(cfg), { username, password });
+      server.apiDown = true;
+      const values = Array.from({ length: count }, (_, step) => valueAt(step));
+      const offline = await page.evaluate((cfg) => window.journalPage.spill(cfg), { jobId, name, values, maxQueue });
+      assert.equal(offline.sent, 0);
+      assert.ok(offline.spilled >= count - maxQueue, JSON.stringify(offline));
+      const from = server.apiRequests.length;
+      server.apiDown = false;
+      const closed = await page.evaluate(() => window.journalPage.finish());
+      assert.ok(closed.mostHeld <= maxQueue, JSON.stringify(closed));
+      assert.deepEqual([closed.sent, closed.failed, closed.journaled, closed.spilled], [count, 0, 0, 0], JSON.stringify(closed));
+      const posts = server.apiRequests.slice(from).filter((r) => r.method === "POST" && r.url === `/api/v1/jobs/${jobId}/metrics`);
+      // Each point once, plus retries (those of the outage were refused before `from`).
+      assert.ok(posts.length >= count && posts.length <= count + closed.retried, `${posts.length} POSTs: ${JSON.stringify(closed)}`);
+      const stored = (await pyclient(["history", jobId, name])).sort((a, b) => a.step - b.step);
+      const wrong = stored.filter((p, i) => p.step !== i || Number(p.repr) !== valueAt(i));
+      assert.deepEqual([stored.length, wrong.length], [count, 0]);
+      assert.deepEqual(problems, []);
+    } finally {
+      server.apiDown = false;
+      await context.close();
+    }
+  });
 });

@@ -29,7 +29,7 @@ pub(super) struct LoggerJournal {
     read_back: Vec<(u64, u64)>,
     /// Spilled points up to this journal seq were read back and settled.
     drained_through: u64,
-    /// Whether the storage can read spilled points back (a file; not IndexedDB).
+    /// Whether the storage can read spilled points back (a file, IndexedDB).
     can_spill: bool,
 }
 
