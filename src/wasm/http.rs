@@ -58,6 +58,9 @@ pub struct Transport {
     pub jar: Option<RefCell<CookieJar>>,
     /// The bound on this client's requests in flight at once: every request takes a slot.
     pub limiter: Limiter,
+    /// js/api.js's `readColumns`: reads a history page's points in one pass (see
+    /// [`crate::wasm::columns`]).
+    pub read_columns: js_sys::Function,
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -339,7 +342,7 @@ fn keep_cookies(jar: &RefCell<CookieJar>, response: &Response, path: &str) {
 /// What a thrown JavaScript value says about itself, with its `cause`s (Node's fetch puts
 /// the real reason, ECONNREFUSED and the like, there), at most four deep: a cause may be
 /// cyclic.
-fn describe_js(value: &JsValue) -> String {
+pub fn describe_js(value: &JsValue) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = value.clone();
     for _ in 0..4 {
