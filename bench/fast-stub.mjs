@@ -17,6 +17,12 @@ function makeHistory(n) {
 
 const JSON_HEADERS = { "content-type": "application/json" };
 
+/** A JSON answer with its Content-Length, as the real server (gunicorn) sends it. */
+function answer(body, status = 200, headers = new Headers(JSON_HEADERS)) {
+  headers.set("content-length", String(Buffer.byteLength(body)));
+  return new Response(body, { status, headers });
+}
+
 /**
  * A `fetch` answering login, logout, job metrics (GET and POST) and history pages from memory.
  * `historyPoints`: the length of every history. Page bodies are made once and kept, as a
@@ -56,22 +62,22 @@ function makeFastFetch({ historyPoints = 1000 } = {}) {
     if (path.endsWith("/auth/login")) {
       const headers = new Headers(JSON_HEADERS);
       headers.append("set-cookie", "session=bench-session; HttpOnly; Path=/");
-      return new Response(JSON.stringify({ username: "bench", status: "Login successful" }), { status: 200, headers });
+      return answer(JSON.stringify({ username: "bench", status: "Login successful" }), 200, headers);
     }
-    if (path.endsWith("/auth/logout")) return new Response("{}", { status: 200, headers: JSON_HEADERS });
+    if (path.endsWith("/auth/logout")) return answer("{}");
     if (/\/jobs\/\d+\/metrics$/.test(path)) {
       if (method === "POST") {
         const { name, value } = JSON.parse(init.body);
-        return new Response(JSON.stringify({ name, value }), { status: 200, headers: JSON_HEADERS });
+        return answer(JSON.stringify({ name, value }));
       }
-      return new Response(latest, { status: 200, headers: JSON_HEADERS });
+      return answer(latest);
     }
     if (/\/jobs\/\d+\/metrics\/[^/]+\/snapshots$/.test(path)) {
       const index = Number(url.searchParams.get("index") ?? 0);
       const pageLength = Number(url.searchParams.get("pageLength") ?? 10);
-      return new Response(page(path, index, pageLength), { status: 200, headers: JSON_HEADERS });
+      return answer(page(path, index, pageLength));
     }
-    return new Response(JSON.stringify({ message: "Not Found" }), { status: 404, headers: JSON_HEADERS });
+    return answer(JSON.stringify({ message: "Not Found" }), 404);
   };
 }
 
