@@ -292,7 +292,12 @@ async function weightSection({ h, say }) {
       ["l", "r"],
     ),
   );
-  for (const [label, ratio] of ratioTarget) h.target(ratio <= 1.25, `${label} <= 1.25x plain JS (median): ${ratio.toFixed(2)}x`);
+  for (const [label, ratio] of ratioTarget) {
+    // A ratio is only a measure when plain JS measured above the floor (a busy machine can
+    // leave it at or under it): otherwise a MISS that says so.
+    const measured = ratio > 0 && Number.isFinite(ratio);
+    h.target(measured && ratio <= 1.25, `${label} <= 1.25x plain JS (median): ${measured ? `${ratio.toFixed(2)}x` : "not measured (plain JS at or under the fetch floor)"}`);
+  }
   h.target(ip.median - iq.median <= 3, `Node import <= 3 ms more than a plain module (median): +${(ip.median - iq.median).toFixed(1)} ms`);
   h.target(memory.afterHistory <= 2 * 1048576, `wasm memory after 100,000 calls and a 100,000-point read <= 2 MiB: ${MiB(memory.afterHistory)}`);
   return results;
