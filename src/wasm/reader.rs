@@ -15,7 +15,6 @@ use web_sys::AbortSignal;
 use crate::core::decode::{decode_error, JobMetrics, Page};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
 use crate::core::error::{Error, Result};
-use crate::core::keyset::RunKey;
 use crate::core::lookup::{Lookup, StepLookup};
 use crate::core::paging::{stated_page_limit, IndexMode, Keyed, PageRequest, Pager};
 use crate::core::read_retry::{read_retry_policy, PageAttempts, PageFailure};
@@ -234,7 +233,7 @@ async fn pause(ms: f64, signal: Option<&AbortSignal>) -> bool {
 }
 
 /// Starts the requests the pager allows now.
-fn launch<K: RunKey>(
+fn launch<K: Copy + Eq + std::hash::Hash>(
     state: &Rc<RefCell<ReadState<K>>>,
     transport: &Rc<Transport>,
     call: &CallOptions,
@@ -260,7 +259,7 @@ fn launch<K: RunKey>(
 /// new items handed out to JavaScript.
 trait ReadPage: Sized {
     /// What tells the items apart.
-    type Key: RunKey;
+    type Key: Copy + Eq + std::hash::Hash;
     /// The page in `answer`.
     fn read(answer: &Answer, transport: &Transport) -> Result<Self>;
     /// Its items' keys, in order.
@@ -362,7 +361,7 @@ async fn next_page<T: ReadPage>(
 /// maximum (the read starts over), else a wait and the same page asked again (the pages read
 /// and those in flight are kept), else the read fails with `error` (or with an abort, when the
 /// caller's signal fires during the wait).
-async fn retry_or_fail<K: RunKey>(
+async fn retry_or_fail<K: Copy + Eq + std::hash::Hash>(
     state: &Rc<RefCell<ReadState<K>>>,
     transport: &Rc<Transport>,
     call: &CallOptions,
