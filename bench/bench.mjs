@@ -16,7 +16,8 @@
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
 //   BENCH_SECTIONS        which sections run, comma-separated (default all:
-//                         history,logging,sizes,restart,outage,journal), e.g. BENCH_SECTIONS=journal
+//                         history,logging,sizes,restart,outage,journal,weight), e.g. BENCH_SECTIONS=journal
+//   BENCH_WEIGHT_*        the knobs of section "weight" (bench/weight.mjs, which needs no server)
 //   BENCH_RESTART_STEPS   steps logged through the kill-and-restart, 2 metrics each (default 1000)
 //   BENCH_RESTART_DOWN_MS how long the server is killed for before its restart (default 5000)
 //   BENCH_OUTAGE_POINTS   points queued against the dead server (default 20000)
@@ -38,6 +39,7 @@ import zlib from "node:zlib";
 import { DioptraClient } from "dioptra-metrics";
 import { faultSections } from "./faults.mjs";
 import { journalSection } from "./journal.mjs";
+import { weightSection } from "./weight.mjs";
 import { freePortOutsideEphemeralRange } from "../scripts/dioptra-server.mjs";
 
 const startedAt = performance.now();
@@ -90,7 +92,7 @@ const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
-const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal"];
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "weight"];
 const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of chosen) {
   if (!SECTIONS.includes(s)) {
@@ -526,6 +528,13 @@ if (want("journal")) {
     h: { table, target, fmtS, fmtInt },
     say,
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. weight, start-up, CPU per call beside a plain-JS client, wasm memory (bench/weight.mjs)
+
+if (want("weight")) {
+  results.weight = await weightSection({ h: { table, target }, say });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,9 +8,55 @@ import { toError, tooManyArguments, checkArity, settle, DioptraValidationError }
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
 
-/** A page of history with each timestamp (ms since the epoch) made a `Date`. */
-function withDates(page) {
-  page.data.forEach(dateTimestamp);
+/**
+ * The columns of a history page's points, read in one pass for the wasm side to check and
+ * decode (src/wasm/columns.rs): `[steps, values, stamps, name, names, odd]`, steps and values
+ * as `Float64Array`s, the timestamps joined by newlines, the one name of every point (or
+ * `names`, each point's, when they differ), and `odd`: `index, field, raw` of each field that
+ * is not a number (step, value) or a one-line string (timestamp), or of a point that is not an
+ * object. `null` when `data` is not a list.
+ */
+function readColumns(data) {
+  if (!Array.isArray(data)) return null;
+  const n = data.length;
+  const steps = new Float64Array(n);
+  const values = new Float64Array(n);
+  const stamps = new Array(n);
+  const odd = [];
+  const name = n > 0 ? data[0]?.name : undefined;
+  let names = null;
+  for (let i = 0; i < n; i++) {
+    const point = data[i];
+    stamps[i] = "";
+    if (typeof point !== "object" || point === null || Array.isArray(point)) {
+      odd.push(i, "point", point);
+      continue;
+    }
+    const { step, value, timestamp } = point;
+    if (typeof step === "number") steps[i] = step;
+    else odd.push(i, "step", step);
+    if (typeof value === "number") values[i] = value;
+    else odd.push(i, "value", value);
+    if (typeof timestamp === "string" && !timestamp.includes("\n")) stamps[i] = timestamp;
+    else odd.push(i, "timestamp", timestamp);
+    if (point.name !== name && names === null) names = data.map((p) => p?.name);
+  }
+  return [steps, values, stamps.join("\n"), name, names, odd];
+}
+
+/** The points of a page the wasm side handed back as columns, each timestamp a `Date`. */
+function pointsOf({ name, names, steps, values, stamps }) {
+  const points = new Array(steps.length);
+  for (let i = 0; i < steps.length; i++) {
+    points[i] = { name: names ? names[i] : name, value: values[i], step: steps[i], timestamp: new Date(stamps[i]) };
+  }
+  return points;
+}
+
+/** A page of history from its columns: the envelope, and `data`. */
+function snapshotPage(columns) {
+  const { name, names, steps, values, stamps, ...page } = columns;
+  page.data = pointsOf(columns);
   return page;
 }
 
@@ -21,11 +67,11 @@ function withDates(page) {
  */
 class PagedRead {
   #open;
-  #convert;
+  #items;
   #onProgress;
-  constructor(open, convert, onProgress) {
+  constructor(open, items, onProgress) {
     this.#open = open;
-    this.#convert = convert;
+    this.#items = items;
     this.#onProgress = typeof onProgress === "function" ? onProgress : undefined;
   }
   async *pages() {
@@ -37,9 +83,9 @@ class PagedRead {
     }
     try {
       for (;;) {
-        const page = await settle(reader.next());
-        if (page === null) return;
-        page.data.forEach(this.#convert);
+        const read = await settle(reader.next());
+        if (read === null) return;
+        const page = { data: this.#items(read), loaded: read.loaded, total: read.total };
         this.#onProgress?.({ loaded: page.loaded, total: page.total });
         yield page;
       }
@@ -61,11 +107,6 @@ async function collect(read) {
     for (const item of page.data) items.push(item);
   }
   return items;
-}
-
-/** Makes a point's timestamp (ms since the epoch) a `Date`. */
-function dateTimestamp(point) {
-  point.timestamp = new Date(point.timestamp);
 }
 
 /** `client.auth`: the session. */
@@ -105,7 +146,7 @@ class JobsCollection {
   /** GET /jobs/{id}/metrics/{name}/snapshots: one page of a metric's history. */
   getMetricsSnapshotsById(jobId, metricName, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("jobs.getMetricsSnapshotsById", 3, arguments.length));
-    return settle(this.#wasm.getSnapshotPage(jobId, metricName, options)).then(withDates);
+    return settle(this.#wasm.getSnapshotPage(jobId, metricName, options)).then(snapshotPage);
   }
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
@@ -120,7 +161,7 @@ class JobsCollection {
    */
   iterMetricsSnapshots(jobId, metricName, options) {
     checkArity("jobs.iterMetricsSnapshots", 3, arguments);
-    return new PagedRead(() => this.#wasm.readHistory(jobId, metricName, options), dateTimestamp, options?.onProgress);
+    return new PagedRead(() => this.#wasm.readHistory(jobId, metricName, options), pointsOf, options?.onProgress);
   }
   /**
    * A metric's whole history, each point once, ordered by step. Options: `onProgress({ loaded,
@@ -190,7 +231,7 @@ class ExperimentsCollection {
    */
   iterMetrics(experimentId, options) {
     checkArity("experiments.iterMetrics", 2, arguments);
-    return new PagedRead(() => this.#wasm.readExperiment(experimentId, options), () => {}, options?.onProgress);
+    return new PagedRead(() => this.#wasm.readExperiment(experimentId, options), (read) => read.data, options?.onProgress);
   }
   /** Every job of the experiment with its latest metrics, in the server's order. */
   getAllMetrics(experimentId, options) {
@@ -211,7 +252,7 @@ function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile
     constructor(address, options) {
       checkArity("new DioptraClient", 2, arguments);
       try {
-        this.#wasm = new WasmClient(address, options, defaultAddress(), keepCookies);
+        this.#wasm = new WasmClient(address, options, defaultAddress(), keepCookies, readColumns);
       } catch (raw) {
         throw toError(raw);
       }

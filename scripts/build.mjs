@@ -1,11 +1,14 @@
 // Builds the npm package into dist/: cargo (wasm32, release), the wasm-bindgen CLI for the
-// `web` and `nodejs` targets (one .wasm serves both), wasm-opt -Oz from npm's binaryen (not
-// Debian's 108, which corrupts wasm-bindgen output), the JS layer, the types; then prints
-// the sizes of what ships.
+// `web` and `nodejs` targets (one .wasm serves both), wasm-opt from npm's binaryen (not
+// Debian's 108, which corrupts wasm-bindgen output), the JS layer, the types; minifies the
+// shipped JavaScript (esbuild, whitespace and syntax only); then prints the sizes of what ships
+// and of each entry point.
 import { execFileSync } from "node:child_process";
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
+import { transformSync } from "esbuild";
+import { sizeReport } from "./sizes.mjs";
 
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
@@ -29,8 +32,13 @@ if (!webWasm.equals(nodeWasm)) {
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "wasm"), { recursive: true });
+// wasm-opt step. `-Oz` alone inlines functions called once into their callers, which gzips
+// worse than not optimizing at all; without that inlining, repeated to a fixed point
+// (--converge), the gzipped .wasm is ~10 KB smaller than plain -Oz (measured on this crate).
 run(join(root, "node_modules/.bin/wasm-opt"), [
   "-Oz",
+  "--one-caller-inline-max-function-size=0",
+  "--converge",
   "--enable-bulk-memory",
   "--enable-reference-types",
   "--enable-nontrapping-float-to-int",
@@ -39,6 +47,7 @@ run(join(root, "node_modules/.bin/wasm-opt"), [
   "--enable-mutable-globals",
   "--strip-debug",
   "--strip-producers",
+  "--strip-target-features",
   join(tmp, "web/dioptra_metrics_bg.wasm"),
   "-o",
   join(dist, "wasm/dioptra_metrics_bg.wasm"),
@@ -70,7 +79,25 @@ for (const file of ["index.js", "index.cjs"]) {
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.ts"));
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.cts"));
 
-// Sizes of what ships.
+// Minify step: every shipped .js/.cjs loses its whitespace and comments and gets the syntax
+// shortenings that keep names as written (no identifier mangling: stack traces and error
+// class names read the same). Types (.d.ts) stay as written.
+for (const f of readdirSync(dist, { recursive: true })) {
+  if (!/\.(?:js|cjs)$/.test(f)) continue;
+  const path = join(dist, f);
+  const source = readFileSync(path, "utf8");
+  const { code } = transformSync(source, {
+    loader: "js",
+    format: f.endsWith(".cjs") ? "cjs" : "esm",
+    minifyWhitespace: true,
+    minifySyntax: true,
+    legalComments: "none",
+    target: "node20",
+  });
+  writeFileSync(path, code);
+}
+
+// Size report step: every file that ships, then each entry point's weight.
 const files = readdirSync(dist, { recursive: true })
   .map((f) => join(dist, f))
   .filter((f) => statSync(f).isFile())
@@ -81,3 +108,4 @@ for (const f of files) {
   const body = readFileSync(f);
   console.log("  " + line(f.slice(dist.length + 1), body.length, gzipSync(body, { level: 9 }).length));
 }
+for (const l of sizeReport(root)) console.log(l);

@@ -67,6 +67,27 @@ pub struct Page<T> {
     pub data: Vec<T>,
 }
 
+/// A page's envelope without its items, which are read apart (as columns, see
+/// [`crate::core::columns`]): the fields of [`Page`] but `data`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PageHead {
+    /// The `index` the server says this page starts at.
+    pub index: u64,
+    /// Whether the server says nothing follows this page.
+    pub is_complete: bool,
+    /// How many items there are in all.
+    pub total_num_results: u64,
+    /// The server's link to the first page.
+    pub first: String,
+    /// The server's link to the next page, if it gave one.
+    #[serde(default)]
+    pub next: Option<String>,
+    /// The server's link to the previous page, if it gave one.
+    #[serde(default)]
+    pub prev: Option<String>,
+}
+
 /// The answer to a login: `{ username, status }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LoginAnswer {

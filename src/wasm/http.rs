@@ -22,7 +22,7 @@ use crate::core::limiter::Limiter;
 use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
-use crate::wasm::body::{read_body, Body, MAX_BODY_BYTES};
+use crate::wasm::body::{read_body, read_declared, Body, MAX_BODY_BYTES};
 use crate::wasm::slot::Slot;
 
 #[wasm_bindgen]
@@ -58,6 +58,9 @@ pub struct Transport {
     pub jar: Option<RefCell<CookieJar>>,
     /// The bound on this client's requests in flight at once: every request takes a slot.
     pub limiter: Limiter,
+    /// js/api.js's `readColumns`: reads a history page's points in one pass (see
+    /// [`crate::wasm::columns`]).
+    pub read_columns: js_sys::Function,
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -272,7 +275,17 @@ impl Transport {
             if declared.is_some_and(|n| n as f64 > MAX_BODY_BYTES) {
                 return Ok(Err(too_large(method, &path)));
             }
-            let Body::Text(text) = read_body(&response).await? else {
+            // The declared length bounds the body only when it is not compressed, which only
+            // a runtime that shows every header (Node: the one with our own jar) can tell.
+            let plain_length = declared.is_some()
+                && self.jar.is_some()
+                && headers.get("content-encoding").ok().flatten().is_none();
+            let body = if plain_length {
+                read_declared(&response).await?
+            } else {
+                read_body(&response).await?
+            };
+            let Body::Text(text) = body else {
                 return Ok(Err(too_large(method, &path)));
             };
             Ok::<_, JsValue>(Ok((
@@ -339,7 +352,7 @@ fn keep_cookies(jar: &RefCell<CookieJar>, response: &Response, path: &str) {
 /// What a thrown JavaScript value says about itself, with its `cause`s (Node's fetch puts
 /// the real reason, ECONNREFUSED and the like, there), at most four deep: a cause may be
 /// cyclic.
-fn describe_js(value: &JsValue) -> String {
+pub fn describe_js(value: &JsValue) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut current = value.clone();
     for _ in 0..4 {

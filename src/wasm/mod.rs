@@ -3,6 +3,7 @@
 //! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
 
 mod body;
+mod columns;
 mod convert;
 mod http;
 mod journal;
@@ -20,7 +21,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::address::address_argument;
 use crate::core::cookies::CookieJar;
-use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page, Snapshot};
+use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
 use crate::core::error::Result;
 use crate::core::limiter::Limiter;
@@ -126,15 +127,24 @@ pub struct WasmClient {
 #[wasm_bindgen(js_class = WasmClient)]
 impl WasmClient {
     /// A client for the server at `address` (or `default_address` when `address` is
-    /// undefined). `keep_cookies` is true where the runtime has no cookie jar (Node).
+    /// undefined). `keep_cookies` is true where the runtime has no cookie jar (Node);
+    /// `read_columns` is js/api.js's reader of a history page's points.
     #[wasm_bindgen(constructor)]
     pub fn new(
         address: JsValue,
         options: JsValue,
         default_address: Option<String>,
         keep_cookies: bool,
+        read_columns: js_sys::Function,
     ) -> std::result::Result<WasmClient, JsValue> {
-        Self::build(&address, &options, default_address, keep_cookies).map_err(|e| error_to_js(&e))
+        Self::build(
+            &address,
+            &options,
+            default_address,
+            keep_cookies,
+            read_columns,
+        )
+        .map_err(|e| error_to_js(&e))
     }
 
     /// POST /auth/login. The password stays a JavaScript string: it never enters the wasm
@@ -219,7 +229,8 @@ impl WasmClient {
         })
     }
 
-    /// GET /jobs/{id}/metrics/{name}/snapshots: one page, timestamps as ms since the epoch.
+    /// GET /jobs/{id}/metrics/{name}/snapshots: one page, its points as columns (`name` or
+    /// `names`, `steps`, `values`, `stamps` in ms since the epoch: js/api.js makes the points).
     #[wasm_bindgen(js_name = getSnapshotPage)]
     pub fn get_snapshot_page(&self, job_id: JsValue, name: JsValue, options: JsValue) -> Promise {
         let checked = (|| {
@@ -237,7 +248,10 @@ impl WasmClient {
         })();
         self.run(checked, |transport, (request, call)| async move {
             let answer = transport.send(&request, &call).await?;
-            to_js(&answer.decode::<Page<Snapshot>>()?)
+            let page = columns::decode_snapshot_page(&answer, &transport.read_columns)?;
+            let out = columns::head_to_js(&page.head);
+            columns::put_columns(&out, &page, None);
+            Ok(out.into())
         })
     }
 
@@ -349,6 +363,7 @@ impl WasmClient {
         options: &JsValue,
         default_address: Option<String>,
         keep_cookies: bool,
+        read_columns: js_sys::Function,
     ) -> Result<Self> {
         let base = address_argument(&input(address), default_address)?;
         let options = Options::read(options, "options", CLIENT_OPTIONS)?;
@@ -374,6 +389,7 @@ impl WasmClient {
                 headers,
                 jar: keep_cookies.then(|| RefCell::new(CookieJar::for_origin(&base.origin))),
                 limiter: Limiter::new(max_concurrency as usize),
+                read_columns,
                 base,
             }),
         })

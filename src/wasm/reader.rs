@@ -8,19 +8,18 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
-use crate::core::decode::{decode_error, JobMetrics, Page, Snapshot};
+use crate::core::decode::{decode_error, JobMetrics, Page};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
 use crate::core::error::{Error, Result};
 use crate::core::lookup::{Lookup, StepLookup};
 use crate::core::paging::{stated_page_limit, IndexMode, Keyed, PageRequest, Pager};
 use crate::core::read_retry::{read_retry_policy, PageAttempts, PageFailure};
 use crate::core::retry::RetryPolicy;
+use crate::wasm::columns::{decode_snapshot_page, put_columns, SnapshotPage};
 use crate::wasm::convert::{error_to_js, to_js, Options};
 use crate::wasm::http::{date_now, Answer, CallOptions, Transport};
 
@@ -141,16 +140,17 @@ impl WasmPageReader {
             mode,
         };
         if is_history {
-            Self::typed::<Snapshot>(transport, plan, call)
+            Self::typed::<SnapshotPage>(transport, plan, call)
         } else {
-            Self::typed::<JobMetrics>(transport, plan, call)
+            Self::typed::<Page<JobMetrics>>(transport, plan, call)
         }
     }
 
-    fn typed<T>(transport: Rc<Transport>, plan: Plan, call: CallOptions) -> Self
-    where
-        T: Keyed + DeserializeOwned + Serialize + 'static,
-    {
+    fn typed<T: ReadPage + 'static>(
+        transport: Rc<Transport>,
+        plan: Plan,
+        call: CallOptions,
+    ) -> Self {
         let state = Rc::new(RefCell::new(ReadState::<T::Key> {
             source: plan.source,
             pager: Pager::new(plan.page_length, plan.mode),
@@ -255,14 +255,67 @@ fn launch<K: Copy + Eq + std::hash::Hash>(
     }
 }
 
-async fn next_page<T>(
+/// A page as a reader reads it: decoded from the answer, its items' keys and total, and its
+/// new items handed out to JavaScript.
+trait ReadPage: Sized {
+    /// What tells the items apart.
+    type Key: Copy + Eq + std::hash::Hash;
+    /// The page in `answer`.
+    fn read(answer: &Answer, transport: &Transport) -> Result<Self>;
+    /// Its items' keys, in order.
+    fn keys(&self) -> Vec<Self::Key>;
+    /// The server's `totalNumResults`.
+    fn total(&self) -> u64;
+    /// Puts the items at `fresh` (positions, in order) into `out`.
+    fn put(self, out: &Object, fresh: &[usize]) -> Result<()>;
+}
+
+/// An experiment's jobs: `data`, a list of `{ id, metrics }`.
+impl ReadPage for Page<JobMetrics> {
+    type Key = u64;
+    fn read(answer: &Answer, _: &Transport) -> Result<Self> {
+        answer.decode()
+    }
+    fn keys(&self) -> Vec<u64> {
+        self.data.iter().map(Keyed::key).collect()
+    }
+    fn total(&self) -> u64 {
+        self.total_num_results
+    }
+    fn put(self, out: &Object, fresh: &[usize]) -> Result<()> {
+        let mut items: Vec<Option<JobMetrics>> = self.data.into_iter().map(Some).collect();
+        let data: Vec<JobMetrics> = fresh
+            .iter()
+            .filter_map(|&i| items.get_mut(i).and_then(Option::take))
+            .collect();
+        let _ = Reflect::set(out, &JsValue::from_str("data"), &to_js(&data)?);
+        Ok(())
+    }
+}
+
+/// A metric's history: its points as columns (see [`crate::wasm::columns`]).
+impl ReadPage for SnapshotPage {
+    type Key = i64;
+    fn read(answer: &Answer, transport: &Transport) -> Result<Self> {
+        decode_snapshot_page(answer, &transport.read_columns)
+    }
+    fn keys(&self) -> Vec<i64> {
+        self.columns.steps.clone()
+    }
+    fn total(&self) -> u64 {
+        self.head.total_num_results
+    }
+    fn put(self, out: &Object, fresh: &[usize]) -> Result<()> {
+        put_columns(out, &self, Some(fresh));
+        Ok(())
+    }
+}
+
+async fn next_page<T: ReadPage>(
     state: &Rc<RefCell<ReadState<T::Key>>>,
     transport: &Rc<Transport>,
     call: &CallOptions,
-) -> Result<JsValue>
-where
-    T: Keyed + DeserializeOwned + Serialize,
-{
+) -> Result<JsValue> {
     loop {
         launch(state, transport, call);
         let Some(flight) = state.borrow_mut().in_flight.pop_front() else {
@@ -272,7 +325,7 @@ where
         let outcome = flight.outcome.borrow_mut().take();
         let Some(outcome) = outcome else { continue };
         let decoded = outcome.and_then(|answer| {
-            let page: Page<T> = answer.decode()?;
+            let page = T::read(&answer, transport)?;
             Ok((answer, page))
         });
         let (answer, page) = match decoded {
@@ -282,23 +335,17 @@ where
                 continue;
             }
         };
-        let keys: Vec<T::Key> = page.data.iter().map(Keyed::key).collect();
         let mut state = state.borrow_mut();
         let fresh = state
             .pager
-            .accept(flight.page, &keys, page.total_num_results)
+            .accept(flight.page, &page.keys(), page.total())
             .map_err(|why| decode_error(why.0, answer.method, &answer.path))?;
-        let mut items: Vec<Option<T>> = page.data.into_iter().map(Some).collect();
-        let data: Vec<T> = fresh
-            .into_iter()
-            .filter_map(|i| items.get_mut(i).and_then(Option::take))
-            .collect();
-        if data.is_empty() {
+        if fresh.is_empty() {
             continue; // Nothing new here (an empty last page, or a shifted history): read on.
         }
         let out = Object::new();
+        page.put(&out, &fresh)?;
         let set = |key: &str, value: &JsValue| Reflect::set(&out, &JsValue::from_str(key), value);
-        let _ = set("data", &to_js(&data)?);
         let _ = set("loaded", &JsValue::from_f64(state.pager.loaded() as f64));
         let total = state
             .pager
@@ -384,11 +431,11 @@ pub async fn stored_value(
                 }
             }
         };
-        let page: Page<Snapshot> = answer.decode()?;
-        let keys: Vec<i64> = page.data.iter().map(Keyed::key).collect();
-        match lookup.accept(request, &keys, page.total_num_results) {
+        let page = decode_snapshot_page(&answer, &transport.read_columns)?;
+        let keys = &page.columns.steps;
+        match lookup.accept(request, keys, page.head.total_num_results) {
             Lookup::Ask(next) => request = next,
-            Lookup::Found(position) => return Ok(page.data.get(position).map(|p| p.value.0)),
+            Lookup::Found(position) => return Ok(page.columns.values.get(position).copied()),
             Lookup::Absent => return Ok(None),
             Lookup::Scan => return scan_for_step(transport, job_id, name, step, call).await,
         }
@@ -417,13 +464,13 @@ async fn scan_for_step(
                 _ => return Err(error),
             },
         };
-        let page: Page<Snapshot> = answer.decode()?;
-        if let Some(point) = page.data.iter().find(|p| p.step == step) {
-            return Ok(Some(point.value.0));
+        let page = decode_snapshot_page(&answer, &transport.read_columns)?;
+        let columns = &page.columns;
+        if let Some(position) = columns.steps.iter().position(|&s| s == step) {
+            return Ok(columns.values.get(position).copied());
         }
-        let keys: Vec<i64> = page.data.iter().map(Keyed::key).collect();
         pager
-            .accept(page_request, &keys, page.total_num_results)
+            .accept(page_request, &columns.steps, page.head.total_num_results)
             .map_err(|why| decode_error(why.0, answer.method, &answer.path))?;
     }
     Ok(None)
