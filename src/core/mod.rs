@@ -11,6 +11,7 @@ mod fake_history;
 pub mod host;
 pub mod input;
 pub mod journal;
+pub mod keyset;
 pub mod limiter;
 pub mod lookup;
 pub mod paging;

@@ -10,7 +10,7 @@
 //! present at the start are never skipped: growth only moves items later, and a position is
 //! never advanced past what a page returned.
 
-use std::collections::HashSet;
+use crate::core::keyset::{KeySet, RunKey};
 
 use crate::core::decode::{JobMetrics, Snapshot};
 use crate::core::error::Error;
@@ -55,9 +55,9 @@ pub struct Pager<K> {
     /// The total the latest page of this plan reported.
     total: Option<u64>,
     /// Keys of every item handed out so far.
-    seen: HashSet<K>,
+    seen: KeySet,
     /// Keys read under the current plan, to tell a misjudged mode by its repeats.
-    seen_in_plan: HashSet<K>,
+    seen_in_plan: KeySet,
     /// Keys of the first page, to interpret the probe.
     first_page: Vec<K>,
     /// Pages of the current plan requested but not yet accepted.
@@ -70,7 +70,7 @@ pub struct Pager<K> {
 /// How many times a read may start over before it gives up with an error.
 const MAX_RESTARTS: u32 = 3;
 
-impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
+impl<K: RunKey> Pager<K> {
     /// A pager with `page_length` items per page; `mode` is `Unknown` unless the endpoint's
     /// meaning of `index` is certain.
     pub fn new(page_length: u32, mode: IndexMode) -> Self {
@@ -81,8 +81,8 @@ impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
             mode: Self::starting_mode(mode, page_length),
             next_offset: 0,
             total: None,
-            seen: HashSet::new(),
-            seen_in_plan: HashSet::new(),
+            seen: KeySet::new(),
+            seen_in_plan: KeySet::new(),
             first_page: Vec::new(),
             in_flight: 0,
             generation: 0,
@@ -245,8 +245,7 @@ impl<K: Copy + Eq + std::hash::Hash> Pager<K> {
     /// nearly all of the first page again. Growth between the two requests shifts some
     /// items: the majority decides, and a misjudgment shows later (see `accept`).
     fn judge_probe(&self, probe: &[K]) -> IndexMode {
-        let first: HashSet<&K> = self.first_page.iter().collect();
-        let overlap = probe.iter().filter(|k| first.contains(k)).count();
+        let overlap = probe.iter().filter(|k| self.first_page.contains(k)).count();
         if probe.is_empty() || overlap * 2 < probe.len() {
             IndexMode::PageNumber
         } else {
@@ -303,7 +302,7 @@ pub fn stated_page_limit(error: &Error) -> Option<u32> {
 /// The key that tells items of a paged collection apart.
 pub trait Keyed {
     /// The key type.
-    type Key: Copy + Eq + std::hash::Hash;
+    type Key: RunKey;
     /// This item's key.
     fn key(&self) -> Self::Key;
 }
@@ -329,6 +328,7 @@ mod tests {
     use super::*;
     use crate::core::decode::api_error;
     use crate::core::fake_history::FakeHistory as FakeServer;
+    use std::collections::HashSet;
 
     #[test]
     fn reads_the_servers_stated_page_limit() {

@@ -15,6 +15,7 @@ use web_sys::AbortSignal;
 use crate::core::decode::{decode_error, JobMetrics, Page};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
 use crate::core::error::{Error, Result};
+use crate::core::keyset::RunKey;
 use crate::core::lookup::{Lookup, StepLookup};
 use crate::core::paging::{stated_page_limit, IndexMode, Keyed, PageRequest, Pager};
 use crate::core::read_retry::{read_retry_policy, PageAttempts, PageFailure};
@@ -233,7 +234,7 @@ async fn pause(ms: f64, signal: Option<&AbortSignal>) -> bool {
 }
 
 /// Starts the requests the pager allows now.
-fn launch<K: Copy + Eq + std::hash::Hash>(
+fn launch<K: RunKey>(
     state: &Rc<RefCell<ReadState<K>>>,
     transport: &Rc<Transport>,
     call: &CallOptions,
@@ -259,7 +260,7 @@ fn launch<K: Copy + Eq + std::hash::Hash>(
 /// new items handed out to JavaScript.
 trait ReadPage: Sized {
     /// What tells the items apart.
-    type Key: Copy + Eq + std::hash::Hash;
+    type Key: RunKey;
     /// The page in `answer`.
     fn read(answer: &Answer, transport: &Transport) -> Result<Self>;
     /// Its items' keys, in order.
@@ -361,7 +362,7 @@ async fn next_page<T: ReadPage>(
 /// maximum (the read starts over), else a wait and the same page asked again (the pages read
 /// and those in flight are kept), else the read fails with `error` (or with an abort, when the
 /// caller's signal fires during the wait).
-async fn retry_or_fail<K: Copy + Eq + std::hash::Hash>(
+async fn retry_or_fail<K: RunKey>(
     state: &Rc<RefCell<ReadState<K>>>,
     transport: &Rc<Transport>,
     call: &CallOptions,
