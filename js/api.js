@@ -19,17 +19,19 @@ const LOADED = { ready: () => true, load: () => Promise.resolve() };
  */
 class WasmHandle {
   #client = null;
-  #ready = null;
+  #make;
+  #wasm;
   #baseUrl;
   constructor(make, wasm, address, fallback) {
+    this.#make = make;
+    this.#wasm = wasm;
     if (wasm.ready()) {
       this.#client = make();
       return;
     }
     this.#baseUrl = checkAddress(address, fallback);
-    this.#ready = wasm.load().then(() => (this.#client = make()));
-    // Each call reports a failure to load; this keeps it from being an unhandled rejection.
-    this.#ready.catch(() => {});
+    // Start loading now; a failure is reported by each call (and the next call tries again).
+    wasm.load().catch(() => {});
   }
   /** The wasm client, or null while the module loads. */
   get now() {
@@ -37,11 +39,12 @@ class WasmHandle {
   }
   /** A promise of the wasm client (rejects, typed, if the module or the client cannot be made). */
   get ready() {
-    return this.#client ? Promise.resolve(this.#client) : this.#ready;
+    if (this.#client) return Promise.resolve(this.#client);
+    return this.#wasm.load().then(() => (this.#client ??= this.#make()));
   }
   /** `fn(client)` now where the wasm is ready (synchronous errors stay synchronous), else once it is. */
   use(fn) {
-    return this.#client ? fn(this.#client) : this.#ready.then(fn);
+    return this.#client ? fn(this.#client) : this.ready.then(fn);
   }
   get baseUrl() {
     return this.#client ? this.#client.baseUrl : this.#baseUrl;

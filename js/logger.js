@@ -327,6 +327,17 @@ class MetricLogger {
     }
   }
 
+  /**
+   * `start()` (a flush), then, if points held while loading could not be logged, a rejection
+   * listing them (once). Without a wasm logger (it could not be made) there is nothing to flush.
+   */
+  #withLate(start, prefix) {
+    const late = this.#takeLateFailures(prefix);
+    const flushed = this.#wasm === undefined ? Promise.resolve() : start();
+    if (late === null) return flushed;
+    return flushed.then(() => Promise.reject(late));
+  }
+
   /** The error for the points held while loading that could not be logged, once; or null. */
   #takeLateFailures(prefix) {
     const late = this.#lateFailures;
@@ -421,11 +432,9 @@ class MetricLogger {
       return Promise.reject(err);
     }
     if (this.#held !== null) return this.#attached.then(() => this.flush(options));
-    const late = this.#takeLateFailures();
-    if (late !== null) return Promise.reject(late);
-    if (this.#loadError !== null) return Promise.resolve();
-    if (this.#journal?.loading) return this.#journal.ready.then(() => this.#flush(deadline, false));
-    return this.#flush(deadline, false);
+    const start = () =>
+      this.#journal?.loading ? this.#journal.ready.then(() => this.#flush(deadline, false)) : this.#flush(deadline, false);
+    return this.#withLate(start, "");
   }
 
   /** Flushes (with the same options), then stops the logger: later `log()` calls throw. Past the deadline the unsent points are given up. */
@@ -445,15 +454,8 @@ class MetricLogger {
     }
     const flush = () => this.#flush(deadline, true);
     const start = () => (this.#journal?.loading ? this.#journal.ready.then(flush) : flush());
-    // While loading (or if it failed): close once the held points are logged or reported.
-    const closing =
-      this.#held !== null || this.#loadError !== null
-        ? this.#attached.then(() => {
-            const late = this.#takeLateFailures("close(): ");
-            if (late !== null) throw late;
-            if (this.#loadError === null) return start();
-          })
-        : start();
+    // While loading: close once the held points are logged or reported.
+    const closing = this.#held !== null ? this.#attached.then(() => this.#withLate(start, "close(): ")) : this.#withLate(start, "close(): ");
     this.#closing = closing.finally(() => {
       if (this.#wasm === undefined) return;
       clearTimeout(this.#retryTimer);
