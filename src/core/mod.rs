@@ -7,6 +7,7 @@ pub mod endpoints;
 pub mod error;
 #[cfg(test)]
 mod fake_history;
+pub mod hints;
 pub mod host;
 pub mod input;
 pub mod journal;

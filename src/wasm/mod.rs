@@ -10,7 +10,7 @@ mod logger;
 mod reader;
 mod slot;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
@@ -18,7 +18,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::address::address_argument;
+use crate::core::address::{address_argument, parse_address};
 use crate::core::cookies::CookieJar;
 use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page, Snapshot};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
@@ -350,6 +350,15 @@ impl WasmClient {
         default_address: Option<String>,
         keep_cookies: bool,
     ) -> Result<Self> {
+        // Where the runtime has a cookie store (a browser), the default address is the page's.
+        let page_origin = if keep_cookies {
+            None
+        } else {
+            default_address
+                .as_deref()
+                .and_then(|page| parse_address(page).ok())
+                .map(|page| page.origin)
+        };
         let base = address_argument(&input(address), default_address)?;
         let options = Options::read(options, "options", CLIENT_OPTIONS)?;
         let timeout_ms =
@@ -374,6 +383,8 @@ impl WasmClient {
                 headers,
                 jar: keep_cookies.then(|| RefCell::new(CookieJar::for_origin(&base.origin))),
                 limiter: Limiter::new(max_concurrency as usize),
+                page_origin,
+                logged_in: Cell::new(false),
                 base,
             }),
         })
