@@ -85,3 +85,26 @@ test("in a browser, a client on another origin than the page is told about cooki
     await context.close();
   }
 });
+
+test("a read of a job or experiment that does not exist rejects with 404, like a write; an empty read of one that does resolves", async () => {
+  const client = new DioptraClient(address);
+  await client.auth.login(username, password);
+  const missing = 987654321;
+  const reads = [
+    ["jobs.getMetricsById", () => client.jobs.getMetricsById(missing), `/api/v1/jobs/${missing}`],
+    ["jobs.getMetricsSnapshotsById", () => client.jobs.getMetricsSnapshotsById(missing, "loss"), `/api/v1/jobs/${missing}`],
+    ["experiments.getMetricsById", () => client.experiments.getMetricsById(missing), `/api/v1/experiments/${missing}`],
+  ];
+  for (const [what, read, path] of reads) {
+    const err = await read().catch((e) => e);
+    assert.ok(err instanceof DioptraApiError, `${what}: ${err}`);
+    assert.equal(err.status, 404, what);
+    assert.equal(err.path, path, what);
+  }
+  const write = await client.jobs.appendMetricById(missing, "loss", 1).catch((e) => e);
+  assert.equal(write.status, 404, "a write to a missing job is a 404 too");
+  // A job with no metrics of that name, and a fresh job with none at all: empty, not an error.
+  assert.deepEqual((await client.jobs.getMetricsSnapshotsById(job, "never_logged")).data, []);
+  const fresh = takeJob();
+  assert.deepEqual(await client.jobs.getMetricsById(fresh), []);
+});

@@ -177,11 +177,15 @@ impl WasmClient {
         let checked = (|| {
             let call = self.call_options(&Options::read(&options, "options", CALL_OPTIONS)?)?;
             let job_id = validate::resource_id(&input(&job_id), "jobId")?;
-            Ok((endpoints::job_metrics(job_id), call))
+            Ok((endpoints::job_metrics(job_id), job_id, call))
         })();
-        self.run(checked, |transport, (request, call)| async move {
+        self.run(checked, |transport, (request, job_id, call)| async move {
             let answer = transport.send(&request, &call).await?;
-            to_js(&answer.decode::<Vec<Metric>>()?)
+            let metrics = answer.decode::<Vec<Metric>>()?;
+            if metrics.is_empty() {
+                transport.send(&endpoints::job(job_id), &call).await?;
+            }
+            to_js(&metrics)
         })
     }
 
@@ -233,11 +237,15 @@ impl WasmClient {
                 MAX_PAGE_LENGTH,
             )?;
             let request = endpoints::metric_snapshots(job_id, &name, index, page_length);
-            Ok((request, self.call_options(&options)?))
+            Ok((request, job_id, self.call_options(&options)?))
         })();
-        self.run(checked, |transport, (request, call)| async move {
+        self.run(checked, |transport, (request, job_id, call)| async move {
             let answer = transport.send(&request, &call).await?;
-            to_js(&answer.decode::<Page<Snapshot>>()?)
+            let page = answer.decode::<Page<Snapshot>>()?;
+            if page.data.is_empty() {
+                transport.send(&endpoints::job(job_id), &call).await?;
+            }
+            to_js(&page)
         })
     }
 
@@ -260,13 +268,23 @@ impl WasmClient {
             };
             Ok((
                 endpoints::experiment_metrics(experiment_id, &query),
+                experiment_id,
                 self.call_options(&options)?,
             ))
         })();
-        self.run(checked, |transport, (request, call)| async move {
-            let answer = transport.send(&request, &call).await?;
-            to_js(&answer.decode::<Page<JobMetrics>>()?)
-        })
+        self.run(
+            checked,
+            |transport, (request, experiment_id, call)| async move {
+                let answer = transport.send(&request, &call).await?;
+                let page = answer.decode::<Page<JobMetrics>>()?;
+                if page.data.is_empty() {
+                    transport
+                        .send(&endpoints::experiment(experiment_id), &call)
+                        .await?;
+                }
+                to_js(&page)
+            },
+        )
     }
 
     /// A reader of a metric's whole history (`index` meaning found out from the answers).
