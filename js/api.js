@@ -7,6 +7,49 @@
 import { toError, tooManyArguments, checkArity, settle, DioptraValidationError } from "./errors.js";
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
+import { checkAddress } from "./preflight.js";
+
+/** The wasm of an entry whose module is instantiated at import (Node, workerd). */
+const LOADED = { ready: () => true, load: () => Promise.resolve() };
+
+/**
+ * One client's wasm side, made as soon as the wasm module is ready: at once where it already
+ * is, else when `wasm.load()` settles (a browser loads the module on the first client made).
+ * Until then the address is checked in JS (js/preflight.js), so a bad one still throws at once.
+ */
+class WasmHandle {
+  #client = null;
+  #make;
+  #wasm;
+  #baseUrl;
+  constructor(make, wasm, address, fallback) {
+    this.#make = make;
+    this.#wasm = wasm;
+    if (wasm.ready()) {
+      this.#client = make();
+      return;
+    }
+    this.#baseUrl = checkAddress(address, fallback);
+    // Start loading now; a failure is reported by each call (and the next call tries again).
+    wasm.load().catch(() => {});
+  }
+  /** The wasm client, or null while the module loads. */
+  get now() {
+    return this.#client;
+  }
+  /** A promise of the wasm client (rejects, typed, if the module or the client cannot be made). */
+  get ready() {
+    if (this.#client) return Promise.resolve(this.#client);
+    return this.#wasm.load().then(() => (this.#client ??= this.#make()));
+  }
+  /** `fn(client)` now where the wasm is ready (synchronous errors stay synchronous), else once it is. */
+  use(fn) {
+    return this.#client ? fn(this.#client) : this.ready.then(fn);
+  }
+  get baseUrl() {
+    return this.#client ? this.#client.baseUrl : this.#baseUrl;
+  }
+}
 
 /**
  * The columns of a history page's points, read in one pass for the wasm side to check and
@@ -77,7 +120,7 @@ class PagedRead {
   async *pages() {
     let reader;
     try {
-      reader = this.#open();
+      reader = await this.#open();
     } catch (raw) {
       throw toError(raw);
     }
@@ -118,12 +161,12 @@ class AuthCollection {
   /** POST /auth/login. Resolves to `{ username, status }`. */
   login(username, password, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("auth.login", 3, arguments.length));
-    return settle(this.#wasm.login(username, password, options));
+    return settle(this.#wasm.use((w) => w.login(username, password, options)));
   }
   /** POST /auth/logout. Resolves to the server's answer; the client forgets its session. */
   logout(options) {
     if (arguments.length > 1) return Promise.reject(tooManyArguments("auth.logout", 1, arguments.length));
-    return settle(this.#wasm.logout(options));
+    return settle(this.#wasm.use((w) => w.logout(options)));
   }
 }
 
@@ -141,17 +184,17 @@ class JobsCollection {
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("jobs.getMetricsById", 2, arguments.length));
-    return settle(this.#wasm.getJobMetrics(jobId, options));
+    return settle(this.#wasm.use((w) => w.getJobMetrics(jobId, options)));
   }
   /** GET /jobs/{id}/metrics/{name}/snapshots: one page of a metric's history. */
   getMetricsSnapshotsById(jobId, metricName, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("jobs.getMetricsSnapshotsById", 3, arguments.length));
-    return settle(this.#wasm.getSnapshotPage(jobId, metricName, options)).then(snapshotPage);
+    return settle(this.#wasm.use((w) => w.getSnapshotPage(jobId, metricName, options))).then(snapshotPage);
   }
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
     if (arguments.length > 4) return Promise.reject(tooManyArguments("jobs.appendMetricById", 4, arguments.length));
-    return settle(this.#wasm.appendMetric(jobId, metricName, metricValue, options));
+    return settle(this.#wasm.use((w) => w.appendMetric(jobId, metricName, metricValue, options)));
   }
   /**
    * Every point of a metric's history, page by page as the loop asks (in the server's order).
@@ -161,7 +204,7 @@ class JobsCollection {
    */
   iterMetricsSnapshots(jobId, metricName, options) {
     checkArity("jobs.iterMetricsSnapshots", 3, arguments);
-    return new PagedRead(() => this.#wasm.readHistory(jobId, metricName, options), pointsOf, options?.onProgress);
+    return new PagedRead(() => this.#wasm.use((w) => w.readHistory(jobId, metricName, options)), pointsOf, options?.onProgress);
   }
   /**
    * A metric's whole history, each point once, ordered by step. Options: `onProgress({ loaded,
@@ -188,7 +231,8 @@ class JobsCollection {
    */
   createLogger(jobId, options) {
     checkArity("jobs.createLogger", 2, arguments);
-    return new MetricLogger((notify) => this.#wasm.createLogger(jobId, options, notify), options, this.#openJournalFile);
+    const create = (notify) => this.#wasm.now.createLogger(jobId, options, notify);
+    return new MetricLogger(create, options, this.#openJournalFile, this.#wasm.now ? undefined : this.#wasm.ready);
   }
   /** Stores several metrics of one job at once (concurrently, with retries); resolves when all are stored. */
   async logMetrics(jobId, metrics, options) {
@@ -222,7 +266,7 @@ class ExperimentsCollection {
   /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
   getMetricsById(experimentId, options) {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getMetricsById", 2, arguments.length));
-    return settle(this.#wasm.getExperimentPage(experimentId, options));
+    return settle(this.#wasm.use((w) => w.getExperimentPage(experimentId, options)));
   }
   /**
    * Every job of the experiment with its latest metrics, page by page as the loop asks.
@@ -231,7 +275,7 @@ class ExperimentsCollection {
    */
   iterMetrics(experimentId, options) {
     checkArity("experiments.iterMetrics", 2, arguments);
-    return new PagedRead(() => this.#wasm.readExperiment(experimentId, options), (read) => read.data, options?.onProgress);
+    return new PagedRead(() => this.#wasm.use((w) => w.readExperiment(experimentId, options)), (read) => read.data, options?.onProgress);
   }
   /** Every job of the experiment with its latest metrics, in the server's order. */
   getAllMetrics(experimentId, options) {
@@ -242,20 +286,25 @@ class ExperimentsCollection {
 
 /**
  * The `DioptraClient` class for one runtime: `WasmClient` is the wasm module's client class,
- * `keepCookies` whether the client keeps its own cookie jar (Node), `defaultAddress()` the
+ * `wasm` its module's `{ ready(), load() }` where it loads later (default: loaded already),
+ * `keepCookies` whether the client keeps its own cookie jar (no browser cookie store), `defaultAddress()` the
  * address used when none is given (a page's origin), or undefined; `openJournalFile` the
  * journal storage (js/journal-file.js, Node only: the browser entry has none).
  */
-function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile }) {
+function defineClient({ WasmClient, wasm = LOADED, keepCookies, defaultAddress, openJournalFile }) {
   class DioptraClient {
     #wasm;
     constructor(address, options) {
       checkArity("new DioptraClient", 2, arguments);
-      try {
-        this.#wasm = new WasmClient(address, options, defaultAddress(), keepCookies, readColumns);
-      } catch (raw) {
-        throw toError(raw);
-      }
+      const fallback = defaultAddress();
+      const make = () => {
+        try {
+          return new WasmClient(address, options, fallback, keepCookies, readColumns);
+        } catch (raw) {
+          throw toError(raw);
+        }
+      };
+      this.#wasm = new WasmHandle(make, wasm, address, fallback);
       /** Login and logout. */
       this.auth = new AuthCollection(this.#wasm);
       /** A job's metrics. */

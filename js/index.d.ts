@@ -69,6 +69,16 @@ export interface LoginResult {
   status: string;
 }
 
+/** What `auth.logout()` resolves to: Dioptra 1.2.2's answer. */
+export interface LogoutResult {
+  /** The user who was logged out. */
+  username: string;
+  /** Whether every session of the user was ended. */
+  everywhere: boolean;
+  /** The server's words, e.g. "Logout successful". */
+  status: string;
+}
+
 /** Options of `auth.logout`. */
 export interface LogoutOptions extends CallOptions {
   /** Log out of every session of this user. Optional, defaults to false. */
@@ -296,7 +306,8 @@ export interface LoggerStats {
   /** Requests started. */
   requests: number;
   /** "sending", "outage" (paused, probing one request at a time) or "unauthorized" (waiting for `onUnauthorized`). */
-  state: "sending" | "outage" | "unauthorized";
+  /** "sending", "outage" (paused, probing one request at a time), "unauthorized" (waiting for `onUnauthorized`), "loading" / "failed" (the wasm is still loading, a browser's first moments / could not be loaded). */
+  state: "sending" | "outage" | "unauthorized" | "loading" | "failed";
   /** With a journal: points in it not yet acknowledged by the server (in memory or on disk only). */
   journaled?: number;
   /** With a journal: of those, points kept in the journal only, past `maxQueue` (read back as the queue drains). */
@@ -312,16 +323,39 @@ type AsyncDisposeMethod = { [K in AsyncDisposeKey]: () => Promise<void> };
 
 /** A metric logger for one job; `await using logger = ...` closes it at the end of the scope (TypeScript: lib esnext.disposable). */
 export interface MetricLogger extends AsyncDisposeMethod {
-  /** Validates and queues `metrics` at once (synchronous); throws DioptraValidationError or DioptraQueueFullError. */
+  /**
+   * Validates and queues `metrics` at once (synchronous); throws DioptraValidationError or DioptraQueueFullError.
+   * @example
+   * logger.log({ loss: 0.42, accuracy: 0.9 }, { step: 3 });
+   * @throws {DioptraValidationError} a bad name, value, step or timestamp (before the wasm is
+   *   ready in a browser: only arguments that are not objects; see the README's "How the package loads").
+   * @throws {DioptraQueueFullError} `maxQueue` points are held already.
+   * @throws {DioptraLoggerClosedError} after `close()`.
+   */
   log(metrics: Record<string, MetricValueInput>, options?: LogOptions): void;
-  /** Like `log()`, but waits for room in a full queue. */
+  /**
+   * Like `log()`, but waits for room in a full queue.
+   * @example
+   * for (const row of rows) await logger.logAsync({ loss: row.loss }, { step: row.step });
+   * @throws {DioptraValidationError | DioptraLoggerClosedError} (a rejection) as `log()` throws.
+   */
   logAsync(metrics: Record<string, MetricValueInput>, options?: LogOptions): Promise<void>;
   /**
    * Resolves when every point logged before the call is stored; rejects with DioptraFlushError if
    * any was given up on, or when the deadline passes (the unsent points then stay queued).
+   * @example
+   * await logger.flush({ timeoutMs: 5000 });
+   * @throws {DioptraFlushError} (a rejection) points given up on, or still unsent at the deadline.
+   * @throws {DioptraValidationError} (a rejection) bad options.
    */
   flush(options?: FlushOptions): Promise<void>;
-  /** Flushes, then stops: later `log()` calls throw DioptraLoggerClosedError. Past the deadline the unsent points are given up. */
+  /**
+   * Flushes, then stops: later `log()` calls throw DioptraLoggerClosedError. Past the deadline the unsent points are given up.
+   * @example
+   * await logger.close();
+   * @throws {DioptraFlushError} (a rejection) points that could not be stored, with their errors.
+   * @throws {DioptraValidationError} (a rejection) bad options.
+   */
   close(options?: FlushOptions): Promise<void>;
   readonly stats: LoggerStats;
 }
@@ -335,37 +369,138 @@ export interface LogMetricsOptions extends LogOptions {
 
 /** `client.auth`: the session. */
 export interface AuthCollection {
-  /** POST /auth/login. In Node the client keeps the session cookie itself. */
+  /**
+   * POST /auth/login. Outside browsers the client keeps the session cookie itself.
+   * @example
+   * const { username, status } = await client.auth.login("me", process.env.DIOPTRA_PASSWORD);
+   * @throws {DioptraValidationError} (a rejection) a missing or non-string username or password.
+   * @throws {DioptraApiError} (a rejection) 401 for wrong credentials (the server's words); 404
+   *   when no Dioptra API answered at the client's address (the message says so).
+   * @throws {DioptraNetworkError | DioptraTimeoutError | DioptraAbortError} (a rejection) no
+   *   answer (the message names the origin and, in a page on another origin, why cookies fail).
+   */
   login(username: string, password: string, options?: CallOptions): Promise<LoginResult>;
-  /** POST /auth/logout. Resolves to the server's answer; the client forgets its session either way. */
-  logout(options?: LogoutOptions): Promise<unknown>;
+  /**
+   * POST /auth/logout. Resolves to the server's answer; the client forgets its session either way.
+   * @example
+   * await client.auth.logout(); // { username: "me", everywhere: false, status: "Logout successful" }
+   * @throws {DioptraValidationError} (a rejection) bad options.
+   * @throws {DioptraApiError | DioptraNetworkError | DioptraTimeoutError | DioptraAbortError} (a rejection)
+   */
+  logout(options?: LogoutOptions): Promise<LogoutResult>;
 }
 
 /** `client.jobs`: a job's metrics (mirrors Dioptra's `client.jobs`). */
 export interface JobsCollection {
-  /** The latest (highest-step) value of each of the job's metrics. */
+  /**
+   * The latest (highest-step) value of each of the job's metrics.
+   * @example
+   * const latest = await client.jobs.getMetricsById(17); // [{ name: "loss", value: 0.87 }]
+   * @throws {DioptraValidationError} (a rejection) bad arguments or options; nothing is sent.
+   * @throws {DioptraApiError} (a rejection) a status outside 200–299: 401 when not logged in
+   *   (the message says to call `auth.login` first), 404 when the job or experiment does not exist.
+   * @throws {DioptraNetworkError | DioptraTimeoutError | DioptraAbortError | DioptraDecodeError}
+   *   (a rejection) no answer (the message names the origin), no answer in time, `signal`
+   *   fired, or an answer that is not what the endpoint promises.
+   */
   getMetricsById(jobId: ResourceId, options?: CallOptions): Promise<Metric[]>;
-  /** One page of a metric's history. */
+  /**
+   * One page of a metric's history.
+   * @example
+   * const page = await client.jobs.getMetricsSnapshotsById(17, "loss", { pageLength: 100 });
+   * for (const { step, value, timestamp } of page.data) console.log(step, value, timestamp);
+   * @throws {DioptraValidationError} (a rejection) bad arguments or options; nothing is sent.
+   * @throws {DioptraApiError} (a rejection) a status outside 200–299: 401 when not logged in
+   *   (the message says to call `auth.login` first), 404 when the job or experiment does not exist.
+   * @throws {DioptraNetworkError | DioptraTimeoutError | DioptraAbortError | DioptraDecodeError}
+   *   (a rejection) no answer (the message names the origin), no answer in time, `signal`
+   *   fired, or an answer that is not what the endpoint promises.
+   */
   getMetricsSnapshotsById(jobId: ResourceId, metricName: string, options?: SnapshotPageOptions): Promise<Page<MetricSnapshot>>;
-  /** Stores one value; the same name and step again overwrites it. */
+  /**
+   * Stores one value; the same name and step again overwrites it.
+   * @example
+   * await client.jobs.appendMetricById(17, "loss", 0.42, { step: 3 });
+   * @throws {DioptraValidationError} (a rejection) bad arguments or options; nothing is sent.
+   * @throws {DioptraApiError} (a rejection) a status outside 200–299: 401 when not logged in
+   *   (the message says to call `auth.login` first), 404 when the job or experiment does not exist.
+   * @throws {DioptraNetworkError | DioptraTimeoutError | DioptraAbortError | DioptraDecodeError}
+   *   (a rejection) no answer (the message names the origin), no answer in time, `signal`
+   *   fired, or an answer that is not what the endpoint promises.
+   */
   appendMetricById(jobId: ResourceId, metricName: string, metricValue: MetricValueInput, options?: AppendMetricOptions): Promise<Metric>;
-  /** Every point of a metric's history, fetched page by page as the loop asks, each once. */
+  /**
+   * Every point of a metric's history, fetched page by page as the loop asks, each once.
+   * @example
+   * for await (const point of client.jobs.iterMetricsSnapshots(17, "loss")) console.log(point.step, point.value);
+   * @throws The loop throws what `getMetricsSnapshotsById` rejects with (after the `retry` policy).
+   */
   iterMetricsSnapshots(jobId: ResourceId, metricName: string, options?: CompleteReadOptions): PagedRead<MetricSnapshot>;
-  /** A metric's whole history, each point once, ordered by step. */
+  /**
+   * A metric's whole history, each point once, ordered by step.
+   * @example
+   * const history = await client.jobs.getMetricHistory(17, "loss", { onProgress: console.log });
+   * @throws {DioptraValidationError} (a rejection) bad arguments or options; nothing is sent.
+   * @throws {DioptraApiError} (a rejection) a status outside 200–299: 401 when not logged in
+   *   (the message says to call `auth.login` first), 404 when the job or experiment does not exist.
+   * @throws {DioptraNetworkError | DioptraTimeoutError | DioptraAbortError | DioptraDecodeError}
+   *   (a rejection) no answer (the message names the origin), no answer in time, `signal`
+   *   fired, or an answer that is not what the endpoint promises.
+   */
   getMetricHistory(jobId: ResourceId, metricName: string, options?: CompleteReadOptions): Promise<MetricSnapshot[]>;
-  /** A logger for one job: fire-and-forget logging with batching, retries and coalescing. */
+  /**
+   * A logger for one job: fire-and-forget logging with batching, retries and coalescing.
+   * @example
+   * const logger = client.jobs.createLogger(17);
+   * logger.log({ loss: 0.42, accuracy: 0.9 }, { step: 3 });
+   * await logger.close();
+   * @throws {DioptraValidationError} (thrown) a bad job id or option. Where the wasm is still
+   *   loading (a browser's first moments), options are checked once it is, and a problem is
+   *   reported by the logger's `onError`, `flush()` and `close()`.
+   */
   createLogger(jobId: ResourceId, options?: LoggerOptions): MetricLogger;
-  /** Stores several metrics of one job at once; resolves when all are stored. */
+  /**
+   * Stores several metrics of one job at once; resolves when all are stored.
+   * @example
+   * await client.jobs.logMetrics(17, { loss: 0.42, accuracy: 0.9 }, { step: 3 });
+   * @throws {DioptraValidationError} bad arguments (thrown for bad options, else a rejection).
+   * @throws {DioptraFlushError} (a rejection) points that could not be stored, with their errors.
+   */
   logMetrics(jobId: ResourceId, metrics: Record<string, MetricValueInput>, options?: LogMetricsOptions): Promise<void>;
 }
 
 /** `client.experiments`: metrics across an experiment's jobs. */
 export interface ExperimentsCollection {
-  /** One page of the experiment's jobs, each with its latest metrics. */
+  /**
+   * One page of the experiment's jobs, each with its latest metrics.
+   * @example
+   * const page = await client.experiments.getMetricsById(5, { sortBy: "id", pageLength: 50 });
+   * @throws {DioptraValidationError} (a rejection) bad arguments or options; nothing is sent.
+   * @throws {DioptraApiError} (a rejection) a status outside 200–299: 401 when not logged in
+   *   (the message says to call `auth.login` first), 404 when the job or experiment does not exist.
+   * @throws {DioptraNetworkError | DioptraTimeoutError | DioptraAbortError | DioptraDecodeError}
+   *   (a rejection) no answer (the message names the origin), no answer in time, `signal`
+   *   fired, or an answer that is not what the endpoint promises.
+   */
   getMetricsById(experimentId: ResourceId, options?: ExperimentMetricsOptions): Promise<Page<JobMetrics>>;
-  /** Every job of the experiment with its latest metrics, fetched page by page as the loop asks. */
+  /**
+   * Every job of the experiment with its latest metrics, fetched page by page as the loop asks.
+   * @example
+   * for await (const job of client.experiments.iterMetrics(5)) console.log(job.id, job.metrics);
+   * @throws The loop throws what `getMetricsById` rejects with (after the `retry` policy).
+   */
   iterMetrics(experimentId: ResourceId, options?: ExperimentReadOptions): PagedRead<JobMetrics>;
-  /** Every job of the experiment with its latest metrics. */
+  /**
+   * Every job of the experiment with its latest metrics.
+   * @example
+   * const jobs = await client.experiments.getAllMetrics(5);
+   * @throws {DioptraValidationError} (a rejection) bad arguments or options; nothing is sent.
+   * @throws {DioptraApiError} (a rejection) a status outside 200–299: 401 when not logged in
+   *   (the message says to call `auth.login` first), 404 when the job or experiment does not exist.
+   * @throws {DioptraNetworkError | DioptraTimeoutError | DioptraAbortError | DioptraDecodeError}
+   *   (a rejection) no answer (the message names the origin), no answer in time, `signal`
+   *   fired, or an answer that is not what the endpoint promises.
+   */
   getAllMetrics(experimentId: ResourceId, options?: ExperimentReadOptions): Promise<JobMetrics[]>;
 }
 
@@ -374,7 +509,15 @@ export declare class DioptraClient {
   /**
    * @param address The server root, e.g. "http://localhost:5000" (`/api/v1` is appended; a
    *   trailing `/` or an explicit `/api/v1` is tolerated). Optional in a browser page, where it
-   *   defaults to the page's origin.
+   *   defaults to the page's origin. Outside a page it is required: leaving it out throws a
+   *   DioptraValidationError at run time (the types cannot tell: one type file serves every
+   *   runtime's ESM consumers).
+   * @example
+   * const client = new DioptraClient("http://localhost:5000");
+   * const sameOrigin = new DioptraClient(); // in a page served with the API
+   * @throws {DioptraValidationError} (thrown at once, even before the wasm is loaded) a bad
+   *   address; bad options too, except before the wasm is ready in a browser, where each call
+   *   of the client then rejects with that error.
    */
   constructor(address?: string, options?: ClientOptions);
   /** The API base URL requests go to. */
@@ -389,6 +532,10 @@ export declare class DioptraClient {
  * Node only: sends the points a journal holds (left by a process that died) to the job it was
  * written for, then removes it. `options`: logger options. A journal for another address than
  * the client's is refused (DioptraValidationError).
+ * @example
+ * const report = await replayJournal(client, "runs/17.journal"); // { path, jobId, journaled, sent, failed, left, failures }
+ * @throws {DioptraValidationError} (a rejection) a bad path or options, a journal for another
+ *   address, or outside Node (there are no journal files).
  */
 export declare function replayJournal(
   client: DioptraClient,

@@ -253,14 +253,42 @@ class MetricLogger {
   #pumpQueued = false;
   #journal = null;
   #exitDrainGaveUp = false;
+  /** While the wasm module loads: the `log()` calls made so far; null once it is ready. */
+  #held = null;
+  /** Settles when the wasm logger is made (or could not be). */
+  #attached = null;
+  /** Why the wasm logger could not be made, if it could not. */
+  #loadError = null;
+  /** Held points the wasm refused, for the next flush() or close() (when there is no onError). */
+  #lateFailures = [];
 
-  /** `openJournalFile`: the journal storage (Node's js/journal-file.js), for the `journal` option. */
-  constructor(create, options, openJournalFile) {
+  /**
+   * `openJournalFile`: the journal storage (Node's js/journal-file.js), for the `journal` option.
+   * `whenReady`: where the wasm module is still loading (a browser's first moments), a promise
+   * of it; until it settles `log()` checks only the shape of its arguments and holds the points
+   * (see #replay).
+   */
+  constructor(create, options, openJournalFile, whenReady) {
     this.#flushIntervalMs = options?.flushIntervalMs ?? DEFAULT_FLUSH_INTERVAL_MS;
     this.#exitFlushMs = options?.exitFlushMs ?? DEFAULT_EXIT_FLUSH_MS;
     this.#onError = options?.onError;
     this.#onProgress = options?.onProgress;
     this.#onUnauthorized = options?.onUnauthorized;
+    if (whenReady === undefined) {
+      this.#attach(create, options, openJournalFile);
+      return;
+    }
+    this.#held = [];
+    this.#attached = whenReady
+      .then(() => this.#attach(create, options, openJournalFile))
+      .then(
+        () => this.#replay(undefined),
+        (err) => this.#replay(toError(err)),
+      );
+  }
+
+  /** Makes the wasm logger (its constructor validates the job id and the options). */
+  #attach(create, options, openJournalFile) {
     try {
       this.#wasm = create(notifier(new WeakRef(this)));
     } catch (raw) {
@@ -269,6 +297,53 @@ class MetricLogger {
     this.#jobId = this.#wasm.jobId;
     if (options?.journal !== undefined) this.#openJournal(options.journal, openJournalFile);
     finalizer?.register(this, this.#wasm);
+  }
+
+  /**
+   * Logs the points held while the wasm loaded, in order. One that the wasm refuses (or all of
+   * them, when `failure` says the logger could not be made) is never dropped silently: it goes
+   * to `onError(err, point)`, or else makes the next `flush()`/`close()` reject with a
+   * DioptraFlushError that lists it.
+   */
+  #replay(failure) {
+    const held = this.#held;
+    this.#held = null;
+    this.#loadError = failure ?? null;
+    for (const { metrics, options } of held) {
+      let error = failure;
+      if (error === undefined) {
+        try {
+          this.#logNow(metrics, options);
+        } catch (err) {
+          error = toError(err);
+        }
+      }
+      if (error === undefined) continue;
+      for (const [name, value] of Object.entries(metrics)) {
+        const point = { name, step: options?.step ?? null, value };
+        if (typeof this.#onError === "function") callUser(this.#onError, error, point);
+        else this.#lateFailures.push({ ...point, error });
+      }
+    }
+  }
+
+  /**
+   * `start()` (a flush), then, if points held while loading could not be logged, a rejection
+   * listing them (once). Without a wasm logger (it could not be made) there is nothing to flush.
+   */
+  #withLate(start, prefix) {
+    const late = this.#takeLateFailures(prefix);
+    const flushed = this.#wasm === undefined ? Promise.resolve() : start();
+    if (late === null) return flushed;
+    return flushed.then(() => Promise.reject(late));
+  }
+
+  /** The error for the points held while loading that could not be logged, once; or null. */
+  #takeLateFailures(prefix) {
+    const late = this.#lateFailures;
+    if (late.length === 0) return null;
+    this.#lateFailures = [];
+    return flushError(late, prefix);
   }
 
   /** Opens the journal and queues what it holds, before anything new (see js/journal.js). */
@@ -297,6 +372,22 @@ class MetricLogger {
   log(metrics, options) {
     checkArity("logger.log", 2, arguments);
     if (this.#closing) throw new DioptraLoggerClosedError("log() after close(): this logger takes no more points");
+    if (this.#held !== null || this.#loadError !== null) {
+      if (metrics === null || typeof metrics !== "object" || Array.isArray(metrics)) {
+        throw new DioptraValidationError("metrics must be an object of { name: value }", { field: "metrics" });
+      }
+      if (options !== undefined && (options === null || typeof options !== "object")) {
+        throw new DioptraValidationError("options must be an object", { field: "options" });
+      }
+      if (this.#loadError !== null) throw this.#loadError;
+      this.#held.push({ metrics: { ...metrics }, options: options && { ...options } });
+      return;
+    }
+    this.#logNow(metrics, options);
+  }
+
+  /** `log()` once the wasm logger exists. */
+  #logNow(metrics, options) {
     if (this.#journal?.loading) return this.#journal.defer(metrics, options);
     try {
       this.#wasm.log(metrics, options);
@@ -342,8 +433,10 @@ class MetricLogger {
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.#journal?.loading) return this.#journal.ready.then(() => this.#flush(deadline, false));
-    return this.#flush(deadline, false);
+    if (this.#held !== null) return this.#attached.then(() => this.flush(options));
+    const start = () =>
+      this.#journal?.loading ? this.#journal.ready.then(() => this.#flush(deadline, false)) : this.#flush(deadline, false);
+    return this.#withLate(start, "");
   }
 
   /** Flushes (with the same options), then stops the logger: later `log()` calls throw. Past the deadline the unsent points are given up. */
@@ -357,12 +450,16 @@ class MetricLogger {
     }
     if (this.#closing) {
       // Closing already: a deadline given now still holds (a shutdown path after `await using`).
-      return deadline.timeoutMs === undefined && deadline.signal === undefined
+      return (deadline.timeoutMs === undefined && deadline.signal === undefined) || this.#wasm === undefined
         ? this.#closing
         : this.#flush(deadline, true).then(() => this.#closing);
     }
     const flush = () => this.#flush(deadline, true);
-    this.#closing = (this.#journal?.loading ? this.#journal.ready.then(flush) : flush()).finally(() => {
+    const start = () => (this.#journal?.loading ? this.#journal.ready.then(flush) : flush());
+    // While loading: close once the held points are logged or reported.
+    const closing = this.#held !== null ? this.#attached.then(() => this.#withLate(start, "close(): ")) : this.#withLate(start, "close(): ");
+    this.#closing = closing.finally(() => {
+      if (this.#wasm === undefined) return;
       clearTimeout(this.#retryTimer);
       this.#retryTimer = null;
       this.#retryAt = Infinity;
@@ -379,6 +476,12 @@ class MetricLogger {
 
   /** `{ queued, inFlight, sent, retried, coalesced, failed, requests, state }`. */
   get stats() {
+    if (this.#wasm === undefined) {
+      // The wasm is loading (state "loading") or could not be loaded ("failed").
+      const queued = this.#held?.length ?? 0;
+      const state = this.#held !== null ? "loading" : "failed";
+      return { queued, inFlight: 0, sent: 0, retried: 0, coalesced: 0, failed: 0, requests: 0, state };
+    }
     const stats = this.#wasm.stats();
     if (this.#journal) {
       stats.journaled = this.#wasm.journaled;

@@ -16,12 +16,14 @@ import { packAndInstall, repoRoot, run } from "./support/pack.mjs";
 const SHIPPED = [
   "dist/api.cjs",
   "dist/api.js",
+  "dist/entry.js",
   "dist/errors.cjs",
   "dist/errors.js",
   "dist/index.cjs",
   "dist/index.d.cts",
   "dist/index.d.ts",
   "dist/index.js",
+  "dist/inlined.js",
   "dist/journal-file.cjs",
   "dist/journal-file.js",
   "dist/journal-idb.cjs",
@@ -30,9 +32,16 @@ const SHIPPED = [
   "dist/journal.js",
   "dist/logger.cjs",
   "dist/logger.js",
+  "dist/preflight.cjs",
+  "dist/preflight.js",
+  "dist/slim.d.ts",
+  "dist/slim.js",
   "dist/wasm/dioptra_metrics.cjs",
   "dist/wasm/dioptra_metrics.js",
   "dist/wasm/dioptra_metrics_bg.wasm",
+  "dist/wasm/inline.cjs",
+  "dist/wasm/inline.js",
+  "dist/workerd.js",
 ];
 
 /** The runtime exports, the same from every entry point. */
@@ -123,6 +132,7 @@ test("every file package.json points at is in the tarball, and the .wasm is vali
     pkg.main,
     pkg.module,
     pkg.types,
+    pkg.browser,
     ...pkg.sideEffects,
   ];
   for (const ref of referenced) {
@@ -130,10 +140,14 @@ test("every file package.json points at is in the tarball, and the .wasm is vali
     assert.ok(fs.existsSync(path.join(installed, ref)), `package.json points at ${ref}, which is not installed`);
   }
   assert.deepEqual(pkg.exports["."], {
+    workerd: { types: "./dist/index.d.ts", default: "./dist/workerd.js" },
     node: { types: "./dist/index.d.cts", default: "./dist/index.cjs" },
+    browser: { types: "./dist/index.d.ts", default: "./dist/index.js" },
     types: "./dist/index.d.ts",
-    default: "./dist/index.js",
+    default: "./dist/inlined.js",
   });
+  assert.deepEqual(pkg.exports["./slim"], { types: "./dist/slim.d.ts", default: "./dist/slim.js" });
+  assert.equal(pkg.exports["./wasm"], "./dist/wasm/dioptra_metrics_bg.wasm");
   const wasm = fs.readFileSync(path.join(installed, "dist/wasm/dioptra_metrics_bg.wasm"));
   assert.ok(WebAssembly.validate(wasm), "dist/wasm/dioptra_metrics_bg.wasm is not a valid module");
 });

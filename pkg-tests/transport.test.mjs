@@ -25,9 +25,11 @@ async function startSlowStub({ delayMs = Infinity } = {}) {
     counts.inFlight += 1;
     counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
     res.on("finish", () => (counts.inFlight -= 1));
-    // A metric write gets what Dioptra answers: the point's name and value.
+    // A metric write gets what Dioptra answers: the point's name and value; a read, a metric
+    // (not an empty list, which the client would follow with a GET of the job to tell "no
+    // metrics yet" from "no such job": one request per call keeps the counts simple).
     const point = req.method === "POST" ? JSON.parse(body) : null;
-    const answer = () => json(res, 200, point ? { name: point.name, value: point.value } : []);
+    const answer = () => json(res, 200, point ? { name: point.name, value: point.value } : [{ name: "a", value: 1 }]);
     if (delayMs === Infinity) held.push(answer);
     else setTimeout(answer, delayMs);
   });
@@ -111,11 +113,11 @@ describe("maxConcurrency", () => {
     assert.equal(getEventListeners(controller.signal, "abort").length, 0, "the listener was left on the signal");
     assert.deepEqual(stub.requests.map((r) => r.url), ["/api/v1/jobs/1/metrics"]);
     stub.release();
-    assert.deepEqual(await first, []);
+    assert.deepEqual(await first, [{ name: "a", value: 1 }]);
     // The aborted call gave up its place: the one behind it is next.
     while (stub.requests.length < 2) await sleep(5);
     stub.release();
-    assert.deepEqual(await behind, []);
+    assert.deepEqual(await behind, [{ name: "a", value: 1 }]);
     assert.deepEqual(stub.requests.map((r) => r.url), ["/api/v1/jobs/1/metrics", "/api/v1/jobs/3/metrics"]);
   });
 
@@ -251,7 +253,7 @@ describe("the cookie jar follows RFC 6265", () => {
       }
       answers += 1;
       const cookies = Array.from({ length: 60 }, (_, i) => `c${answers}_${i}=${"v".repeat(80)}; Path=/`);
-      json(res, 200, [], { "set-cookie": cookies });
+      json(res, 200, [{ name: "a", value: 1 }], { "set-cookie": cookies }); // not empty: no follow-up GET of the job
     });
     t.after(() => stub.close());
     const client = new DioptraClient(stub.address);

@@ -47,15 +47,18 @@ describe("request bodies", () => {
 
 describe("paths and queries", () => {
   it("builds the documented paths and the server's camelCase query names", async () => {
+    // The stub's pages are empty: each read is followed by one GET of its job or experiment,
+    // which tells "nothing yet" from "no such id" (a 404).
+    const lastTwo = () => stub.requests.slice(-2).map((r) => r.url);
     await client.jobs.getMetricsSnapshotsById("0017", "acc", { index: 2, pageLength: 50 });
-    assert.equal(lastRequest().url, "/api/v1/jobs/17/metrics/acc/snapshots?index=2&pageLength=50");
+    assert.deepEqual(lastTwo(), ["/api/v1/jobs/17/metrics/acc/snapshots?index=2&pageLength=50", "/api/v1/jobs/17"]);
     await client.experiments.getMetricsById(4, { pageLength: 50, descending: true, search: "a b&c=d", sortBy: "name" });
-    assert.equal(
-      lastRequest().url,
+    assert.deepEqual(lastTwo(), [
       "/api/v1/experiments/4/metrics?index=0&pageLength=50&sortBy=name&descending=true&search=a%20b%26c%3Dd",
-    );
+      "/api/v1/experiments/4",
+    ]);
     await client.experiments.getMetricsById(4);
-    assert.equal(lastRequest().url, "/api/v1/experiments/4/metrics?index=0&pageLength=10");
+    assert.deepEqual(lastTwo(), ["/api/v1/experiments/4/metrics?index=0&pageLength=10", "/api/v1/experiments/4"]);
   });
 
   it("sends the caller's extra headers and asks for JSON", async () => {

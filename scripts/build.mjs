@@ -14,7 +14,9 @@ const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
 const tmp = join(root, "target", "bindgen");
 /** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
-const JS_MODULES = ["errors", "journal-idb", "journal", "logger", "api", "journal-file"];
+const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger", "api", "journal-file"];
+/** The ESM-only entry points and their shared part (js/NAME.js), see package.json `exports`. */
+const ESM_ENTRIES = ["entry", "index", "inlined", "slim", "workerd"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"]);
@@ -52,8 +54,60 @@ run(join(root, "node_modules/.bin/wasm-opt"), [
   "-o",
   join(dist, "wasm/dioptra_metrics_bg.wasm"),
 ]);
-cpSync(join(tmp, "web/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.js"));
-cpSync(join(tmp, "nodejs/dioptra_metrics.js"), join(dist, "wasm/dioptra_metrics.cjs"));
+
+/** `source` with `from` replaced by `to`, which must be there exactly once. */
+function patch(source, from, to, what) {
+  if (source.split(from).length !== 2) throw new Error(`wasm-bindgen glue changed: cannot patch ${what}`);
+  return source.replace(from, () => to);
+}
+// The web glue: no implicit `new URL("dioptra_metrics_bg.wasm", import.meta.url)` (bundlers would
+// emit the asset for every entry, even those that never fetch it); each entry says where its
+// wasm comes from.
+const webGlue = patch(
+  readFileSync(join(tmp, "web/dioptra_metrics.js"), "utf8"),
+  "module_or_path = new URL('dioptra_metrics_bg.wasm', import.meta.url);",
+  'throw new Error("dioptra-metrics: no wasm given to init()");',
+  "the default wasm URL",
+);
+writeFileSync(join(dist, "wasm/dioptra_metrics.js"), webGlue);
+// The nodejs glue: the .wasm beside it, or, in a bundle (esbuild --platform=node: the file is
+// not beside the bundle, or there is no __dirname in ESM output), the bytes inlined in
+// inline.cjs. Node's modules through process.getBuiltinModule where there is one, so that an
+// ESM bundle (which has no `require`) works.
+const nodeGlue = patch(
+  readFileSync(join(tmp, "nodejs/dioptra_metrics.js"), "utf8"),
+  "const wasmPath = `${__dirname}/dioptra_metrics_bg.wasm`;\nconst wasmBytes = require('fs').readFileSync(wasmPath);",
+  `const wasmBytes = (() => {
+    if (typeof __dirname === "string") {
+        try {
+            const fs = globalThis.process?.getBuiltinModule?.("node:fs") ?? require("fs");
+            return fs.readFileSync(\`\${__dirname}/dioptra_metrics_bg.wasm\`);
+        } catch {
+            // not beside this file: a bundle
+        }
+    }
+    return require("./inline.cjs").wasmBytes();
+})();`,
+  "the wasm file read",
+);
+writeFileSync(join(dist, "wasm/dioptra_metrics.cjs"), nodeGlue);
+
+// The wasm's bytes as JavaScript (base64), for hosts where no asset can be emitted or read.
+const base64 = readFileSync(join(dist, "wasm/dioptra_metrics_bg.wasm")).toString("base64");
+const inlineBody = `/** The bytes of dioptra_metrics_bg.wasm, base64: for hosts where the .wasm file cannot be reached. */
+const BASE64 = "${base64}";
+
+/** The wasm's bytes. */
+function wasmBytes() {
+  if (typeof Uint8Array.fromBase64 === "function") return Uint8Array.fromBase64(BASE64);
+  const text = atob(BASE64);
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i += 1) bytes[i] = text.charCodeAt(i);
+  return bytes;
+}
+`;
+writeFileSync(join(dist, "wasm/inline.js"), `${inlineBody}\nexport { wasmBytes };\n`);
+writeFileSync(join(dist, "wasm/inline.cjs"), `"use strict";\n${inlineBody}\nexports.wasmBytes = wasmBytes;\n`);
 
 // The JS layer: ESM modules as written, and a CommonJS copy of each made by rewriting its
 // imports (`import { ... } from "./x.js"` of siblings, `from "node:..."` of Node's own modules)
@@ -69,15 +123,39 @@ for (const module of JS_MODULES) {
   }
   writeFileSync(join(dist, `${module}.js`), source);
   const cjs = source
-    .replace(importLine, (_, names, from) => `const {${names}} = require("${from.replace(/\.js$/, ".cjs")}");\n`)
+    .replace(importLine, (_, names, from) =>
+      from.startsWith("node:")
+        ? `const {${names}} = globalThis.process?.getBuiltinModule?.("${from}") ?? require("${from}");\n`
+        : `const {${names}} = require("${from.replace(/\.js$/, ".cjs")}");\n`,
+    )
     .replace(exportBlock, `module.exports = {${match[1]}};\n`);
   writeFileSync(join(dist, `${module}.cjs`), `"use strict";\n${cjs}`);
 }
-for (const file of ["index.js", "index.cjs"]) {
+for (const file of [...ESM_ENTRIES.map((name) => `${name}.js`), "index.cjs"]) {
   cpSync(join(root, "js", file), join(dist, file));
 }
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.ts"));
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.cts"));
+// dioptra-metrics/slim: the same types, and init().
+writeFileSync(
+  join(dist, "slim.d.ts"),
+  `${readFileSync(join(root, "js/index.d.ts"), "utf8")}
+/**
+ * Loads the wasm (\`dioptra-metrics/wasm\`) from a URL or URL string, a \`Response\` (or a
+ * promise of one), its bytes or a compiled \`WebAssembly.Module\`. Resolves when clients can
+ * be used; calls made before it reject with a DioptraError saying to call it.
+ * @example
+ * import { init, DioptraClient } from "dioptra-metrics/slim";
+ * import wasmUrl from "dioptra-metrics/wasm?url"; // Vite; or any URL you serve the file at
+ * await init(new URL(wasmUrl, location.href));
+ * @throws {DioptraValidationError} (a rejection) when no source is given.
+ * @throws {DioptraError} (a rejection) when the wasm cannot be fetched or compiled.
+ */
+export function init(
+  source: string | URL | Response | Promise<Response> | BufferSource | WebAssembly.Module,
+): Promise<void>;
+`,
+);
 
 // Minify step: every shipped .js/.cjs loses its whitespace and comments and gets the syntax
 // shortenings that keep names as written (no identifier mangling: stack traces and error

@@ -2,7 +2,8 @@
 # Installs what the project needs, idempotently; fast when everything is present.
 #   scripts/setup.sh build    the wasm toolchain and the npm dev dependencies
 #   scripts/setup.sh server   redis, Chromium and the Python venv with dioptra-platform
-#   scripts/setup.sh          both
+#   scripts/setup.sh matrix   the pinned bundlers and runtimes of pkg-tests/matrix.test.mjs
+#   scripts/setup.sh          all three
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,6 +40,7 @@ setup_build() {
 case "$what" in
   build) setup_build ;;
   server) bash scripts/setup-server-deps.sh ;;
-  all) setup_build && bash scripts/setup-server-deps.sh ;;
-  *) echo "usage: scripts/setup.sh [build|server|all]" >&2; exit 2 ;;
+  matrix) bash scripts/setup-matrix.sh ;;
+  all) setup_build && bash scripts/setup-server-deps.sh && bash scripts/setup-matrix.sh ;;
+  *) echo "usage: scripts/setup.sh [build|server|matrix|all]" >&2; exit 2 ;;
 esac

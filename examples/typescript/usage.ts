@@ -48,6 +48,7 @@ import type {
   FlushOptions,
   LoginResult,
   LogoutOptions,
+  LogoutResult,
   MetricLogger,
   Metric,
   MetricSnapshot,
@@ -206,7 +207,7 @@ async function main(): Promise<void> {
   await logger.flush(deadline);
   const stats: LoggerStats = logger.stats;
   console.log(stats.queued, stats.inFlight, stats.sent, stats.retried, stats.coalesced, stats.failed, stats.requests);
-  const state: "sending" | "outage" | "unauthorized" = stats.state;
+  const state: "sending" | "outage" | "unauthorized" | "loading" | "failed" = stats.state;
   console.log(state);
   await logger.close(deadline);
   {
@@ -239,10 +240,11 @@ async function main(): Promise<void> {
   const done = await client.jobs.logMetrics(jobId, { accuracy: 0.91, loss: 0.2 }, oneShot);
   type _LogMetrics = Exact<Equal<typeof done, void>>;
 
-  // auth.logout: resolves to the server's answer, whose shape is not promised.
+  // auth.logout: resolves to the server's answer, { username, everywhere, status }.
   const logoutOptions: LogoutOptions = { everywhere: true, signal: controller.signal, timeoutMs: 1_000 };
   const bye = await client.auth.logout(logoutOptions);
-  type _Logout = Exact<Equal<typeof bye, unknown>>;
+  type _Logout = Exact<Equal<typeof bye, LogoutResult>>;
+  console.log(bye.username, bye.everywhere, bye.status);
   await client.auth.logout();
 }
 

@@ -123,6 +123,17 @@ pub fn job_metrics(job_id: u64) -> ApiRequest {
     ApiRequest::get(format!("{JOBS}/{job_id}/{METRICS}"))
 }
 
+/// GET /jobs/{id}: one job. Asked only when a read of its metrics comes back empty, to tell
+/// "no metrics yet" (200) from "no such job" (404): Dioptra answers both reads with `[]`.
+pub fn job(job_id: u64) -> ApiRequest {
+    ApiRequest::get(format!("{JOBS}/{job_id}"))
+}
+
+/// GET /experiments/{id}: one experiment, asked as [`job`] is, when its metrics read empty.
+pub fn experiment(experiment_id: u64) -> ApiRequest {
+    ApiRequest::get(format!("{EXPERIMENTS}/{experiment_id}"))
+}
+
 /// A metric to store, checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewMetric {

@@ -25,7 +25,8 @@ pub enum Error {
     #[error("{}", clip_to(&.0.message, MAX_API_MESSAGE_CHARS))]
     Api(Box<ApiError>),
     /// The request never got an answer: refused connection, DNS, reset, CORS, ...
-    #[error("{method} {}: network error: {}", clip(.path), clip(.message))]
+    /// (The message is the runtime's, cut, plus any hint of src/core/hints.rs: hence the longer bound.)
+    #[error("{method} {}: network error: {}", clip(.path), clip_to(.message, MAX_NETWORK_MESSAGE_CHARS))]
     Network {
         /// What the runtime said.
         message: String,
@@ -73,6 +74,10 @@ pub enum Error {
 /// The longest server-made message an [`Error::Api`] shows (its parts are cut to
 /// [`crate::core::text::MESSAGE_EXCERPT_CHARS`] each already; this bounds the whole).
 pub const MAX_API_MESSAGE_CHARS: usize = 800;
+
+/// The longest message an [`Error::Network`] shows: the runtime's words (cut to
+/// [`crate::core::text::MESSAGE_EXCERPT_CHARS`]) with the hints of src/core/hints.rs.
+pub const MAX_NETWORK_MESSAGE_CHARS: usize = 700;
 
 /// A non-2xx answer, with what the server said about it.
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,7 @@ pub mod endpoints;
 pub mod error;
 #[cfg(test)]
 mod fake_history;
+pub mod hints;
 pub mod host;
 pub mod input;
 pub mod journal;

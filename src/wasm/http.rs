@@ -2,7 +2,7 @@
 //! concurrent requests, time limit, abort signal, cookies, and the answer read into a
 //! JavaScript value or a typed error.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use js_sys::{Function, Promise, Reflect};
 use serde::de::DeserializeOwned;
@@ -18,6 +18,7 @@ use crate::core::cookies::CookieJar;
 use crate::core::decode::{api_error, decode_error, ErrorBody};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
+use crate::core::hints;
 use crate::core::limiter::Limiter;
 use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
@@ -61,6 +62,10 @@ pub struct Transport {
     /// js/api.js's `readColumns`: reads a history page's points in one pass (see
     /// [`crate::wasm::columns`]).
     pub read_columns: js_sys::Function,
+    /// The origin of the page the client runs in (browsers), for error hints.
+    pub page_origin: Option<String>,
+    /// Whether a login succeeded (and no logout since), for error hints.
+    pub logged_in: Cell<bool>,
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -207,7 +212,20 @@ impl Transport {
         // Boxed: a request waiting for its slot holds only this small future, not the whole
         // exchange's (thousands of waiting calls would otherwise grow the wasm memory, which
         // never shrinks, by about a kilobyte each).
-        Box::pin(self.exchange(request, body, options)).await
+        let outcome = Box::pin(self.exchange(request, body, options)).await;
+        match &outcome {
+            Ok(answer) if answer.path.ends_with("/auth/login") => self.logged_in.set(true),
+            Ok(answer) if answer.path.ends_with("/auth/logout") => self.logged_in.set(false),
+            _ => {}
+        }
+        outcome.map_err(|error| {
+            let context = hints::Context {
+                origin: &self.base.origin,
+                page_origin: self.page_origin.as_deref(),
+                logged_in: self.logged_in.get(),
+            };
+            hints::explain(error, &context)
+        })
     }
 
     /// Sends `request` with `body` once it has its slot, and reads the answer.

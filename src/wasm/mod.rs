@@ -11,7 +11,7 @@ mod logger;
 mod reader;
 mod slot;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::rc::Rc;
 
@@ -19,7 +19,7 @@ use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::core::address::address_argument;
+use crate::core::address::{address_argument, parse_address};
 use crate::core::cookies::CookieJar;
 use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
@@ -187,11 +187,15 @@ impl WasmClient {
         let checked = (|| {
             let call = self.call_options(&Options::read(&options, "options", CALL_OPTIONS)?)?;
             let job_id = validate::resource_id(&input(&job_id), "jobId")?;
-            Ok((endpoints::job_metrics(job_id), call))
+            Ok((endpoints::job_metrics(job_id), job_id, call))
         })();
-        self.run(checked, |transport, (request, call)| async move {
+        self.run(checked, |transport, (request, job_id, call)| async move {
             let answer = transport.send(&request, &call).await?;
-            to_js(&answer.decode::<Vec<Metric>>()?)
+            let metrics = answer.decode::<Vec<Metric>>()?;
+            if metrics.is_empty() {
+                transport.send(&endpoints::job(job_id), &call).await?;
+            }
+            to_js(&metrics)
         })
     }
 
@@ -244,11 +248,14 @@ impl WasmClient {
                 MAX_PAGE_LENGTH,
             )?;
             let request = endpoints::metric_snapshots(job_id, &name, index, page_length);
-            Ok((request, self.call_options(&options)?))
+            Ok((request, job_id, self.call_options(&options)?))
         })();
-        self.run(checked, |transport, (request, call)| async move {
+        self.run(checked, |transport, (request, job_id, call)| async move {
             let answer = transport.send(&request, &call).await?;
             let page = columns::decode_snapshot_page(&answer, &transport.read_columns)?;
+            if page.columns.is_empty() {
+                transport.send(&endpoints::job(job_id), &call).await?;
+            }
             let out = columns::head_to_js(&page.head);
             columns::put_columns(&out, &page, None);
             Ok(out.into())
@@ -274,13 +281,23 @@ impl WasmClient {
             };
             Ok((
                 endpoints::experiment_metrics(experiment_id, &query),
+                experiment_id,
                 self.call_options(&options)?,
             ))
         })();
-        self.run(checked, |transport, (request, call)| async move {
-            let answer = transport.send(&request, &call).await?;
-            to_js(&answer.decode::<Page<JobMetrics>>()?)
-        })
+        self.run(
+            checked,
+            |transport, (request, experiment_id, call)| async move {
+                let answer = transport.send(&request, &call).await?;
+                let page = answer.decode::<Page<JobMetrics>>()?;
+                if page.data.is_empty() {
+                    transport
+                        .send(&endpoints::experiment(experiment_id), &call)
+                        .await?;
+                }
+                to_js(&page)
+            },
+        )
     }
 
     /// A reader of a metric's whole history (`index` meaning found out from the answers).
@@ -365,6 +382,15 @@ impl WasmClient {
         keep_cookies: bool,
         read_columns: js_sys::Function,
     ) -> Result<Self> {
+        // Where the runtime has a cookie store (a browser), the default address is the page's.
+        let page_origin = if keep_cookies {
+            None
+        } else {
+            default_address
+                .as_deref()
+                .and_then(|page| parse_address(page).ok())
+                .map(|page| page.origin)
+        };
         let base = address_argument(&input(address), default_address)?;
         let options = Options::read(options, "options", CLIENT_OPTIONS)?;
         let timeout_ms =
@@ -390,6 +416,8 @@ impl WasmClient {
                 jar: keep_cookies.then(|| RefCell::new(CookieJar::for_origin(&base.origin))),
                 limiter: Limiter::new(max_concurrency as usize),
                 read_columns,
+                page_origin,
+                logged_in: Cell::new(false),
                 base,
             }),
         })
