@@ -68,6 +68,11 @@ function dateTimestamp(point) {
   point.timestamp = new Date(point.timestamp);
 }
 
+/** Makes a job's `createdOn` (ms since the epoch) a `Date`. */
+function dateCreatedOn(job) {
+  job.createdOn = new Date(job.createdOn);
+}
+
 /** `client.auth`: the session. */
 class AuthCollection {
   #wasm;
@@ -196,6 +201,24 @@ class ExperimentsCollection {
   getAllMetrics(experimentId, options) {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getAllMetrics", 2, arguments.length));
     return collect(this.iterMetrics(experimentId, options));
+  }
+  /**
+   * GET /experiments/, every page: `[{ id, name, description }]` in the server's order.
+   * Options: `search` (Dioptra's query language, e.g. `"name:mnist*"`), `onProgress`,
+   * `concurrency` (2), `retry`, `signal`, `timeoutMs`.
+   */
+  async list(options) {
+    checkArity("experiments.list", 1, arguments);
+    return collect(new PagedRead(() => this.#wasm.readExperiments(options), () => {}, options?.onProgress));
+  }
+  /**
+   * GET /experiments/{id}/jobs, every page: `[{ id, status, createdOn: Date }]` in the
+   * server's order. Options as for `list` (without `search`).
+   */
+  async getJobs(experimentId, options) {
+    checkArity("experiments.getJobs", 2, arguments);
+    const read = new PagedRead(() => this.#wasm.readExperimentJobs(experimentId, options), dateCreatedOn, options?.onProgress);
+    return collect(read);
   }
 }
 

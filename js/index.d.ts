@@ -465,3 +465,35 @@ export declare class DioptraFlushError extends DioptraError {
   readonly points: FailedPoint[];
   readonly errors: DioptraError[];
 }
+
+// ---- Charts, live tails and export (issue 12) ---------------------------------------------
+// Declaration merging adds these methods to the collections above.
+
+/** One experiment, as `experiments.list` returns it. */
+export interface ExperimentSummary {
+  id: number;
+  name: string;
+  /** `null` when it has none. */
+  description: string | null;
+}
+
+/** One job of an experiment, as `experiments.getJobs` returns it. */
+export interface JobSummary {
+  id: number;
+  /** `queued`, `started`, `finished`, `failed`, ... */
+  status: string;
+  createdOn: Date;
+}
+
+/** Options of `experiments.list`. */
+export interface ExperimentListOptions extends CompleteReadOptions {
+  /** A search in Dioptra's query language, e.g. `"name:mnist*"`. Optional. */
+  search?: string;
+}
+
+export interface ExperimentsCollection {
+  /** Every experiment the user can see (GET /experiments/), in the server's order. */
+  list(options?: ExperimentListOptions): Promise<ExperimentSummary[]>;
+  /** Every job of an experiment (GET /experiments/{id}/jobs), in the server's order. */
+  getJobs(experimentId: ResourceId, options?: CompleteReadOptions): Promise<JobSummary[]>;
+}

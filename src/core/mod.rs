@@ -1,6 +1,7 @@
 //! The pure core: everything that needs no JavaScript, checked natively by `cargo test`.
 
 pub mod address;
+pub mod catalog;
 pub mod cookies;
 pub mod decode;
 pub mod endpoints;

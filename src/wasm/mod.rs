@@ -3,6 +3,7 @@
 //! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
 
 mod body;
+mod catalog;
 mod convert;
 mod http;
 mod journal;
