@@ -7,6 +7,7 @@
 import { toError, tooManyArguments, checkArity, settle, DioptraValidationError } from "./errors.js";
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
+import { defineDownsample, getMetricSeries } from "./series.js";
 
 /** A page of history with each timestamp (ms since the epoch) made a `Date`. */
 function withDates(page) {
@@ -98,9 +99,22 @@ const LOG_METRICS_OPTIONS = ["step", "timestamp", "concurrency", "retry", "timeo
 class JobsCollection {
   #wasm;
   #openJournalFile;
-  constructor(wasm, openJournalFile) {
+  #downsample;
+  constructor(wasm, openJournalFile, downsample) {
     this.#wasm = wasm;
     this.#openJournalFile = openJournalFile;
+    this.#downsample = downsample;
+  }
+  /**
+   * A metric's whole history as chart-ready columns sorted by step: `{ jobId, name, steps,
+   * values, timestamps (ms since the epoch), total }` (Float64Arrays; `total` counts the points
+   * before downsampling). Options: `maxPoints` (downsample to at most this many),
+   * `downsample` ("minmax-lttb" (default), "lttb", "m4", "minmax"), and those of
+   * `getMetricHistory`.
+   */
+  async getMetricSeries(jobId, metricName, options) {
+    checkArity("jobs.getMetricSeries", 3, arguments);
+    return getMetricSeries(this.#wasm, this.#downsample, jobId, metricName, options);
   }
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
@@ -228,7 +242,8 @@ class ExperimentsCollection {
  * address used when none is given (a page's origin), or undefined; `openJournalFile` the
  * journal storage (js/journal-file.js, Node only: the browser entry has none).
  */
-function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile }) {
+function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile, downsampleIndices }) {
+  const downsample = defineDownsample(downsampleIndices);
   class DioptraClient {
     #wasm;
     constructor(address, options) {
@@ -241,7 +256,7 @@ function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile
       /** Login and logout. */
       this.auth = new AuthCollection(this.#wasm);
       /** A job's metrics. */
-      this.jobs = new JobsCollection(this.#wasm, openJournalFile);
+      this.jobs = new JobsCollection(this.#wasm, openJournalFile, downsample);
       /** Metrics across an experiment's jobs. */
       this.experiments = new ExperimentsCollection(this.#wasm);
       Object.freeze(this);
@@ -266,4 +281,4 @@ function pageOrigin() {
   return typeof origin === "string" && /^https?:/.test(origin) ? origin : undefined;
 }
 
-export { defineClient, makeReplayJournal, pageOrigin };
+export { defineClient, defineDownsample, makeReplayJournal, pageOrigin };

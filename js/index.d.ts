@@ -497,3 +497,45 @@ export interface ExperimentsCollection {
   /** Every job of an experiment (GET /experiments/{id}/jobs), in the server's order. */
   getJobs(experimentId: ResourceId, options?: CompleteReadOptions): Promise<JobSummary[]>;
 }
+
+/** A downsampling method: MinMaxLTTB (default), LTTB, M4 or MinMax. */
+export type DownsampleMethod = "minmax-lttb" | "lttb" | "m4" | "minmax";
+
+/** A metric's history as chart-ready columns, sorted by step. */
+export interface MetricSeries {
+  jobId: number;
+  name: string;
+  steps: Float64Array;
+  /** NaN and ±Infinity as those numbers. */
+  values: Float64Array;
+  /** Milliseconds since the epoch. */
+  timestamps: Float64Array;
+  /** Points before downsampling. */
+  total: number;
+}
+
+/** Options of `jobs.getMetricSeries`. */
+export interface MetricSeriesOptions extends CompleteReadOptions {
+  /** Downsample to at most this many points (at least 3). Optional, defaults to no downsampling. */
+  maxPoints?: number;
+  /** The method used with `maxPoints`. Optional, defaults to "minmax-lttb". */
+  downsample?: DownsampleMethod;
+}
+
+export interface JobsCollection {
+  /** A metric's whole history as columns sorted by step, downsampled to `maxPoints` when given. */
+  getMetricSeries(jobId: ResourceId, metricName: string, options?: MetricSeriesOptions): Promise<MetricSeries>;
+}
+
+/**
+ * The indices of `(x, y)` to keep for a chart of at most `maxPoints` (>= 3) points, ascending.
+ * The first and last are always kept; NaN and ±Infinity values are kept (one per bucket) and
+ * never distort their neighbours; x must be finite and ascending (repeats allowed). On finite
+ * data "lttb" and "minmax-lttb" keep exactly what tsdownsample 0.1.5.1 keeps.
+ */
+export declare function downsample(
+  x: Float64Array | readonly number[],
+  y: Float64Array | readonly number[],
+  maxPoints: number,
+  options?: { method?: DownsampleMethod },
+): Uint32Array;

@@ -15,6 +15,8 @@ import { packAndInstall, repoRoot, run } from "./support/pack.mjs";
 /** What the package promises to ship besides package.json (and README.md / LICENSE, if any). */
 const SHIPPED = [
   "dist/api.cjs",
+  "dist/series.js",
+  "dist/series.cjs",
   "dist/api.js",
   "dist/errors.cjs",
   "dist/errors.js",

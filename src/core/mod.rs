@@ -4,6 +4,7 @@ pub mod address;
 pub mod catalog;
 pub mod cookies;
 pub mod decode;
+pub mod downsample;
 pub mod endpoints;
 pub mod error;
 #[cfg(test)]

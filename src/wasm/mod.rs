@@ -5,6 +5,7 @@
 mod body;
 mod catalog;
 mod convert;
+mod downsample;
 mod http;
 mod journal;
 mod logger;
