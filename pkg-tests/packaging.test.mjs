@@ -50,6 +50,7 @@ const EXPORTS = [
   "DioptraQueueFullError",
   "DioptraTimeoutError",
   "DioptraValidationError",
+  "downsample",
   "replayJournal",
   "wasmMemoryBytes",
 ];
