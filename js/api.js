@@ -8,6 +8,7 @@ import { toError, tooManyArguments, checkArity, settle, DioptraValidationError }
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
 import { defineDownsample, getMetricSeries } from "./series.js";
+import { watchMetrics } from "./watch.js";
 
 /** A page of history with each timestamp (ms since the epoch) made a `Date`. */
 function withDates(page) {
@@ -125,6 +126,18 @@ class JobsCollection {
   getMetricsSnapshotsById(jobId, metricName, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("jobs.getMetricsSnapshotsById", 3, arguments.length));
     return settle(this.#wasm.getSnapshotPage(jobId, metricName, options)).then(withDates);
+  }
+  /**
+   * A live tail of the job's metrics: an async iterable of each point as it is stored
+   * (`{ name, value, step, timestamp }`, `overwrite: true` on a detected overwrite), across
+   * every metric (new names found while watching). Options: `names`, `intervalMs` (2000),
+   * `signal`, `fromStart` (false), `detect` ("tail" | "latest"), `pageLength` (1000),
+   * `concurrency` (4), `timeoutMs`, `retry`, `onError(err)`. See the README for the costs.
+   */
+  watchMetrics(jobId, options) {
+    checkArity("jobs.watchMetrics", 2, arguments);
+    // The id is checked at once by making (never starting) a read with it.
+    return watchMetrics(this, jobId, options, (id) => this.#wasm.readHistory(id, "x", { pageLength: 1 }).free());
   }
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {

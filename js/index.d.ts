@@ -539,3 +539,42 @@ export declare function downsample(
   maxPoints: number,
   options?: { method?: DownsampleMethod },
 ): Uint32Array;
+
+/** A point `watchMetrics` yields: `overwrite` is true when it replaced a point already yielded. */
+export interface WatchedSnapshot extends MetricSnapshot {
+  overwrite?: true;
+}
+
+/** Options of `jobs.watchMetrics`. */
+export interface WatchMetricsOptions {
+  /** Watch only these metrics. Optional, defaults to every metric of the job (new names found while watching). */
+  names?: string[];
+  /** Ms between polls. Optional, defaults to 2000. */
+  intervalMs?: number;
+  /** Stops the watch (the iteration ends; requests in flight are aborted and awaited). Optional. */
+  signal?: AbortSignal;
+  /** Yield the stored history first. Optional, defaults to false (only points stored after the start). */
+  fromStart?: boolean;
+  /**
+   * "tail" (default): every poll reads each metric's last page, so every new point is seen.
+   * "latest": one request per quiet poll (GET /jobs/{id}/metrics); a metric is read only when
+   * its latest value changed, so a new point equal to the latest value, a point below the
+   * highest step, and overwrites below the highest step are not seen until a later change.
+   */
+  detect?: "tail" | "latest";
+  /** Points per page request, 1 to 1000. Optional, defaults to 1000. */
+  pageLength?: number;
+  /** Metrics read at once in a poll, 1 to 16. Optional, defaults to 4. */
+  concurrency?: number;
+  /** The time limit of one request, in ms. Optional, defaults to the client's. */
+  timeoutMs?: number;
+  /** Transient failures (no answer, 408, 429, 5xx) are retried with backoff until `giveUpAfterMs` (default 900000) of continuous failure. */
+  retry?: { minDelayMs?: number; maxDelayMs?: number; giveUpAfterMs?: number };
+  /** Called with each transient error the watch rides out. Optional. */
+  onError?: (error: DioptraError) => void;
+}
+
+export interface JobsCollection {
+  /** A live tail of the job's metrics: each stored point once, as it is stored. */
+  watchMetrics(jobId: ResourceId, options?: WatchMetricsOptions): AsyncIterableIterator<WatchedSnapshot>;
+}

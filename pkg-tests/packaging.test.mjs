@@ -17,6 +17,8 @@ const SHIPPED = [
   "dist/api.cjs",
   "dist/series.js",
   "dist/series.cjs",
+  "dist/watch.js",
+  "dist/watch.cjs",
   "dist/api.js",
   "dist/errors.cjs",
   "dist/errors.js",
