@@ -7,7 +7,7 @@
 import { toError, tooManyArguments, checkArity, settle, DioptraValidationError } from "./errors.js";
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
-import { defineDownsample, getMetricSeries } from "./series.js";
+import { defineDownsample, getMetricSeries, compareMetric } from "./series.js";
 import { watchMetrics } from "./watch.js";
 
 /** A page of history with each timestamp (ms since the epoch) made a `Date`. */
@@ -207,8 +207,30 @@ class JobsCollection {
 /** `client.experiments`: metrics across an experiment's jobs. */
 class ExperimentsCollection {
   #wasm;
-  constructor(wasm) {
+  #jobs;
+  #downsample;
+  constructor(wasm, jobs, downsample) {
     this.#wasm = wasm;
+    this.#jobs = jobs;
+    this.#downsample = downsample;
+  }
+  /**
+   * One metric across jobs of the experiment, aligned on the union of their steps: `{ name,
+   * steps, jobs: [{ jobId, values, present, total }] }` (`present[i]` 0 where the job has no
+   * point at `steps[i]`; its value is then NaN). Options: `jobIds` (default: every job of the
+   * experiment that has the metric, by id), `maxPoints` and `downsample` (the same steps kept
+   * for every job), and those of `jobs.getMetricHistory`.
+   */
+  async compareMetric(experimentId, metricName, options) {
+    checkArity("experiments.compareMetric", 3, arguments);
+    // The ids and the name are checked before any request by making (never starting) reads.
+    try {
+      this.#wasm.readExperimentJobs(experimentId, {}).free();
+      for (const jobId of Array.isArray(options?.jobIds) ? options.jobIds : [1]) this.#wasm.readHistory(jobId, metricName, { pageLength: 1 }).free();
+    } catch (raw) {
+      throw toError(raw);
+    }
+    return compareMetric(this, this.#jobs, this.#downsample, experimentId, metricName, options);
   }
   /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
   getMetricsById(experimentId, options) {
@@ -271,7 +293,7 @@ function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile
       /** A job's metrics. */
       this.jobs = new JobsCollection(this.#wasm, openJournalFile, downsample);
       /** Metrics across an experiment's jobs. */
-      this.experiments = new ExperimentsCollection(this.#wasm);
+      this.experiments = new ExperimentsCollection(this.#wasm, this.jobs, downsample);
       Object.freeze(this);
     }
     /** The API base URL requests go to (e.g. `http://localhost:5000/api/v1`). */

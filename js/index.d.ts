@@ -578,3 +578,29 @@ export interface JobsCollection {
   /** A live tail of the job's metrics: each stored point once, as it is stored. */
   watchMetrics(jobId: ResourceId, options?: WatchMetricsOptions): AsyncIterableIterator<WatchedSnapshot>;
 }
+
+/** One job's column in a comparison. */
+export interface ComparedJob {
+  jobId: number;
+  /** NaN where the job has no point at that step (see `present`), or where it stored NaN. */
+  values: Float64Array;
+  /** 1 where the job has a point at that step, 0 where it has none. */
+  present: Uint8Array;
+  /** The job's points before downsampling. */
+  total: number;
+}
+
+/** Options of `experiments.compareMetric`. */
+export interface CompareMetricOptions extends MetricSeriesOptions {
+  /** The jobs to compare. Optional, defaults to every job of the experiment that has the metric, by id. */
+  jobIds?: ResourceId[];
+}
+
+export interface ExperimentsCollection {
+  /** One metric across jobs, aligned on the union of their steps; downsampled together with `maxPoints`. */
+  compareMetric(
+    experimentId: ResourceId,
+    metricName: string,
+    options?: CompareMetricOptions,
+  ): Promise<{ name: string; steps: Float64Array; jobs: ComparedJob[] }>;
+}

@@ -143,4 +143,82 @@ async function getMetricSeries(wasm, downsample, jobId, metricName, options) {
   return { jobId: Number(jobId), name: metricName, ...kept, total };
 }
 
-export { defineDownsample, getMetricSeries, readColumns, seriesOptions, pickRows, optionsObject };
+
+/** The sorted union of several sorted step columns. */
+function unionSteps(columns) {
+  const all = new Float64Array(columns.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of columns) {
+    all.set(c, at);
+    at += c.length;
+  }
+  all.sort();
+  let n = 0;
+  for (let i = 0; i < all.length; i++) if (n === 0 || all[i] !== all[n - 1]) all[n++] = all[i];
+  return all.slice(0, n);
+}
+
+/** `count` indices of `0..length-1` spread evenly, first and last included. */
+function evenly(length, count) {
+  if (length <= count) return Uint32Array.from({ length }, (_, i) => i);
+  return Uint32Array.from({ length: count }, (_, i) => Math.round((i * (length - 1)) / (count - 1)));
+}
+
+/**
+ * `experiments.compareMetric`: the jobs' series of one metric aligned on the union of their
+ * steps: `{ steps, jobs: [{ jobId, values, present }] }`, `values[i]` NaN and `present[i]` 0
+ * where a job has no point at `steps[i]` (a stored NaN has present 1). With `maxPoints`, each
+ * job is downsampled with its share of the budget and every job shows the union of the steps
+ * kept, so the same steps are kept for every job.
+ */
+async function compareMetric(experiments, jobs, downsample, experimentId, metricName, options) {
+  const { jobIds, ...rest } = optionsObject(options);
+  const { maxPoints, method, read } = seriesOptions(rest, downsample);
+  if (jobIds !== undefined && !Array.isArray(jobIds)) throw new DioptraValidationError("jobIds must be an array of job ids", { field: "jobIds" });
+  let ids = jobIds;
+  if (ids === undefined) {
+    const all = await experiments.getAllMetrics(experimentId, { signal: read.signal, timeoutMs: read.timeoutMs });
+    ids = all.filter((j) => j.metrics.some((m) => m.name === metricName)).map((j) => j.id).sort((a, b) => a - b);
+  }
+  const { onProgress, ...perJob } = read;
+  const series = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(2, ids.length) }, async () => {
+      while (next < ids.length) {
+        const i = next++;
+        series[i] = await jobs.getMetricSeries(ids[i], metricName, perJob);
+        if (typeof onProgress === "function") onProgress({ loaded: series.filter(Boolean).length, total: ids.length });
+      }
+    }),
+  );
+  let keptSteps;
+  if (maxPoints !== undefined) {
+    const share = Math.max(3, Math.floor(maxPoints / Math.max(1, series.length)));
+    keptSteps = unionSteps(
+      series.map((s) => {
+        const kept = s.steps.length > share ? downsample(s.steps, s.values, share, { method }) : null;
+        return kept ? Float64Array.from(kept, (i) => s.steps[i]) : s.steps;
+      }),
+    );
+    if (keptSteps.length > maxPoints) keptSteps = Float64Array.from(evenly(keptSteps.length, maxPoints), (i) => keptSteps[i]);
+  } else {
+    keptSteps = unionSteps(series.map((s) => s.steps));
+  }
+  const out = series.map((s, j) => {
+    const values = new Float64Array(keptSteps.length).fill(NaN);
+    const present = new Uint8Array(keptSteps.length);
+    let k = 0;
+    for (let i = 0; i < keptSteps.length; i++) {
+      while (k < s.steps.length && s.steps[k] < keptSteps[i]) k++;
+      if (k < s.steps.length && s.steps[k] === keptSteps[i]) {
+        values[i] = s.values[k];
+        present[i] = 1;
+      }
+    }
+    return { jobId: Number(ids[j]), values, present, total: s.total };
+  });
+  return { name: metricName, steps: keptSteps, jobs: out };
+}
+
+export { defineDownsample, getMetricSeries, readColumns, seriesOptions, pickRows, optionsObject, compareMetric, unionSteps };
