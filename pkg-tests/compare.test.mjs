@@ -8,7 +8,7 @@ import { address, username, password, seed, takeJob } from "./support/env.mjs";
 import { seedMetrics, seededValue } from "./support/seeded.mjs";
 
 const client = new DioptraClient(address);
-const NAME = "cmp_loss";
+const NAME = `cmp_loss_${process.pid}`; // unique per run: other jobs of "pool" never have it
 let a, b, c;
 
 before(async () => {
