@@ -17,6 +17,9 @@ exports.DioptraClient = api.defineClient({
 });
 /** The indices to keep for a chart: `downsample(x, y, maxPoints, { method })` → Uint32Array. */
 exports.downsample = api.defineDownsample(downsampleIndices);
+/** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
+exports.toCSV = require("./export.cjs").toCSV;
+exports.toJSONLines = require("./export.cjs").toJSONLines;
 /** Sends a journal left by a dead process: `await replayJournal(client, path, options)`. */
 exports.replayJournal = api.makeReplayJournal({ openFile: openJournalFile, WasmJournal });
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */

@@ -604,3 +604,15 @@ export interface ExperimentsCollection {
     options?: CompareMetricOptions,
   ): Promise<{ name: string; steps: Float64Array; jobs: ComparedJob[] }>;
 }
+
+/** What `toCSV` and `toJSONLines` take: a series, several, or metric snapshots (e.g. from `watchMetrics`). */
+export type ExportInput = MetricSeries | MetricSeries[] | ReadonlyArray<MetricSnapshot & { jobId?: number; overwrite?: true }>;
+
+/**
+ * CSV with the header `jobId,name,step,value,timestamp`: values as Dioptra spells them (NaN
+ * "nan", ±Infinity "inf" / "-inf"), timestamps RFC 3339 in UTC. Options: `header` (default
+ * true), `jobId` (for snapshots that carry none).
+ */
+export declare function toCSV(input: ExportInput, options?: { header?: boolean; jobId?: number }): string;
+/** JSON Lines, one `{ jobId, name, step, value, timestamp }` a line (values as in Dioptra's JSON). */
+export declare function toJSONLines(input: ExportInput, options?: { jobId?: number }): string;

@@ -16,6 +16,9 @@ export const DioptraClient = defineClient({
 /** The indices to keep for a chart: `downsample(x, y, maxPoints, { method })` → Uint32Array. */
 export const downsample = defineDownsample(downsampleIndices);
 
+/** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
+export { toCSV, toJSONLines } from "./export.js";
+
 /** Sends a journal left by a dead process (Node only: here it rejects, there are no journal files). */
 export const replayJournal = makeReplayJournal();
 

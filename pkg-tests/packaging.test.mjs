@@ -19,6 +19,8 @@ const SHIPPED = [
   "dist/series.cjs",
   "dist/watch.js",
   "dist/watch.cjs",
+  "dist/export.js",
+  "dist/export.cjs",
   "dist/api.js",
   "dist/errors.cjs",
   "dist/errors.js",
@@ -53,6 +55,8 @@ const EXPORTS = [
   "DioptraTimeoutError",
   "DioptraValidationError",
   "downsample",
+  "toCSV",
+  "toJSONLines",
   "replayJournal",
   "wasmMemoryBytes",
 ];
