@@ -66,7 +66,8 @@ function allData(width) {
   const steps = [...new Set(parts.flatMap((p) => p[0]))].sort((a, b) => a - b);
   const at = new Map(steps.map((s, i) => [s, i]));
   const cols = parts.map((p) => {
-    const col = new Array(steps.length).fill(null);
+    // undefined (no point of this metric at that step) is drawn over; null (a NaN) is a gap.
+    const col = new Array(steps.length).fill(undefined);
     p[0].forEach((s, i) => (col[at.get(s)] = p[1][i]));
     return col;
   });

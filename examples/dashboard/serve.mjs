@@ -71,8 +71,8 @@ export function startDashboard({ apiAddress, port = 0 }) {
   });
 }
 
-/** --demo: live curves in the "main" experiment's jobs, until the process ends. */
-async function demo(origin) {
+/** --demo: live curves in the "main" experiment's jobs, until the process ends (or `stop()`). */
+export async function demo(origin) {
   const { DioptraClient } = await import("dioptra-metrics");
   const seed = JSON.parse(process.env.DIOPTRA_SEED ?? "{}");
   const jobs = seed.experiments?.main?.jobIds ?? [];
@@ -90,7 +90,9 @@ async function demo(origin) {
     step += 1;
   };
   for (let i = 0; i < 600; i++) tick(); // a history to start with
-  setInterval(tick, 200);
+  await Promise.all(loggers.map((logger) => logger.flush()));
+  const timer = setInterval(tick, 200);
+  return { stop: async () => (clearInterval(timer), await Promise.all(loggers.map((logger) => logger.close()))) };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) {
