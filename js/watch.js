@@ -248,7 +248,7 @@ async function* watch(jobs, jobId, o) {
       if (Date.now() - failingSince > o.retry.giveUpAfterMs) throw error;
     }
     try {
-      o.onPoll?.({ points: points.length, ok: failingSince === null });
+      o.onPoll?.({ points: points.length, ok: failingSince === null, ms: Date.now() - started });
     } catch {
       // A throwing onPoll must not stop the watch.
     }
