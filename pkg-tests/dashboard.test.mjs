@@ -50,7 +50,7 @@ after(async () => {
   await dashboard?.close();
 });
 
-describe("the dashboard in Chromium", () => {
+describe("the dashboard in Chromium", { timeout: 600_000 }, () => {
   it("lists the experiment's jobs with their latest metrics", async () => {
     const rows = await page.$$eval("tr.job", (trs) => trs.map((tr) => tr.dataset.id));
     assert.equal(rows.length, seed.experiments.pool.jobIds.length);
