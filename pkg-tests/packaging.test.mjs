@@ -15,15 +15,11 @@ import { packAndInstall, repoRoot, run } from "./support/pack.mjs";
 /** What the package promises to ship besides package.json (and README.md / LICENSE, if any). */
 const SHIPPED = [
   "dist/api.cjs",
-  "dist/series.js",
-  "dist/series.cjs",
-  "dist/watch.js",
-  "dist/watch.cjs",
-  "dist/export.js",
-  "dist/export.cjs",
   "dist/api.js",
   "dist/errors.cjs",
   "dist/errors.js",
+  "dist/export.cjs",
+  "dist/export.js",
   "dist/index.cjs",
   "dist/index.d.cts",
   "dist/index.d.ts",
@@ -36,9 +32,13 @@ const SHIPPED = [
   "dist/journal.js",
   "dist/logger.cjs",
   "dist/logger.js",
+  "dist/series.cjs",
+  "dist/series.js",
   "dist/wasm/dioptra_metrics.cjs",
   "dist/wasm/dioptra_metrics.js",
   "dist/wasm/dioptra_metrics_bg.wasm",
+  "dist/watch.cjs",
+  "dist/watch.js",
 ];
 
 /** The runtime exports, the same from every entry point. */
@@ -55,9 +55,9 @@ const EXPORTS = [
   "DioptraTimeoutError",
   "DioptraValidationError",
   "downsample",
+  "replayJournal",
   "toCSV",
   "toJSONLines",
-  "replayJournal",
   "wasmMemoryBytes",
 ];
 
