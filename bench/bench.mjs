@@ -16,8 +16,12 @@
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
 //   BENCH_SECTIONS        which sections run, comma-separated (default all:
-//                         history,logging,sizes,restart,outage,journal,weight), e.g. BENCH_SECTIONS=journal
+//                         history,logging,sizes,restart,outage,journal,weight,series), e.g. BENCH_SECTIONS=journal
 //   BENCH_WEIGHT_*        the knobs of section "weight" (bench/weight.mjs, which needs no server)
+//   BENCH_DOWNSAMPLE_POINTS  points downsampled to 2,000 in section "series" (default 1000000)
+//   BENCH_SERIES_POINTS   points of the getMetricSeries / getMetricHistory read (default 50000: about
+//                         2 s a page on Dioptra 1.2.2, so ~100 s a read)
+//   BENCH_WATCH_METRICS, BENCH_WATCH_POINTS  the watched job (default 20 metrics, 50000 points in all)
 //   BENCH_RESTART_STEPS   steps logged through the kill-and-restart, 2 metrics each (default 1000)
 //   BENCH_RESTART_DOWN_MS how long the server is killed for before its restart (default 5000)
 //   BENCH_OUTAGE_POINTS   points queued against the dead server (default 20000)
@@ -40,6 +44,7 @@ import { DioptraClient } from "dioptra-metrics";
 import { faultSections } from "./faults.mjs";
 import { journalSection } from "./journal.mjs";
 import { weightSection } from "./weight.mjs";
+import { seriesSection } from "./series.mjs";
 import { freePortOutsideEphemeralRange } from "../scripts/dioptra-server.mjs";
 
 const startedAt = performance.now();
@@ -92,7 +97,7 @@ const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
-const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "weight"];
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "weight", "series"];
 const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of chosen) {
   if (!SECTIONS.includes(s)) {
@@ -535,6 +540,28 @@ if (want("journal")) {
 
 if (want("weight")) {
   results.weight = await weightSection({ h: { table, target }, say });
+}
+
+// 7. charts: downsample, getMetricSeries, watchMetrics (bench/series.mjs)
+
+if (want("series")) {
+  results.series = await seriesSection({
+    address,
+    username,
+    password,
+    takeJobs,
+    venvPython: process.env.DIOPTRA_VENV_PYTHON,
+    requests: () => packageRequests,
+    knobs: {
+      runs: RUNS,
+      downsamplePoints: intEnv("BENCH_DOWNSAMPLE_POINTS", 1_000_000, 3),
+      seriesPoints: intEnv("BENCH_SERIES_POINTS", 50_000, 3),
+      watchMetrics: intEnv("BENCH_WATCH_METRICS", 20, 1),
+      watchPoints: intEnv("BENCH_WATCH_POINTS", 50_000, 1),
+    },
+    h: { table, target, fmtS, fmtInt },
+    say,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

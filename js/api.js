@@ -8,6 +8,8 @@ import { toError, tooManyArguments, checkArity, settle, DioptraValidationError }
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
 import { checkAddress } from "./preflight.js";
+import { defineDownsample, getMetricSeries, compareMetric } from "./series.js";
+import { watchMetrics } from "./watch.js";
 
 /** The wasm of an entry whose module is instantiated at import (Node, workerd). */
 const LOADED = { ready: () => true, load: () => Promise.resolve() };
@@ -152,6 +154,16 @@ async function collect(read) {
   return items;
 }
 
+/** Makes a point's timestamp (ms since the epoch) a `Date`. */
+function dateTimestamp(point) {
+  point.timestamp = new Date(point.timestamp);
+}
+
+/** Makes a job's `createdOn` (ms since the epoch) a `Date`. */
+function dateCreatedOn(job) {
+  job.createdOn = new Date(job.createdOn);
+}
+
 /** `client.auth`: the session. */
 class AuthCollection {
   #wasm;
@@ -177,9 +189,22 @@ const LOG_METRICS_OPTIONS = ["step", "timestamp", "concurrency", "retry", "timeo
 class JobsCollection {
   #wasm;
   #openJournalFile;
-  constructor(wasm, openJournalFile) {
+  #downsample;
+  constructor(wasm, openJournalFile, downsample) {
     this.#wasm = wasm;
     this.#openJournalFile = openJournalFile;
+    this.#downsample = downsample;
+  }
+  /**
+   * A metric's whole history as chart-ready columns sorted by step: `{ jobId, name, steps,
+   * values, timestamps (ms since the epoch), total }` (Float64Arrays; `total` counts the points
+   * before downsampling). Options: `maxPoints` (downsample to at most this many),
+   * `downsample` ("minmax-lttb" (default), "lttb", "m4", "minmax"), and those of
+   * `getMetricHistory`.
+   */
+  async getMetricSeries(jobId, metricName, options) {
+    checkArity("jobs.getMetricSeries", 3, arguments);
+    return getMetricSeries(this.#wasm, this.#downsample, jobId, metricName, options);
   }
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
@@ -190,6 +215,18 @@ class JobsCollection {
   getMetricsSnapshotsById(jobId, metricName, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("jobs.getMetricsSnapshotsById", 3, arguments.length));
     return settle(this.#wasm.use((w) => w.getSnapshotPage(jobId, metricName, options))).then(snapshotPage);
+  }
+  /**
+   * A live tail of the job's metrics: an async iterable of each point as it is stored
+   * (`{ name, value, step, timestamp }`, `overwrite: true` on a detected overwrite), across
+   * every metric (new names found while watching). Options: `names`, `intervalMs` (2000),
+   * `signal`, `fromStart` (false), `detect` ("tail" | "latest"), `pageLength` (1000),
+   * `concurrency` (4), `timeoutMs`, `retry`, `onError(err)`, `onPoll({ points, ok })`. See the README for the costs.
+   */
+  watchMetrics(jobId, options) {
+    checkArity("jobs.watchMetrics", 2, arguments);
+    // The id is checked at once by making (never starting) a read with it.
+    return watchMetrics(this, jobId, options, (id) => this.#wasm.readHistory(id, "x", { pageLength: 1 }).free());
   }
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
@@ -260,8 +297,30 @@ class JobsCollection {
 /** `client.experiments`: metrics across an experiment's jobs. */
 class ExperimentsCollection {
   #wasm;
-  constructor(wasm) {
+  #jobs;
+  #downsample;
+  constructor(wasm, jobs, downsample) {
     this.#wasm = wasm;
+    this.#jobs = jobs;
+    this.#downsample = downsample;
+  }
+  /**
+   * One metric across jobs of the experiment, aligned on the union of their steps: `{ name,
+   * steps, jobs: [{ jobId, values, present, total }] }` (`present[i]` 0 where the job has no
+   * point at `steps[i]`; its value is then NaN). Options: `jobIds` (default: every job of the
+   * experiment that has the metric, by id), `maxPoints` and `downsample` (the same steps kept
+   * for every job), and those of `jobs.getMetricHistory`.
+   */
+  async compareMetric(experimentId, metricName, options) {
+    checkArity("experiments.compareMetric", 3, arguments);
+    // The ids and the name are checked before any request by making (never starting) reads.
+    try {
+      this.#wasm.readExperimentJobs(experimentId, {}).free();
+      for (const jobId of Array.isArray(options?.jobIds) ? options.jobIds : [1]) this.#wasm.readHistory(jobId, metricName, { pageLength: 1 }).free();
+    } catch (raw) {
+      throw toError(raw);
+    }
+    return compareMetric(this, this.#jobs, this.#downsample, experimentId, metricName, options);
   }
   /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
   getMetricsById(experimentId, options) {
@@ -282,6 +341,24 @@ class ExperimentsCollection {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getAllMetrics", 2, arguments.length));
     return collect(this.iterMetrics(experimentId, options));
   }
+  /**
+   * GET /experiments/, every page: `[{ id, name, description }]` in the server's order.
+   * Options: `search` (Dioptra's query language, e.g. `"name:mnist*"`), `onProgress`,
+   * `concurrency` (2), `retry`, `signal`, `timeoutMs`.
+   */
+  async list(options) {
+    checkArity("experiments.list", 1, arguments);
+    return collect(new PagedRead(() => this.#wasm.readExperiments(options), () => {}, options?.onProgress));
+  }
+  /**
+   * GET /experiments/{id}/jobs, every page: `[{ id, status, createdOn: Date }]` in the
+   * server's order. Options as for `list` (without `search`).
+   */
+  async getJobs(experimentId, options) {
+    checkArity("experiments.getJobs", 2, arguments);
+    const read = new PagedRead(() => this.#wasm.readExperimentJobs(experimentId, options), dateCreatedOn, options?.onProgress);
+    return collect(read);
+  }
 }
 
 /**
@@ -291,7 +368,8 @@ class ExperimentsCollection {
  * address used when none is given (a page's origin), or undefined; `openJournalFile` the
  * journal storage (js/journal-file.js, Node only: the browser entry has none).
  */
-function defineClient({ WasmClient, wasm = LOADED, keepCookies, defaultAddress, openJournalFile }) {
+function defineClient({ WasmClient, wasm = LOADED, keepCookies, defaultAddress, openJournalFile, downsampleIndices }) {
+  const downsample = defineDownsample(downsampleIndices);
   class DioptraClient {
     #wasm;
     constructor(address, options) {
@@ -308,9 +386,9 @@ function defineClient({ WasmClient, wasm = LOADED, keepCookies, defaultAddress, 
       /** Login and logout. */
       this.auth = new AuthCollection(this.#wasm);
       /** A job's metrics. */
-      this.jobs = new JobsCollection(this.#wasm, openJournalFile);
+      this.jobs = new JobsCollection(this.#wasm, openJournalFile, downsample);
       /** Metrics across an experiment's jobs. */
-      this.experiments = new ExperimentsCollection(this.#wasm);
+      this.experiments = new ExperimentsCollection(this.#wasm, this.jobs, downsample);
       Object.freeze(this);
     }
     /** The API base URL requests go to (e.g. `http://localhost:5000/api/v1`). */
@@ -333,4 +411,4 @@ function pageOrigin() {
   return typeof origin === "string" && /^https?:/.test(origin) ? origin : undefined;
 }
 
-export { defineClient, makeReplayJournal, pageOrigin };
+export { defineClient, defineDownsample, makeReplayJournal, pageOrigin };

@@ -1,7 +1,7 @@
 // What the ESM entry points share (index.js for browsers and asset-emitting bundlers,
 // inlined.js where a bundler drops assets, slim.js, workerd.js): the wasm module loaded once,
 // on demand, and the API built over it. The entries differ only in how they find the wasm.
-import { defineClient, makeReplayJournal, pageOrigin } from "./api.js";
+import { defineClient, defineDownsample, makeReplayJournal, pageOrigin } from "./api.js";
 import { DioptraError } from "./errors.js";
 import { replayIdbJournals } from "./journal-idb.js";
 
@@ -51,14 +51,24 @@ const LOADED = { ready: () => true, load: () => Promise.resolve() };
 
 /** The runtime API of an ESM entry over the wasm-bindgen glue `glue` and its loader `wasm`. */
 function makeApi(glue, wasm) {
+  // downsample() is synchronous: it needs the module loaded (by the first client, or ready()).
+  const downsampleIndices = (...args) => {
+    if (!wasm.ready()) {
+      throw new DioptraError("downsample() needs the WebAssembly module, which is still loading: `await ready()` (exported beside it) first");
+    }
+    return glue.downsampleIndices(...args);
+  };
   const DioptraClient = defineClient({
     WasmClient: glue.WasmClient,
     wasm,
     keepCookies: !hasBrowserCookieStore(),
     defaultAddress: pageOrigin,
+    downsampleIndices,
   });
   return {
     DioptraClient,
+    downsample: defineDownsample(downsampleIndices),
+    ready: () => wasm.load(),
     replayJournal: makeReplayJournal(),
     replayJournals: (client, options) => replayIdbJournals(client, options, () => new DioptraClient()),
     wasmMemoryBytes: () => (wasm.ready() ? glue.wasmMemoryBytes() : 0),

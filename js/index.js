@@ -31,7 +31,10 @@ const wasm = lazyWasm(async () => {
 });
 
 /** The Dioptra metrics client. */
-export const { DioptraClient, replayJournal, replayJournals, wasmMemoryBytes } = makeApi(glue, wasm);
+export const { DioptraClient, downsample, ready, replayJournal, replayJournals, wasmMemoryBytes } = makeApi(glue, wasm);
+
+/** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
+export { toCSV, toJSONLines } from "./export.js";
 
 export {
   DioptraError,

@@ -9,7 +9,10 @@ import { LOADED, makeApi } from "./entry.js";
 glue.initSync({ module: wasmModule });
 
 /** The Dioptra metrics client. */
-export const { DioptraClient, replayJournal, replayJournals, wasmMemoryBytes } = makeApi(glue, LOADED);
+export const { DioptraClient, downsample, ready, replayJournal, replayJournals, wasmMemoryBytes } = makeApi(glue, LOADED);
+
+/** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
+export { toCSV, toJSONLines } from "./export.js";
 
 export {
   DioptraError,

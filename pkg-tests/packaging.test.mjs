@@ -19,6 +19,8 @@ const SHIPPED = [
   "dist/entry.js",
   "dist/errors.cjs",
   "dist/errors.js",
+  "dist/export.cjs",
+  "dist/export.js",
   "dist/index.cjs",
   "dist/index.d.cts",
   "dist/index.d.ts",
@@ -34,6 +36,8 @@ const SHIPPED = [
   "dist/logger.js",
   "dist/preflight.cjs",
   "dist/preflight.js",
+  "dist/series.cjs",
+  "dist/series.js",
   "dist/slim.d.ts",
   "dist/slim.js",
   "dist/wasm/dioptra_metrics.cjs",
@@ -41,6 +45,8 @@ const SHIPPED = [
   "dist/wasm/dioptra_metrics_bg.wasm",
   "dist/wasm/inline.cjs",
   "dist/wasm/inline.js",
+  "dist/watch.cjs",
+  "dist/watch.js",
   "dist/workerd.js",
 ];
 
@@ -57,8 +63,12 @@ const EXPORTS = [
   "DioptraQueueFullError",
   "DioptraTimeoutError",
   "DioptraValidationError",
+  "downsample",
+  "ready",
   "replayJournal",
   "replayJournals",
+  "toCSV",
+  "toJSONLines",
   "wasmMemoryBytes",
 ];
 

@@ -3,8 +3,10 @@
 //! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
 
 mod body;
+mod catalog;
 mod columns;
 mod convert;
+mod downsample;
 mod http;
 mod journal;
 mod logger;

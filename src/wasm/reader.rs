@@ -8,10 +8,12 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
+use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
+use crate::core::catalog::{self, ExperimentSummary, JobSummary};
 use crate::core::decode::{decode_error, JobMetrics, Page};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
 use crate::core::error::{Error, Result};
@@ -61,6 +63,16 @@ pub enum Source {
         /// Sorting and search; paging is the reader's.
         query: ExperimentQuery,
     },
+    /// The experiments (`index` is an offset there).
+    Experiments {
+        /// A search in Dioptra's query language.
+        search: Option<String>,
+    },
+    /// An experiment's jobs (`index` is an offset there).
+    ExperimentJobs {
+        /// The experiment.
+        experiment_id: u64,
+    },
 }
 
 impl Source {
@@ -80,6 +92,12 @@ impl Source {
                     ..query.clone()
                 },
             ),
+            Source::Experiments { search } => {
+                catalog::experiments(page.index, page.page_length, search.as_deref())
+            }
+            Source::ExperimentJobs { experiment_id } => {
+                catalog::experiment_jobs(*experiment_id, page.index, page.page_length)
+            }
         }
     }
 }
@@ -129,9 +147,15 @@ impl WasmPageReader {
         retry: RetryPolicy,
         call: CallOptions,
     ) -> Self {
-        let (is_history, mode) = match source {
-            Source::History { .. } => (true, IndexMode::Unknown),
-            Source::Experiment { .. } => (false, IndexMode::Offset),
+        let mode = match source {
+            Source::History { .. } => IndexMode::Unknown,
+            _ => IndexMode::Offset,
+        };
+        let typed = match source {
+            Source::History { .. } => Self::typed::<SnapshotPage>,
+            Source::Experiment { .. } => Self::typed::<Page<JobMetrics>>,
+            Source::Experiments { .. } => Self::typed::<Page<ExperimentSummary>>,
+            Source::ExperimentJobs { .. } => Self::typed::<Page<JobSummary>>,
         };
         let plan = Plan {
             source,
@@ -140,11 +164,7 @@ impl WasmPageReader {
             retry,
             mode,
         };
-        if is_history {
-            Self::typed::<SnapshotPage>(transport, plan, call)
-        } else {
-            Self::typed::<Page<JobMetrics>>(transport, plan, call)
-        }
+        typed(transport, plan, call)
     }
 
     fn typed<T: ReadPage + 'static>(
@@ -271,21 +291,22 @@ trait ReadPage: Sized {
     fn put(self, out: &Object, fresh: &[usize]) -> Result<()>;
 }
 
-/// An experiment's jobs: `data`, a list of `{ id, metrics }`.
-impl ReadPage for Page<JobMetrics> {
-    type Key = u64;
+/// A page of items handed to JavaScript as they are (serde): an experiment's jobs (`{ id,
+/// metrics }`), experiments, an experiment's jobs.
+impl<T: Keyed + DeserializeOwned + Serialize> ReadPage for Page<T> {
+    type Key = T::Key;
     fn read(answer: &Answer, _: &Transport) -> Result<Self> {
         answer.decode()
     }
-    fn keys(&self) -> Vec<u64> {
+    fn keys(&self) -> Vec<T::Key> {
         self.data.iter().map(Keyed::key).collect()
     }
     fn total(&self) -> u64 {
         self.total_num_results
     }
     fn put(self, out: &Object, fresh: &[usize]) -> Result<()> {
-        let mut items: Vec<Option<JobMetrics>> = self.data.into_iter().map(Some).collect();
-        let data: Vec<JobMetrics> = fresh
+        let mut items: Vec<Option<T>> = self.data.into_iter().map(Some).collect();
+        let data: Vec<T> = fresh
             .iter()
             .filter_map(|&i| items.get_mut(i).and_then(Option::take))
             .collect();
