@@ -12,6 +12,23 @@ import path from "node:path";
 import { before, test } from "node:test";
 import { packAndInstall, repoRoot, run } from "./support/pack.mjs";
 
+/** The command line: its bin and its modules (js/cli/, copied to dist/cli/ by the build). */
+const CLI_FILES = [
+  "dist/cli/args.js",
+  "dist/cli/connect.js",
+  "dist/cli/find.js",
+  "dist/cli/format.js",
+  "dist/cli/lines.js",
+  "dist/cli/log.js",
+  "dist/cli/main.js",
+  "dist/cli/plot.js",
+  "dist/cli/progress.js",
+  "dist/cli/read.js",
+  "dist/cli/series.js",
+  "dist/cli/watch.js",
+  "bin/dioptra-metrics.mjs",
+];
+
 /** What the package promises to ship besides package.json (and README.md / LICENSE, if any). */
 const SHIPPED = [
   "dist/api.cjs",
@@ -33,7 +50,8 @@ const SHIPPED = [
   "dist/wasm/dioptra_metrics.cjs",
   "dist/wasm/dioptra_metrics.js",
   "dist/wasm/dioptra_metrics_bg.wasm",
-];
+  ...CLI_FILES,
+].sort();
 
 /** The runtime exports, the same from every entry point. */
 const EXPORTS = [

@@ -67,6 +67,8 @@ for (const module of JS_MODULES) {
 for (const file of ["index.js", "index.cjs"]) {
   cpSync(join(root, "js", file), join(dist, file));
 }
+// The command line (bin/dioptra-metrics.mjs imports dist/cli/main.js): ESM only, as written.
+cpSync(join(root, "js/cli"), join(dist, "cli"), { recursive: true });
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.ts"));
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.cts"));
 

@@ -1,0 +1,134 @@
+// `dioptra-metrics tail` and `replay`: new points as they are stored, and a dead run's journal.
+import { CONNECTION_OPTIONS, UsageError, connectionFrom, parseChoice, parseCommand, parseDuration, parseId, parseNames } from "./args.js";
+import { connect, library } from "./connect.js";
+import { POINT_COLUMNS, csvLine, dim, colours, pointCsv, pointJsonl, timeText, valueText } from "./format.js";
+
+/** A point's identity for tail: a later value at the same step is a new point. */
+const keyOf = (p) => `${p.step}\u0000${p.timestamp instanceof Date ? p.timestamp.getTime() : ""}`;
+
+/** Resolves after `ms`, or at once when `signal` fires. */
+function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done);
+  });
+}
+
+/**
+ * Polls job `jobId` every `intervalMs` and calls `onPoint(point)` for each point stored since
+ * the start (new steps, and new values at old steps), in step order per metric. A metric is
+ * read again only when its point count or its latest value changed. Ends when `signal` fires.
+ */
+async function pollNewPoints(client, jobId, names, intervalMs, signal, onPoint) {
+  const known = new Map(); // name -> { count, latest, seen: Set<key> }
+  let first = true;
+  while (!signal.aborted) {
+    const latest = await client.jobs.getMetricsById(jobId, { signal });
+    for (const m of latest) {
+      if (names && !names.includes(m.name)) continue;
+      const state = known.get(m.name);
+      const page = await client.jobs.getMetricsSnapshotsById(jobId, m.name, { pageLength: 1, signal });
+      if (state && state.count === page.totalNumResults && Object.is(state.latest, m.value)) continue;
+      const seen = state?.seen ?? new Set();
+      const fresh = [];
+      for await (const p of client.jobs.iterMetricsSnapshots(jobId, m.name, { signal })) {
+        const key = keyOf(p);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        fresh.push(p);
+      }
+      known.set(m.name, { count: page.totalNumResults, latest: m.value, seen });
+      // Points there at the start are not new (a metric that appears later is new throughout).
+      if (first) continue;
+      fresh.sort((a, b) => a.step - b.step);
+      for (const p of fresh) await onPoint(p);
+    }
+    first = false;
+    await sleep(intervalMs, signal);
+  }
+}
+
+/** `tail`: prints points as they are stored, until Ctrl-C (exit 130). */
+async function runTail(argv, io) {
+  const values = parseCommand("tail", argv, {
+    ...CONNECTION_OPTIONS,
+    job: { type: "string" },
+    metrics: { type: "string" },
+    interval: { type: "string" },
+    format: { type: "string" },
+  });
+  if (values.help) return "help";
+  if (values.job === undefined) throw new UsageError("--job ID is required", "tail");
+  const jobId = parseId(values.job, "--job", "tail");
+  const names = values.metrics === undefined ? undefined : parseNames(values.metrics, "--metrics", "tail");
+  const intervalMs = values.interval === undefined ? 2000 : parseDuration(values.interval, "--interval", "tail");
+  const format = parseChoice(values.format ?? "text", "--format", "tail", ["text", "csv", "jsonl"]);
+  const { client } = await connect(connectionFrom(values, io.env, "tail"), io);
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const colour = colours(io.stdout, io.env);
+  if (format === "csv") io.stdout.write(csvLine(POINT_COLUMNS));
+  io.stderr.write(`dioptra-metrics tail: watching job ${jobId} every ${intervalMs} ms (Ctrl-C to stop)\n`);
+  try {
+    await pollNewPoints(client, jobId, names, intervalMs, stop.signal, (p) => {
+      if (format === "csv") io.stdout.write(pointCsv(jobId, p));
+      else if (format === "jsonl") io.stdout.write(pointJsonl(jobId, p));
+      else io.stdout.write(`${dim(timeText(p.timestamp), colour)}  ${p.name}  step ${p.step}  ${valueText(p.value)}\n`);
+    });
+  } catch (err) {
+    if (!stop.signal.aborted) throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  return 130;
+}
+
+/** `replay`: sends the points a journal holds (left by a dead run) and removes it. */
+async function runReplay(argv, io) {
+  const values = parseCommand("replay", argv, { ...CONNECTION_OPTIONS, journal: { type: "string" } });
+  if (values.help) return "help";
+  if (values.journal === undefined) throw new UsageError("--journal FILE is required", "replay");
+  const { client, relogin } = await connect(connectionFrom(values, io.env, "replay"), io);
+  const r = await library.replayJournal(client, values.journal, { onUnauthorized: relogin });
+  if (r.jobId === null) {
+    io.stderr.write(`dioptra-metrics replay: no journal at ${values.journal} (nothing to send)\n`);
+    return 0;
+  }
+  io.stderr.write(
+    `dioptra-metrics replay: job ${r.jobId}: ${r.journaled} point(s) in the journal, ${r.sent} stored, ` +
+      `${r.failed} given up, ${r.left} left in ${r.path}\n`,
+  );
+  for (const p of r.failures.slice(0, 20)) io.stderr.write(`  lost ${p.name}@${p.step} = ${valueText(p.value)}: ${p.error?.message}\n`);
+  return r.failed === 0 && r.left === 0 ? 0 : 1;
+}
+
+/** The help of each command of this file. */
+const HELP = {
+  tail: `Usage: dioptra-metrics tail --job ID [--metrics a,b] [--interval 2s] [--format text|csv|jsonl]
+
+Prints each point stored in the job from now on (new steps, and new values of old steps) until
+Ctrl-C (exit 130). Formats: text (default), csv and jsonl (job_id,name,step,value,timestamp).
+
+Examples:
+  dioptra-metrics tail --job 12
+  dioptra-metrics tail --job 12 --metrics loss,accuracy --interval 5s --format jsonl
+`,
+  replay: `Usage: dioptra-metrics replay --journal FILE [connection options]
+
+Sends the points a journal holds (left by a log run that died before the server had them) to
+the job it was written for, then removes the journal. Exit 0 when every point was stored.
+
+Example:
+  dioptra-metrics replay --journal run12.journal
+`,
+};
+
+export { runTail, runReplay, pollNewPoints, HELP as WATCH_HELP };
