@@ -107,13 +107,14 @@ async function runLog(argv, io) {
     let pending = Buffer.alloc(0);
     try {
       for await (const chunk of io.stdin) {
-        await out.write(chunk);
         pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
         let nl;
         while ((nl = pending.indexOf(10)) >= 0) {
           await logLine(pending.subarray(0, nl).toString("utf8"));
           pending = pending.subarray(nl + 1);
         }
+        // Passed through once its whole lines are logged (journaled, with --journal).
+        await out.write(chunk);
       }
     } catch (err) {
       if (!interrupted) throw err;

@@ -1,0 +1,256 @@
+// `dioptra-metrics` reading commands (issue 13) as child processes against the real Dioptra:
+// export (complete, exact, parsed back with Python's csv module, streaming with flat memory,
+// atomic -o), latest, history, jobs, plot (a snapshot of a fixed series with NaN), tail, and
+// bad usage. Every output of the CLI is scanned for the password (support/cli.mjs).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, test } from "node:test";
+
+import { bulkPoints, parseValue, pythonCsv, runCli, startCli } from "./support/cli.mjs";
+import { address, pyclient, seed, takeJob } from "./support/env.mjs";
+import { deadAddress } from "./support/fixtures.mjs";
+import { valueOf } from "./support/points.mjs";
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-read-"));
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+const HEADER = ["job_id", "name", "step", "value", "timestamp"];
+
+/** Asserts that `rows` (CSV rows after the header) are steps 0..count-1 of job/name with valueOf values and the seeded timestamps. */
+function assertSeededRows(rows, job, name, count) {
+  assert.equal(rows.length, count, `${name}: ${rows.length} of ${count} points`);
+  const bySteps = [...rows].sort((a, b) => Number(a[2]) - Number(b[2]));
+  const start = Date.parse("2026-01-01T00:00:00Z");
+  bySteps.forEach((r, step) => {
+    assert.deepEqual([Number(r[0]), r[1], Number(r[2])], [job, name, step]);
+    assert.ok(Object.is(parseValue(r[3]), valueOf(name, step)), `${name}@${step}: ${r[3]}, seeded ${valueOf(name, step)}`);
+    assert.equal(r[4], new Date(start + step).toISOString(), `${name}@${step}: timestamp`);
+  });
+}
+
+test("`export --job` of a 5,000-point history: every point, exact values (nan/inf/-inf), parsed back by Python's csv module", async () => {
+  const job = takeJob();
+  await bulkPoints(job, "loss", 5000);
+  await bulkPoints(job, "acc", 300);
+  const { code, stdout, stderr } = await runCli(["export", "--job", String(job)]);
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr.includes("["), false, "no progress bar when stderr is not a terminal");
+  const [header, ...rows] = await pythonCsv(stdout.toString("utf8"));
+  assert.deepEqual(header, HEADER);
+  assertSeededRows(rows.filter((r) => r[1] === "loss"), job, "loss", 5000);
+  assertSeededRows(rows.filter((r) => r[1] === "acc"), job, "acc", 300);
+  assert.ok(rows.some((r) => r[3] === "nan") && rows.some((r) => r[3] === "inf") && rows.some((r) => r[3] === "-inf"));
+  // The same set as Dioptra's own Python client reads.
+  const py = await pyclient(["history", job, "acc"]);
+  assert.deepEqual(
+    rows.filter((r) => r[1] === "acc").map((r) => `${r[2]}=${r[3]}`).sort(),
+    py.map((p) => `${p.step}=${typeof p.value === "string" ? p.value : p.repr === "-0.0" ? "-0" : String(Number(p.repr))}`).sort(),
+  );
+});
+
+test("`export --experiment --metrics --format jsonl -o FILE`: every job's points of the chosen metrics, written atomically", async () => {
+  const { id, jobIds } = seed.experiments.cli;
+  await Promise.all(jobIds.flatMap((job, i) => [bulkPoints(job, "loss", 50 + i), bulkPoints(job, "other", 7)]));
+  const target = path.join(tmp, "exp.jsonl");
+  fs.writeFileSync(target, "old content\n");
+  const { code, stdout, stderr } = await runCli(["export", "--experiment", String(id), "--metrics", "loss,missing", "--format", "jsonl", "-o", target]);
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout.length, 0);
+  assert.match(stderr, /no metric "missing" found/);
+  const lines = fs.readFileSync(target, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.equal(lines.length, 50 + 51 + 52);
+  for (const [i, job] of jobIds.entries()) {
+    const mine = lines.filter((l) => l.job_id === job);
+    assert.equal(mine.length, 50 + i);
+    for (const l of mine) {
+      assert.equal(l.name, "loss");
+      const v = valueOf("loss", l.step);
+      assert.ok(Object.is(typeof l.value === "string" ? parseValue(l.value) : l.value, v), `${job} loss@${l.step}`);
+    }
+  }
+  assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes(".tmp")), [], "no temporary file left");
+
+  // A failed export (the server is gone) leaves FILE as it was, and no temporary file.
+  const dead = await deadAddress();
+  const failed = await runCli(["export", "--experiment", String(id), "-o", target], { env: { DIOPTRA_ADDRESS: dead } });
+  assert.equal(failed.code, 1);
+  assert.match(failed.stderr, /dioptra-metrics export: /);
+  assert.equal(fs.readFileSync(target, "utf8").split("\n").length, lines.length + 1, "FILE untouched");
+  assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes(".tmp")), []);
+});
+
+/** Runs an export to a file and samples the child's resident memory (VmRSS) as it goes: resolves to the peak in bytes. */
+async function exportPeakRss(job, file) {
+  const run = startCli(["export", "--job", String(job), "-o", file], { timeoutMs: 120_000 });
+  run.child.stdin.end();
+  let peak = 0;
+  const sample = () => {
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${run.child.pid}/status`, "utf8"));
+      if (m) peak = Math.max(peak, Number(m[1]) * 1024);
+    } catch {
+      // It has ended.
+    }
+  };
+  const timer = setInterval(sample, 20);
+  const { code, stderr } = await run.result;
+  clearInterval(timer);
+  assert.equal(code, 0, stderr);
+  return peak;
+}
+
+test("`export` streams: memory for 50,000 points stays within a few MB of that for 5,000", async () => {
+  const small = takeJob();
+  const big = takeJob();
+  await bulkPoints(small, "m0", 5000);
+  // 50,000 points as 10 metrics of 5,000: the server reads a metric's whole history for every page.
+  await Promise.all(Array.from({ length: 10 }, (_, i) => bulkPoints(big, `m${i}`, 5000)));
+  const smallPeak = await exportPeakRss(small, path.join(tmp, "small.csv"));
+  const bigPeak = await exportPeakRss(big, path.join(tmp, "big.csv"));
+  const bigLines = fs.readFileSync(path.join(tmp, "big.csv"), "utf8").trimEnd().split("\n");
+  assert.equal(bigLines.length, 50_001);
+  // Held in memory, 50,000 points would take well over 10 MB more (objects, Dates and text).
+  const grew = bigPeak - smallPeak;
+  assert.ok(grew < 8 * 1024 * 1024, `peak RSS ${Math.round(smallPeak / 1e6)} MB for 5,000 points, ${Math.round(bigPeak / 1e6)} MB for 50,000`);
+});
+
+test("`latest` and `history` in each format; `history --max-points` keeps the extremes", async () => {
+  const job = takeJob();
+  await bulkPoints(job, "loss", 200);
+  await bulkPoints(job, "acc", 13);
+  const json = await runCli(["latest", "--job", String(job), "--format", "json"]);
+  assert.equal(json.code, 0, json.stderr);
+  assert.deepEqual(JSON.parse(json.stdout), [
+    { job_id: job, name: "acc", value: "-inf" },
+    { job_id: job, name: "loss", value: valueOf("loss", 199) },
+  ]);
+  const csv = await runCli(["latest", "--job", String(job), "--format", "csv"]);
+  assert.deepEqual(await pythonCsv(csv.stdout.toString()), [
+    ["job_id", "name", "value"],
+    [String(job), "acc", "-inf"],
+    [String(job), "loss", String(valueOf("loss", 199))],
+  ]);
+  const tableOut = await runCli(["latest", "--job", String(job)]);
+  const rows = tableOut.stdout.toString().trimEnd().split("\n");
+  assert.deepEqual(rows.map((r) => r.trim().split(/\s+/)), [
+    ["job", "metric", "value"],
+    [String(job), "acc", "-inf"],
+    [String(job), "loss", String(valueOf("loss", 199))],
+  ]);
+  assert.equal(new Set(rows.map((r) => r.length)).size, 1, "aligned columns");
+
+  const hist = await runCli(["history", "--job", String(job), "--metric", "loss", "--format", "jsonl"]);
+  const points = hist.stdout.toString().trimEnd().split("\n").map((l) => JSON.parse(l));
+  assert.deepEqual(points.map((p) => p.step), Array.from({ length: 200 }, (_, i) => i));
+  for (const p of points) assert.ok(Object.is(typeof p.value === "string" ? parseValue(p.value) : p.value, valueOf("loss", p.step)));
+  const thin = await runCli(["history", "--job", String(job), "--metric", "loss", "--format", "csv", "--max-points", "10"]);
+  const [header, ...thinRows] = await pythonCsv(thin.stdout.toString());
+  assert.deepEqual(header, HEADER);
+  assert.ok(thinRows.length <= 10 && thinRows.length >= 5, `${thinRows.length} rows`);
+  const steps = thinRows.map((r) => Number(r[2]));
+  assert.deepEqual(steps, [...steps].sort((a, b) => a - b));
+  assert.ok(steps.includes(0) && steps.includes(199), "the lowest and the highest value are kept");
+  const table = await runCli(["history", "--job", String(job), "--metric", "acc"]);
+  assert.deepEqual(table.stdout.toString().trimEnd().split("\n").slice(12, 14).map((r) => r.trim().split(/\s+/).slice(0, 2)), [
+    ["11", "nan"],
+    ["12", "-inf"],
+  ]);
+});
+
+test("`jobs --experiment` lists its jobs and their metrics", async () => {
+  const { id, jobIds } = seed.experiments.cli;
+  await bulkPoints(jobIds[0], "zeta", 3);
+  const { code, stdout, stderr } = await runCli(["jobs", "--experiment", String(id), "--format", "json"]);
+  assert.equal(code, 0, stderr);
+  const jobs = JSON.parse(stdout);
+  assert.deepEqual(jobs.map((j) => j.id), [...jobIds].sort((a, b) => a - b));
+  assert.ok(jobs.find((j) => j.id === jobIds[0]).metrics.split(" ").includes("zeta"));
+  const csv = await runCli(["jobs", "--experiment", String(id), "--format", "csv"]);
+  assert.deepEqual((await pythonCsv(csv.stdout.toString()))[0], ["id", "metrics"]);
+});
+
+/** The fixed series of the plot snapshot: a decay with a NaN run and an infinity. */
+const PLOT_SERIES = Array.from({ length: 60 }, (_, step) => (step >= 20 && step < 24 ? NaN : step === 40 ? Infinity : 1 + Math.cos(step / 6) * Math.exp(-step / 30)));
+
+test("`plot` of a history with NaN: braille and --ascii output match the snapshots", async () => {
+  const job = takeJob();
+  const input = PLOT_SERIES.map((v, step) => `y=${Number.isNaN(v) ? "nan" : v === Infinity ? "inf" : v} step=${step}\n`).join("");
+  const logged = await runCli(["log", "--job", String(job)], { input });
+  assert.equal(logged.code, 0, logged.stderr);
+  for (const [flags, file] of [
+    [[], "cli-plot.txt"],
+    [["--ascii"], "cli-plot-ascii.txt"],
+  ]) {
+    const { code, stdout, stderr } = await runCli(["plot", "--job", String(job), "--metric", "y", "--width", "30", "--height", "6", ...flags]);
+    assert.equal(code, 0, stderr);
+    const snapshot = fs.readFileSync(new URL(`./fixtures/${file}`, import.meta.url), "utf8").replace("JOB", String(job));
+    assert.equal(stdout.toString(), snapshot, `plot ${flags.join(" ")}:\n${stdout}`);
+  }
+});
+
+test("`tail` prints the points another process logs, then exits 130 on Ctrl-C", async () => {
+  const job = takeJob();
+  await bulkPoints(job, "old", 5);
+  const run = startCli(["tail", "--job", String(job), "--interval", "200ms", "--format", "jsonl"]);
+  await run.waitUntil((_, err) => err.includes("watching"));
+  await new Promise((r) => setTimeout(r, 500));
+  const logged = await runCli(["log", "--job", String(job)], { input: "fresh=1.5 step=0\nfresh=nan step=1\nold=-inf step=7\n" });
+  assert.equal(logged.code, 0, logged.stderr);
+  const wanted = 3;
+  await run.waitUntil((out) => out.trim().split("\n").filter(Boolean).length >= wanted);
+  run.child.kill("SIGINT");
+  const { code, stdout } = await run.result;
+  assert.equal(code, 130);
+  const seen = stdout.toString().trim().split("\n").map((l) => JSON.parse(l)).map((p) => `${p.name}@${p.step}=${p.value}`).sort();
+  assert.deepEqual(seen, ["fresh@0=1.5", "fresh@1=nan", "old@7=-inf"], "only the new points, each once");
+});
+
+test("bad usage exits 2 and says what is allowed; a password flag is refused; a bad login exits 1", async () => {
+  const cases = [
+    [["log"], /--job ID is required/],
+    [["latest"], /exactly one of --job ID and --experiment ID/],
+    [["history", "--job", "3"], /--metric NAME is required/],
+    [["export"], /exactly one of --job ID and --experiment ID/],
+    [["tail"], /--job ID is required/],
+    [["plot", "--job", "3"], /--metric NAME is required/],
+    [["jobs"], /--experiment ID is required/],
+    [["replay"], /--journal FILE is required/],
+    [["latest", "--job", "abc"], /--job must be a positive integer id, not "abc"/],
+    [["latest", "--job", "0"], /--job must be a positive integer id/],
+    [["latest", "--job", "3", "--frobnicate"], /unknown option --frobnicate \(allowed: .*--format/],
+    [["latest", "--job", "3", "--format", "xml"], /--format must be one of table, csv, json/],
+    [["history", "--job", "--metric", "x"], /--job needs a value/],
+    [["tail", "--job", "3", "--interval", "soon"], /--interval must be a duration/],
+    [["frobnicate"], /unknown command "frobnicate" \(commands: log, latest/],
+    [["latest", "--job", "3", "--password", "hunter2-not-it"], /a password is never taken from the command line/],
+    [["latest", "--job", "3", "--password=hunter2-not-it"], /a password is never taken from the command line/],
+    [["latest", "--job", "3"], /no password: set DIOPTRA_PASSWORD/, { DIOPTRA_PASSWORD: undefined }],
+    [["latest", "--job", "3"], /no server address/, { DIOPTRA_ADDRESS: undefined }],
+  ];
+  for (const [args, message, env] of cases) {
+    const { code, stdout, stderr } = await runCli(args, { env });
+    assert.equal(code, 2, `${args.join(" ")}: exit ${code}\n${stderr}`);
+    assert.match(stderr, message, args.join(" "));
+    assert.equal(stdout.length, 0, args.join(" "));
+    assert.ok(!stderr.includes("hunter2-not-it"), "a value given as a password is not repeated");
+  }
+  for (const command of ["log", "latest", "history", "export", "tail", "plot", "experiments", "jobs", "replay"]) {
+    const { code, stdout } = await runCli([command, "--help"]);
+    assert.equal(code, 0);
+    assert.match(stdout.toString(), new RegExp(`^Usage: dioptra-metrics ${command}[\\s\\S]*Example`));
+  }
+  const wrong = await runCli(["latest", "--job", "3"], { env: { DIOPTRA_PASSWORD: "wrong-password-123" } });
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /login refused for user "tester" at http:\/\/127\.0\.0\.1:\d+\/api\/v1 \(HTTP 401\)/);
+  assert.ok(!wrong.stderr.includes("wrong-password-123"));
+  // --password-stdin: the first line of stdin.
+  const piped = await runCli(["latest", "--job", "3", "--password-stdin", "--format", "json"], {
+    env: { DIOPTRA_PASSWORD: undefined },
+    input: `${process.env.DIOPTRA_PASSWORD}\n`,
+  });
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.ok(Array.isArray(JSON.parse(piped.stdout)));
+  void address;
+});
