@@ -7,6 +7,8 @@
 import { toError, tooManyArguments, checkArity, settle, DioptraValidationError } from "./errors.js";
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
+import { defineDownsample, getMetricSeries, compareMetric } from "./series.js";
+import { watchMetrics } from "./watch.js";
 
 /** A page of history with each timestamp (ms since the epoch) made a `Date`. */
 function withDates(page) {
@@ -68,6 +70,11 @@ function dateTimestamp(point) {
   point.timestamp = new Date(point.timestamp);
 }
 
+/** Makes a job's `createdOn` (ms since the epoch) a `Date`. */
+function dateCreatedOn(job) {
+  job.createdOn = new Date(job.createdOn);
+}
+
 /** `client.auth`: the session. */
 class AuthCollection {
   #wasm;
@@ -93,9 +100,22 @@ const LOG_METRICS_OPTIONS = ["step", "timestamp", "concurrency", "retry", "timeo
 class JobsCollection {
   #wasm;
   #openJournalFile;
-  constructor(wasm, openJournalFile) {
+  #downsample;
+  constructor(wasm, openJournalFile, downsample) {
     this.#wasm = wasm;
     this.#openJournalFile = openJournalFile;
+    this.#downsample = downsample;
+  }
+  /**
+   * A metric's whole history as chart-ready columns sorted by step: `{ jobId, name, steps,
+   * values, timestamps (ms since the epoch), total }` (Float64Arrays; `total` counts the points
+   * before downsampling). Options: `maxPoints` (downsample to at most this many),
+   * `downsample` ("minmax-lttb" (default), "lttb", "m4", "minmax"), and those of
+   * `getMetricHistory`.
+   */
+  async getMetricSeries(jobId, metricName, options) {
+    checkArity("jobs.getMetricSeries", 3, arguments);
+    return getMetricSeries(this.#wasm, this.#downsample, jobId, metricName, options);
   }
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
@@ -106,6 +126,18 @@ class JobsCollection {
   getMetricsSnapshotsById(jobId, metricName, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("jobs.getMetricsSnapshotsById", 3, arguments.length));
     return settle(this.#wasm.getSnapshotPage(jobId, metricName, options)).then(withDates);
+  }
+  /**
+   * A live tail of the job's metrics: an async iterable of each point as it is stored
+   * (`{ name, value, step, timestamp }`, `overwrite: true` on a detected overwrite), across
+   * every metric (new names found while watching). Options: `names`, `intervalMs` (2000),
+   * `signal`, `fromStart` (false), `detect` ("tail" | "latest"), `pageLength` (1000),
+   * `concurrency` (4), `timeoutMs`, `retry`, `onError(err)`. See the README for the costs.
+   */
+  watchMetrics(jobId, options) {
+    checkArity("jobs.watchMetrics", 2, arguments);
+    // The id is checked at once by making (never starting) a read with it.
+    return watchMetrics(this, jobId, options, (id) => this.#wasm.readHistory(id, "x", { pageLength: 1 }).free());
   }
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
@@ -175,8 +207,30 @@ class JobsCollection {
 /** `client.experiments`: metrics across an experiment's jobs. */
 class ExperimentsCollection {
   #wasm;
-  constructor(wasm) {
+  #jobs;
+  #downsample;
+  constructor(wasm, jobs, downsample) {
     this.#wasm = wasm;
+    this.#jobs = jobs;
+    this.#downsample = downsample;
+  }
+  /**
+   * One metric across jobs of the experiment, aligned on the union of their steps: `{ name,
+   * steps, jobs: [{ jobId, values, present, total }] }` (`present[i]` 0 where the job has no
+   * point at `steps[i]`; its value is then NaN). Options: `jobIds` (default: every job of the
+   * experiment that has the metric, by id), `maxPoints` and `downsample` (the same steps kept
+   * for every job), and those of `jobs.getMetricHistory`.
+   */
+  async compareMetric(experimentId, metricName, options) {
+    checkArity("experiments.compareMetric", 3, arguments);
+    // The ids and the name are checked before any request by making (never starting) reads.
+    try {
+      this.#wasm.readExperimentJobs(experimentId, {}).free();
+      for (const jobId of Array.isArray(options?.jobIds) ? options.jobIds : [1]) this.#wasm.readHistory(jobId, metricName, { pageLength: 1 }).free();
+    } catch (raw) {
+      throw toError(raw);
+    }
+    return compareMetric(this, this.#jobs, this.#downsample, experimentId, metricName, options);
   }
   /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
   getMetricsById(experimentId, options) {
@@ -197,6 +251,24 @@ class ExperimentsCollection {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getAllMetrics", 2, arguments.length));
     return collect(this.iterMetrics(experimentId, options));
   }
+  /**
+   * GET /experiments/, every page: `[{ id, name, description }]` in the server's order.
+   * Options: `search` (Dioptra's query language, e.g. `"name:mnist*"`), `onProgress`,
+   * `concurrency` (2), `retry`, `signal`, `timeoutMs`.
+   */
+  async list(options) {
+    checkArity("experiments.list", 1, arguments);
+    return collect(new PagedRead(() => this.#wasm.readExperiments(options), () => {}, options?.onProgress));
+  }
+  /**
+   * GET /experiments/{id}/jobs, every page: `[{ id, status, createdOn: Date }]` in the
+   * server's order. Options as for `list` (without `search`).
+   */
+  async getJobs(experimentId, options) {
+    checkArity("experiments.getJobs", 2, arguments);
+    const read = new PagedRead(() => this.#wasm.readExperimentJobs(experimentId, options), dateCreatedOn, options?.onProgress);
+    return collect(read);
+  }
 }
 
 /**
@@ -205,7 +277,8 @@ class ExperimentsCollection {
  * address used when none is given (a page's origin), or undefined; `openJournalFile` the
  * journal storage (js/journal-file.js, Node only: the browser entry has none).
  */
-function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile }) {
+function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile, downsampleIndices }) {
+  const downsample = defineDownsample(downsampleIndices);
   class DioptraClient {
     #wasm;
     constructor(address, options) {
@@ -218,9 +291,9 @@ function defineClient({ WasmClient, keepCookies, defaultAddress, openJournalFile
       /** Login and logout. */
       this.auth = new AuthCollection(this.#wasm);
       /** A job's metrics. */
-      this.jobs = new JobsCollection(this.#wasm, openJournalFile);
+      this.jobs = new JobsCollection(this.#wasm, openJournalFile, downsample);
       /** Metrics across an experiment's jobs. */
-      this.experiments = new ExperimentsCollection(this.#wasm);
+      this.experiments = new ExperimentsCollection(this.#wasm, this.jobs, downsample);
       Object.freeze(this);
     }
     /** The API base URL requests go to (e.g. `http://localhost:5000/api/v1`). */
@@ -243,4 +316,4 @@ function pageOrigin() {
   return typeof origin === "string" && /^https?:/.test(origin) ? origin : undefined;
 }
 
-export { defineClient, makeReplayJournal, pageOrigin };
+export { defineClient, defineDownsample, makeReplayJournal, pageOrigin };

@@ -2,7 +2,7 @@
 // package's exports), so a process has one instance of the wasm module either way.
 "use strict";
 
-const { WasmClient, WasmJournal, wasmMemoryBytes } = require("./wasm/dioptra_metrics.cjs");
+const { WasmClient, WasmJournal, wasmMemoryBytes, downsampleIndices } = require("./wasm/dioptra_metrics.cjs");
 const api = require("./api.cjs");
 const errors = require("./errors.cjs");
 const { openJournalFile } = require("./journal-file.cjs");
@@ -13,7 +13,13 @@ exports.DioptraClient = api.defineClient({
   keepCookies: true,
   defaultAddress: () => undefined,
   openJournalFile,
+  downsampleIndices,
 });
+/** The indices to keep for a chart: `downsample(x, y, maxPoints, { method })` → Uint32Array. */
+exports.downsample = api.defineDownsample(downsampleIndices);
+/** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
+exports.toCSV = require("./export.cjs").toCSV;
+exports.toJSONLines = require("./export.cjs").toJSONLines;
 /** Sends a journal left by a dead process: `await replayJournal(client, path, options)`. */
 exports.replayJournal = api.makeReplayJournal({ openFile: openJournalFile, WasmJournal });
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */

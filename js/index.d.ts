@@ -465,3 +465,154 @@ export declare class DioptraFlushError extends DioptraError {
   readonly points: FailedPoint[];
   readonly errors: DioptraError[];
 }
+
+// ---- Charts, live tails and export (issue 12) ---------------------------------------------
+// Declaration merging adds these methods to the collections above.
+
+/** One experiment, as `experiments.list` returns it. */
+export interface ExperimentSummary {
+  id: number;
+  name: string;
+  /** `null` when it has none. */
+  description: string | null;
+}
+
+/** One job of an experiment, as `experiments.getJobs` returns it. */
+export interface JobSummary {
+  id: number;
+  /** `queued`, `started`, `finished`, `failed`, ... */
+  status: string;
+  createdOn: Date;
+}
+
+/** Options of `experiments.list`. */
+export interface ExperimentListOptions extends CompleteReadOptions {
+  /** A search in Dioptra's query language, e.g. `"name:mnist*"`. Optional. */
+  search?: string;
+}
+
+export interface ExperimentsCollection {
+  /** Every experiment the user can see (GET /experiments/), in the server's order. */
+  list(options?: ExperimentListOptions): Promise<ExperimentSummary[]>;
+  /** Every job of an experiment (GET /experiments/{id}/jobs), in the server's order. */
+  getJobs(experimentId: ResourceId, options?: CompleteReadOptions): Promise<JobSummary[]>;
+}
+
+/** A downsampling method: MinMaxLTTB (default), LTTB, M4 or MinMax. */
+export type DownsampleMethod = "minmax-lttb" | "lttb" | "m4" | "minmax";
+
+/** A metric's history as chart-ready columns, sorted by step. */
+export interface MetricSeries {
+  jobId: number;
+  name: string;
+  steps: Float64Array;
+  /** NaN and ±Infinity as those numbers. */
+  values: Float64Array;
+  /** Milliseconds since the epoch. */
+  timestamps: Float64Array;
+  /** Points before downsampling. */
+  total: number;
+}
+
+/** Options of `jobs.getMetricSeries`. */
+export interface MetricSeriesOptions extends CompleteReadOptions {
+  /** Downsample to at most this many points (at least 3). Optional, defaults to no downsampling. */
+  maxPoints?: number;
+  /** The method used with `maxPoints`. Optional, defaults to "minmax-lttb". */
+  downsample?: DownsampleMethod;
+}
+
+export interface JobsCollection {
+  /** A metric's whole history as columns sorted by step, downsampled to `maxPoints` when given. */
+  getMetricSeries(jobId: ResourceId, metricName: string, options?: MetricSeriesOptions): Promise<MetricSeries>;
+}
+
+/**
+ * The indices of `(x, y)` to keep for a chart of at most `maxPoints` (>= 3) points, ascending.
+ * The first and last are always kept; NaN and ±Infinity values are kept (one per bucket) and
+ * never distort their neighbours; x must be finite and ascending (repeats allowed). On finite
+ * data "lttb" and "minmax-lttb" keep exactly what tsdownsample 0.1.5.1 keeps.
+ */
+export declare function downsample(
+  x: Float64Array | readonly number[],
+  y: Float64Array | readonly number[],
+  maxPoints: number,
+  options?: { method?: DownsampleMethod },
+): Uint32Array;
+
+/** A point `watchMetrics` yields: `overwrite` is true when it replaced a point already yielded. */
+export interface WatchedSnapshot extends MetricSnapshot {
+  overwrite?: true;
+}
+
+/** Options of `jobs.watchMetrics`. */
+export interface WatchMetricsOptions {
+  /** Watch only these metrics. Optional, defaults to every metric of the job (new names found while watching). */
+  names?: string[];
+  /** Ms between polls. Optional, defaults to 2000. */
+  intervalMs?: number;
+  /** Stops the watch (the iteration ends; requests in flight are aborted and awaited). Optional. */
+  signal?: AbortSignal;
+  /** Yield the stored history first. Optional, defaults to false (only points stored after the start). */
+  fromStart?: boolean;
+  /**
+   * "tail" (default): every poll reads each metric's last page, so every new point is seen.
+   * "latest": one request per quiet poll (GET /jobs/{id}/metrics); a metric is read only when
+   * its latest value changed, so a new point equal to the latest value, a point below the
+   * highest step, and overwrites below the highest step are not seen until a later change.
+   */
+  detect?: "tail" | "latest";
+  /** Points per page request, 1 to 1000. Optional, defaults to 1000. */
+  pageLength?: number;
+  /** Metrics read at once in a poll, 1 to 16. Optional, defaults to 4. */
+  concurrency?: number;
+  /** The time limit of one request, in ms. Optional, defaults to the client's. */
+  timeoutMs?: number;
+  /** Transient failures (no answer, 408, 429, 5xx) are retried with backoff until `giveUpAfterMs` (default 900000) of continuous failure. */
+  retry?: { minDelayMs?: number; maxDelayMs?: number; giveUpAfterMs?: number };
+  /** Called with each transient error the watch rides out. Optional. */
+  onError?: (error: DioptraError) => void;
+}
+
+export interface JobsCollection {
+  /** A live tail of the job's metrics: each stored point once, as it is stored. */
+  watchMetrics(jobId: ResourceId, options?: WatchMetricsOptions): AsyncIterableIterator<WatchedSnapshot>;
+}
+
+/** One job's column in a comparison. */
+export interface ComparedJob {
+  jobId: number;
+  /** NaN where the job has no point at that step (see `present`), or where it stored NaN. */
+  values: Float64Array;
+  /** 1 where the job has a point at that step, 0 where it has none. */
+  present: Uint8Array;
+  /** The job's points before downsampling. */
+  total: number;
+}
+
+/** Options of `experiments.compareMetric`. */
+export interface CompareMetricOptions extends MetricSeriesOptions {
+  /** The jobs to compare. Optional, defaults to every job of the experiment that has the metric, by id. */
+  jobIds?: ResourceId[];
+}
+
+export interface ExperimentsCollection {
+  /** One metric across jobs, aligned on the union of their steps; downsampled together with `maxPoints`. */
+  compareMetric(
+    experimentId: ResourceId,
+    metricName: string,
+    options?: CompareMetricOptions,
+  ): Promise<{ name: string; steps: Float64Array; jobs: ComparedJob[] }>;
+}
+
+/** What `toCSV` and `toJSONLines` take: a series, several, or metric snapshots (e.g. from `watchMetrics`). */
+export type ExportInput = MetricSeries | MetricSeries[] | ReadonlyArray<MetricSnapshot & { jobId?: number; overwrite?: true }>;
+
+/**
+ * CSV with the header `jobId,name,step,value,timestamp`: values as Dioptra spells them (NaN
+ * "nan", ±Infinity "inf" / "-inf"), timestamps RFC 3339 in UTC. Options: `header` (default
+ * true), `jobId` (for snapshots that carry none).
+ */
+export declare function toCSV(input: ExportInput, options?: { header?: boolean; jobId?: number }): string;
+/** JSON Lines, one `{ jobId, name, step, value, timestamp }` a line (values as in Dioptra's JSON). */
+export declare function toJSONLines(input: ExportInput, options?: { jobId?: number }): string;

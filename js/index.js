@@ -1,7 +1,7 @@
 // Entry point for browsers (`<script type="module">`, devtools `await import(...)`) and
 // bundlers: loads the wasm beside this file, then exports the API. No init call is needed.
-import init, { WasmClient, wasmMemoryBytes } from "./wasm/dioptra_metrics.js";
-import { defineClient, makeReplayJournal, pageOrigin } from "./api.js";
+import init, { WasmClient, wasmMemoryBytes, downsampleIndices } from "./wasm/dioptra_metrics.js";
+import { defineClient, defineDownsample, makeReplayJournal, pageOrigin } from "./api.js";
 
 await init({ module_or_path: new URL("./wasm/dioptra_metrics_bg.wasm", import.meta.url) });
 
@@ -10,7 +10,14 @@ export const DioptraClient = defineClient({
   WasmClient,
   keepCookies: typeof document === "undefined" && typeof globalThis.process?.versions?.node === "string",
   defaultAddress: pageOrigin,
+  downsampleIndices,
 });
+
+/** The indices to keep for a chart: `downsample(x, y, maxPoints, { method })` → Uint32Array. */
+export const downsample = defineDownsample(downsampleIndices);
+
+/** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
+export { toCSV, toJSONLines } from "./export.js";
 
 /** Sends a journal left by a dead process (Node only: here it rejects, there are no journal files). */
 export const replayJournal = makeReplayJournal();

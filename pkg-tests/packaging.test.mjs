@@ -32,6 +32,12 @@ const CLI_FILES = [
 /** What the package promises to ship besides package.json (and README.md / LICENSE, if any). */
 const SHIPPED = [
   "dist/api.cjs",
+  "dist/series.js",
+  "dist/series.cjs",
+  "dist/watch.js",
+  "dist/watch.cjs",
+  "dist/export.js",
+  "dist/export.cjs",
   "dist/api.js",
   "dist/errors.cjs",
   "dist/errors.js",
@@ -66,6 +72,9 @@ const EXPORTS = [
   "DioptraQueueFullError",
   "DioptraTimeoutError",
   "DioptraValidationError",
+  "downsample",
+  "toCSV",
+  "toJSONLines",
   "replayJournal",
   "wasmMemoryBytes",
 ];

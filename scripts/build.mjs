@@ -11,7 +11,7 @@ const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
 const tmp = join(root, "target", "bindgen");
 /** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
-const JS_MODULES = ["errors", "journal-idb", "journal", "logger", "api", "journal-file"];
+const JS_MODULES = ["errors", "journal-idb", "journal", "logger", "series", "watch", "export", "api", "journal-file"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"]);

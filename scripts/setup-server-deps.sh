@@ -63,7 +63,17 @@ sys.exit(0 if all(importlib.util.find_spec(m) for m in ("gunicorn", "flask_migra
 ' >/dev/null 2>&1
 }
 
+# The reference downsampler the agreement test compares against (pkg-tests/downsample.test.mjs):
+# a binary wheel (numpy comes with it), added to an existing venv when it lacks it.
+TSDOWNSAMPLE=tsdownsample==0.1.5.1
+ensure_tsdownsample() { # venv
+  "$1/bin/python" -c 'import tsdownsample, sys; sys.exit(0 if tsdownsample.__version__ == "0.1.5.1" else 1)' >/dev/null 2>&1 && return 0
+  say "installing $TSDOWNSAMPLE into $1 (pip)"
+  "$1/bin/python" -m pip install -q --disable-pip-version-check "$TSDOWNSAMPLE" >&2 || die "pip install $TSDOWNSAMPLE failed"
+}
+
 if venv_ok "$VENV"; then
+  ensure_tsdownsample "$VENV"
   exit 0
 fi
 
@@ -233,5 +243,6 @@ rm -rf "$VENV"
 mv "$TMP" "$VENV"
 trap - EXIT
 venv_ok "$VENV" || die "the new venv at $VENV cannot import dioptra.client"
+ensure_tsdownsample "$VENV"
 "$VENV/bin/gunicorn" --version >/dev/null 2>&1 || die "gunicorn in $VENV does not run"
 say "dioptra-platform==$DIOPTRA_VERSION ready in $VENV"

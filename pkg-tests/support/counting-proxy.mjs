@@ -9,12 +9,14 @@ import { listenOnLoopback } from "./stub-server.mjs";
 
 /**
  * @param {string} target the server's address, e.g. "http://127.0.0.1:5000"
+ * @param {{ fail?: (req: http.IncomingMessage) => number | undefined }} [faults] answer some
+ *   requests with a status of their own instead of forwarding them (counted in `failed`)
  * @returns {Promise<{ address: string, counts: { connections: number, openConnections: number,
  *   maxOpenConnections: number, requests: number, inFlight: number, maxInFlight: number },
  *   close(): Promise<void> }>}
  */
-export async function startCountingProxy(target) {
-  const counts = { connections: 0, openConnections: 0, maxOpenConnections: 0, requests: 0, inFlight: 0, maxInFlight: 0 };
+export async function startCountingProxy(target, { fail } = {}) {
+  const counts = { connections: 0, openConnections: 0, maxOpenConnections: 0, requests: 0, inFlight: 0, maxInFlight: 0, failed: 0 };
   // Upstream connections are not what is counted: one per request, closed after it.
   const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
   const server = http.createServer((req, res) => {
@@ -28,6 +30,14 @@ export async function startCountingProxy(target) {
       counts.inFlight -= 1;
     };
     res.on("close", done);
+    // `fail(req)` (optional): a status to answer instead of forwarding (e.g. 503), or falsy.
+    const status = fail?.(req);
+    if (status) {
+      counts.failed += 1;
+      req.resume();
+      res.writeHead(status, { "content-type": "application/json" });
+      return res.end(JSON.stringify({ message: "injected fault" }));
+    }
     const upstream = http.request(`${target}${req.url}`, { method: req.method, headers: req.headers, agent }, (answer) => {
       // The server's `Connection: close` is about the upstream connection: the client's may
       // stay open for its next request.

@@ -49,7 +49,7 @@ pub struct ApiRequest {
 }
 
 impl ApiRequest {
-    fn get(path: String) -> Self {
+    pub(crate) fn get(path: String) -> Self {
         ApiRequest {
             method: Method::Get,
             path,
@@ -67,7 +67,7 @@ impl ApiRequest {
         }
     }
 
-    fn with_query(mut self, name: &'static str, value: Option<String>) -> Self {
+    pub(crate) fn with_query(mut self, name: &'static str, value: Option<String>) -> Self {
         if let Some(value) = value {
             self.query.push((name, value));
         }

@@ -1,8 +1,10 @@
 //! The pure core: everything that needs no JavaScript, checked natively by `cargo test`.
 
 pub mod address;
+pub mod catalog;
 pub mod cookies;
 pub mod decode;
+pub mod downsample;
 pub mod endpoints;
 pub mod error;
 #[cfg(test)]

@@ -3,7 +3,9 @@
 //! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
 
 mod body;
+mod catalog;
 mod convert;
+mod downsample;
 mod http;
 mod journal;
 mod logger;

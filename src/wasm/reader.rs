@@ -14,6 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
 
+use crate::core::catalog::{self, ExperimentSummary, JobSummary};
 use crate::core::decode::{decode_error, JobMetrics, Page, Snapshot};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
 use crate::core::error::{Error, Result};
@@ -61,6 +62,16 @@ pub enum Source {
         /// Sorting and search; paging is the reader's.
         query: ExperimentQuery,
     },
+    /// The experiments (`index` is an offset there).
+    Experiments {
+        /// A search in Dioptra's query language.
+        search: Option<String>,
+    },
+    /// An experiment's jobs (`index` is an offset there).
+    ExperimentJobs {
+        /// The experiment.
+        experiment_id: u64,
+    },
 }
 
 impl Source {
@@ -80,6 +91,12 @@ impl Source {
                     ..query.clone()
                 },
             ),
+            Source::Experiments { search } => {
+                catalog::experiments(page.index, page.page_length, search.as_deref())
+            }
+            Source::ExperimentJobs { experiment_id } => {
+                catalog::experiment_jobs(*experiment_id, page.index, page.page_length)
+            }
         }
     }
 }
@@ -129,9 +146,15 @@ impl WasmPageReader {
         retry: RetryPolicy,
         call: CallOptions,
     ) -> Self {
-        let (is_history, mode) = match source {
-            Source::History { .. } => (true, IndexMode::Unknown),
-            Source::Experiment { .. } => (false, IndexMode::Offset),
+        let mode = match source {
+            Source::History { .. } => IndexMode::Unknown,
+            _ => IndexMode::Offset,
+        };
+        let typed = match source {
+            Source::History { .. } => Self::typed::<Snapshot>,
+            Source::Experiment { .. } => Self::typed::<JobMetrics>,
+            Source::Experiments { .. } => Self::typed::<ExperimentSummary>,
+            Source::ExperimentJobs { .. } => Self::typed::<JobSummary>,
         };
         let plan = Plan {
             source,
@@ -140,11 +163,7 @@ impl WasmPageReader {
             retry,
             mode,
         };
-        if is_history {
-            Self::typed::<Snapshot>(transport, plan, call)
-        } else {
-            Self::typed::<JobMetrics>(transport, plan, call)
-        }
+        typed(transport, plan, call)
     }
 
     fn typed<T>(transport: Rc<Transport>, plan: Plan, call: CallOptions) -> Self
