@@ -8,32 +8,32 @@ import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 
-import { bulkPoints, parseValue, pythonCsv, runCli, startCli } from "./support/cli.mjs";
+import { parseValue, pythonCsv, runCli, startCli } from "./support/cli.mjs";
 import { address, pyclient, seed, takeJob } from "./support/env.mjs";
 import { deadAddress } from "./support/fixtures.mjs";
-import { valueOf } from "./support/points.mjs";
+import { seedMetrics, seededTime, seededValue } from "./support/seeded.mjs";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "cli-read-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const HEADER = ["job_id", "name", "step", "value", "timestamp"];
+/** The package's long format (toCSV's header), which the CLI writes. */
+const HEADER = ["jobId", "name", "step", "value", "timestamp"];
 
-/** Asserts that `rows` (CSV rows after the header) are steps 0..count-1 of job/name with valueOf values and the seeded timestamps. */
+/** Asserts that `rows` (CSV rows after the header) are steps 0..count-1 of job/name with the seeded values and timestamps. */
 function assertSeededRows(rows, job, name, count) {
   assert.equal(rows.length, count, `${name}: ${rows.length} of ${count} points`);
   const bySteps = [...rows].sort((a, b) => Number(a[2]) - Number(b[2]));
-  const start = Date.parse("2026-01-01T00:00:00Z");
   bySteps.forEach((r, step) => {
     assert.deepEqual([Number(r[0]), r[1], Number(r[2])], [job, name, step]);
-    assert.ok(Object.is(parseValue(r[3]), valueOf(name, step)), `${name}@${step}: ${r[3]}, seeded ${valueOf(name, step)}`);
-    assert.equal(r[4], new Date(start + step).toISOString(), `${name}@${step}: timestamp`);
+    assert.ok(Object.is(parseValue(r[3]), seededValue(step)), `${name}@${step}: ${r[3]}, seeded ${seededValue(step)}`);
+    assert.equal(r[4], new Date(seededTime(step)).toISOString(), `${name}@${step}: timestamp`);
   });
 }
 
 test("`export --job` of a 5,000-point history: every point, exact values (nan/inf/-inf), parsed back by Python's csv module", async () => {
   const job = takeJob();
-  await bulkPoints(job, "loss", 5000);
-  await bulkPoints(job, "acc", 300);
+  await seedMetrics(job, ["loss"], 0, 5000);
+  await seedMetrics(job, ["acc"], 0, 300);
   const { code, stdout, stderr } = await runCli(["export", "--job", String(job)]);
   assert.equal(code, 0, stderr);
   assert.equal(stderr.includes("["), false, "no progress bar when stderr is not a terminal");
@@ -46,13 +46,13 @@ test("`export --job` of a 5,000-point history: every point, exact values (nan/in
   const py = await pyclient(["history", job, "acc"]);
   assert.deepEqual(
     rows.filter((r) => r[1] === "acc").map((r) => `${r[2]}=${r[3]}`).sort(),
-    py.map((p) => `${p.step}=${typeof p.value === "string" ? p.value : p.repr === "-0.0" ? "-0" : String(Number(p.repr))}`).sort(),
+    py.map((p) => `${p.step}=${typeof p.value === "string" ? p.value : p.repr === "-0.0" ? "-0.0" : String(Number(p.repr))}`).sort(),
   );
 });
 
 test("`export --experiment --metrics --format jsonl -o FILE`: every job's points of the chosen metrics, written atomically", async () => {
   const { id, jobIds } = seed.experiments.cli;
-  await Promise.all(jobIds.flatMap((job, i) => [bulkPoints(job, "loss", 50 + i), bulkPoints(job, "other", 7)]));
+  await Promise.all(jobIds.flatMap((job, i) => [seedMetrics(job, ["loss"], 0, 50 + i), seedMetrics(job, ["other"], 0, 7)]));
   const target = path.join(tmp, "exp.jsonl");
   fs.writeFileSync(target, "old content\n");
   const { code, stdout, stderr } = await runCli(["export", "--experiment", String(id), "--metrics", "loss,missing", "--format", "jsonl", "-o", target]);
@@ -62,11 +62,12 @@ test("`export --experiment --metrics --format jsonl -o FILE`: every job's points
   const lines = fs.readFileSync(target, "utf8").trimEnd().split("\n").map((l) => JSON.parse(l));
   assert.equal(lines.length, 50 + 51 + 52);
   for (const [i, job] of jobIds.entries()) {
-    const mine = lines.filter((l) => l.job_id === job);
+    const mine = lines.filter((l) => l.jobId === job);
     assert.equal(mine.length, 50 + i);
     for (const l of mine) {
       assert.equal(l.name, "loss");
-      const v = valueOf("loss", l.step);
+      assert.equal(l.timestamp, new Date(seededTime(l.step)).toISOString());
+      const v = seededValue(l.step);
       assert.ok(Object.is(typeof l.value === "string" ? parseValue(l.value) : l.value, v), `${job} loss@${l.step}`);
     }
   }
@@ -104,9 +105,9 @@ async function exportPeakRss(job, file) {
 test("`export` streams: memory for 50,000 points stays within a few MB of that for 5,000", async () => {
   const small = takeJob();
   const big = takeJob();
-  await bulkPoints(small, "m0", 5000);
+  await seedMetrics(small, ["m0"], 0, 5000);
   // 50,000 points as 10 metrics of 5,000: the server reads a metric's whole history for every page.
-  await Promise.all(Array.from({ length: 10 }, (_, i) => bulkPoints(big, `m${i}`, 5000)));
+  await seedMetrics(big, Array.from({ length: 10 }, (_, i) => `m${i}`), 0, 5000);
   const smallPeak = await exportPeakRss(small, path.join(tmp, "small.csv"));
   const bigPeak = await exportPeakRss(big, path.join(tmp, "big.csv"));
   const bigLines = fs.readFileSync(path.join(tmp, "big.csv"), "utf8").trimEnd().split("\n");
@@ -116,59 +117,74 @@ test("`export` streams: memory for 50,000 points stays within a few MB of that f
   assert.ok(grew < 8 * 1024 * 1024, `peak RSS ${Math.round(smallPeak / 1e6)} MB for 5,000 points, ${Math.round(bigPeak / 1e6)} MB for 50,000`);
 });
 
-test("`latest` and `history` in each format; `history --max-points` keeps the extremes", async () => {
+test("`latest` and `history` in each format; `history --max-points` downsamples", async () => {
   const job = takeJob();
-  await bulkPoints(job, "loss", 200);
-  await bulkPoints(job, "acc", 13);
+  await seedMetrics(job, ["loss"], 0, 200);
+  await seedMetrics(job, ["acc"], 0, 504);
   const json = await runCli(["latest", "--job", String(job), "--format", "json"]);
   assert.equal(json.code, 0, json.stderr);
   assert.deepEqual(JSON.parse(json.stdout), [
-    { job_id: job, name: "acc", value: "-inf" },
-    { job_id: job, name: "loss", value: valueOf("loss", 199) },
+    { jobId: job, name: "acc", value: seededValue(503) },
+    { jobId: job, name: "loss", value: seededValue(199) },
   ]);
   const csv = await runCli(["latest", "--job", String(job), "--format", "csv"]);
   assert.deepEqual(await pythonCsv(csv.stdout.toString()), [
-    ["job_id", "name", "value"],
-    [String(job), "acc", "-inf"],
-    [String(job), "loss", String(valueOf("loss", 199))],
+    ["jobId", "name", "value"],
+    [String(job), "acc", String(seededValue(503))],
+    [String(job), "loss", String(seededValue(199))],
   ]);
   const tableOut = await runCli(["latest", "--job", String(job)]);
   const rows = tableOut.stdout.toString().trimEnd().split("\n");
   assert.deepEqual(rows.map((r) => r.trim().split(/\s+/)), [
     ["job", "metric", "value"],
-    [String(job), "acc", "-inf"],
-    [String(job), "loss", String(valueOf("loss", 199))],
+    [String(job), "acc", String(seededValue(503))],
+    [String(job), "loss", String(seededValue(199))],
   ]);
   assert.equal(new Set(rows.map((r) => r.length)).size, 1, "aligned columns");
 
   const hist = await runCli(["history", "--job", String(job), "--metric", "loss", "--format", "jsonl"]);
   const points = hist.stdout.toString().trimEnd().split("\n").map((l) => JSON.parse(l));
   assert.deepEqual(points.map((p) => p.step), Array.from({ length: 200 }, (_, i) => i));
-  for (const p of points) assert.ok(Object.is(typeof p.value === "string" ? parseValue(p.value) : p.value, valueOf("loss", p.step)));
+  for (const p of points) assert.ok(Object.is(typeof p.value === "string" ? parseValue(p.value) : p.value, seededValue(p.step)));
   const thin = await runCli(["history", "--job", String(job), "--metric", "loss", "--format", "csv", "--max-points", "10"]);
   const [header, ...thinRows] = await pythonCsv(thin.stdout.toString());
   assert.deepEqual(header, HEADER);
-  assert.ok(thinRows.length <= 10 && thinRows.length >= 5, `${thinRows.length} rows`);
+  assert.ok(thinRows.length <= 10 && thinRows.length >= 3, `${thinRows.length} rows`);
   const steps = thinRows.map((r) => Number(r[2]));
   assert.deepEqual(steps, [...steps].sort((a, b) => a - b));
-  assert.ok(steps.includes(0) && steps.includes(199), "the lowest and the highest value are kept");
+  assert.ok(steps[0] === 0 && steps.at(-1) === 199, "the first and last points are kept");
+  for (const r of thinRows) assert.ok(Object.is(parseValue(r[3]), seededValue(Number(r[2]))), `step ${r[2]}`);
   const table = await runCli(["history", "--job", String(job), "--metric", "acc"]);
-  assert.deepEqual(table.stdout.toString().trimEnd().split("\n").slice(12, 14).map((r) => r.trim().split(/\s+/).slice(0, 2)), [
-    ["11", "nan"],
-    ["12", "-inf"],
+  assert.deepEqual(table.stdout.toString().trimEnd().split("\n").slice(501, 504).map((r) => r.trim().split(/\s+/).slice(0, 2)), [
+    ["500", "nan"],
+    ["501", "inf"],
+    ["502", "-inf"],
   ]);
 });
 
-test("`jobs --experiment` lists its jobs and their metrics", async () => {
+test("`jobs --experiment` lists its jobs and their metrics; `experiments` lists and searches experiments", async () => {
   const { id, jobIds } = seed.experiments.cli;
-  await bulkPoints(jobIds[0], "zeta", 3);
+  await seedMetrics(jobIds[0], ["zeta"], 0, 3);
   const { code, stdout, stderr } = await runCli(["jobs", "--experiment", String(id), "--format", "json"]);
   assert.equal(code, 0, stderr);
   const jobs = JSON.parse(stdout);
   assert.deepEqual(jobs.map((j) => j.id), [...jobIds].sort((a, b) => a - b));
   assert.ok(jobs.find((j) => j.id === jobIds[0]).metrics.split(" ").includes("zeta"));
   const csv = await runCli(["jobs", "--experiment", String(id), "--format", "csv"]);
-  assert.deepEqual((await pythonCsv(csv.stdout.toString()))[0], ["id", "metrics"]);
+  assert.deepEqual((await pythonCsv(csv.stdout.toString()))[0], ["id", "status", "createdOn", "metrics"]);
+  assert.ok(jobs.every((j) => j.status === "queued" && !Number.isNaN(Date.parse(j.createdOn))));
+
+  const all = await runCli(["experiments", "--format", "json"]);
+  assert.equal(all.code, 0, all.stderr);
+  const names = JSON.parse(all.stdout).map((e) => `${e.id}:${e.name}`);
+  for (const name of ["main", "pool", "many", "cli"]) assert.ok(names.includes(`${seed.experiments[name].id}:${name}`), names.join(" "));
+  const found = await runCli(["experiments", "--search", "cli", "--format", "csv"]);
+  assert.equal(found.code, 0, found.stderr);
+  const [head, ...rows] = await pythonCsv(found.stdout.toString());
+  assert.deepEqual(head, ["id", "name", "description"]);
+  assert.deepEqual(rows.map((r) => r[1]), ["cli"]);
+  const table = await runCli(["experiments"]);
+  assert.match(table.stdout.toString(), /^\s*id  name  description\n(\s*\d+  \w+\n)+$/);
 });
 
 /** The fixed series of the plot snapshot: a decay with a NaN run and an infinity. */
@@ -192,7 +208,7 @@ test("`plot` of a history with NaN: braille and --ascii output match the snapsho
 
 test("`tail` prints the points another process logs, then exits 130 on Ctrl-C", async () => {
   const job = takeJob();
-  await bulkPoints(job, "old", 5);
+  await seedMetrics(job, ["old"], 0, 5);
   const run = startCli(["tail", "--job", String(job), "--interval", "200ms", "--format", "jsonl"]);
   await run.waitUntil((_, err) => err.includes("watching"));
   await new Promise((r) => setTimeout(r, 500));

@@ -1,7 +1,7 @@
 // `dioptra-metrics experiments` and `jobs`: finding the ids the other commands take.
 import { CONNECTION_OPTIONS, UsageError, connectionFrom, parseChoice, parseCommand, parseId } from "./args.js";
 import { connect } from "./connect.js";
-import { colours, csvLine, table } from "./format.js";
+import { colours, csvLine, table, timeText } from "./format.js";
 
 /** Writes `rows` (objects with `columns` keys) as a table, CSV or JSON. */
 function writeRows(io, format, columns, rows, { right = [], empty }) {
@@ -17,7 +17,7 @@ function writeRows(io, format, columns, rows, { right = [], empty }) {
   }
 }
 
-/** `jobs`: the jobs of an experiment that have metrics, with their metric names. */
+/** `jobs`: the jobs of an experiment (experiments.getJobs), with the names of their metrics. */
 async function runJobs(argv, io) {
   const values = parseCommand("jobs", argv, { ...CONNECTION_OPTIONS, experiment: { type: "string" }, format: { type: "string" } });
   if (values.help) return "help";
@@ -25,26 +25,29 @@ async function runJobs(argv, io) {
   const experimentId = parseId(values.experiment, "--experiment", "jobs");
   const format = parseChoice(values.format ?? "table", "--format", "jobs", ["table", "csv", "json"]);
   const { client } = await connect(connectionFrom(values, io.env, "jobs"), io);
-  const rows = [];
+  const names = new Map();
   for await (const job of client.experiments.iterMetrics(experimentId)) {
-    const names = job.metrics.map((m) => m.name).sort();
-    rows.push({ id: job.id, metrics: names.join(" ") });
+    names.set(job.id, job.metrics.map((m) => m.name).sort().join(" "));
   }
+  const rows = (await client.experiments.getJobs(experimentId)).map((job) => ({
+    id: job.id,
+    status: job.status,
+    createdOn: timeText(job.createdOn),
+    metrics: names.get(job.id) ?? "",
+  }));
   rows.sort((a, b) => a.id - b.id);
-  writeRows(io, format, ["id", "metrics"], rows, { right: [0], empty: `no jobs in experiment ${experimentId}` });
+  writeRows(io, format, ["id", "status", "createdOn", "metrics"], rows, { right: [0], empty: `no jobs in experiment ${experimentId}` });
   return 0;
 }
 
-/** `experiments`: the experiments the user can see, optionally those matching a search. */
+/** `experiments`: the experiments the user can see (experiments.list), optionally those matching a search. */
 async function runExperiments(argv, io) {
   const values = parseCommand("experiments", argv, { ...CONNECTION_OPTIONS, search: { type: "string" }, format: { type: "string" } });
   if (values.help) return "help";
   const format = parseChoice(values.format ?? "table", "--format", "experiments", ["table", "csv", "json"]);
   const { client } = await connect(connectionFrom(values, io.env, "experiments"), io);
-  const rows = [];
-  for await (const e of client.experiments.list(values.search === undefined ? undefined : { search: values.search })) {
-    rows.push({ id: e.id, name: e.name, description: e.description ?? "" });
-  }
+  const found = await client.experiments.list(values.search === undefined ? undefined : { search: values.search });
+  const rows = found.map((e) => ({ id: e.id, name: e.name, description: e.description ?? "" }));
   rows.sort((a, b) => a.id - b.id);
   writeRows(io, format, ["id", "name", "description"], rows, { right: [0], empty: "no experiments" });
   return 0;
@@ -63,7 +66,7 @@ Examples:
 `,
   jobs: `Usage: dioptra-metrics jobs --experiment ID [--format table|csv|json]
 
-The jobs of an experiment (id, and the names of the metrics each has).
+The jobs of an experiment: id, status, creation time, and the names of the metrics each has.
 
 Examples:
   dioptra-metrics jobs --experiment 3

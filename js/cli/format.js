@@ -2,14 +2,15 @@
 // lines for programs, and writers that respect a stream's backpressure.
 
 /**
- * A value as text: the shortest decimal that reads back to the same double ("-0" kept), and
- * the special values spelled as the server spells them: "nan", "inf", "-inf".
+ * A value as text, as the package's toCSV spells it: the shortest decimal that reads back to
+ * the same double ("-0.0" kept), and the special values as the server spells them: "nan",
+ * "inf", "-inf".
  */
 function valueText(value) {
   if (Number.isNaN(value)) return "nan";
   if (value === Infinity) return "inf";
   if (value === -Infinity) return "-inf";
-  if (Object.is(value, -0)) return "-0";
+  if (Object.is(value, -0)) return "-0.0";
   return String(value);
 }
 
@@ -33,19 +34,6 @@ function csvField(text) {
 /** One CSV record with its line end. */
 function csvLine(fields) {
   return `${fields.map(csvField).join(",")}\n`;
-}
-
-/** The columns of the long format: one line per point. */
-const POINT_COLUMNS = ["job_id", "name", "step", "value", "timestamp"];
-
-/** A point of job `jobId` as a CSV line of the long format. */
-function pointCsv(jobId, p) {
-  return csvLine([jobId, p.name, p.step, valueText(p.value), timeText(p.timestamp)]);
-}
-
-/** A point of job `jobId` as a JSON line of the long format. */
-function pointJsonl(jobId, p) {
-  return `${JSON.stringify({ job_id: jobId, name: p.name, step: p.step, value: valueJson(p.value), timestamp: timeText(p.timestamp) })}\n`;
 }
 
 /** Whether colours may be used on `stream`: a TTY, and NO_COLOR unset or empty. */
@@ -106,4 +94,4 @@ function streamWriter(stream) {
   };
 }
 
-export { valueText, valueJson, timeText, csvLine, POINT_COLUMNS, pointCsv, pointJsonl, colours, bold, dim, table, streamWriter };
+export { valueText, valueJson, timeText, csvLine, colours, bold, dim, table, streamWriter };

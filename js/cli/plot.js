@@ -45,7 +45,7 @@ function interpolate(cols) {
  * `height` characters of plot, the highest and lowest value on the left axis, the last value
  * marked on the right, the step range below. `ascii`: '*' cells instead of braille.
  */
-function renderPlot(points, { width, height, ascii = false, title = "" }) {
+function renderPlot(points, { width, height, ascii = false, title = "", total = points.length }) {
   const sub = ascii ? 1 : 2;
   const subY = ascii ? 1 : 4;
   const px = width * sub;
@@ -53,7 +53,9 @@ function renderPlot(points, { width, height, ascii = false, title = "" }) {
   const cols = interpolate(columns(points, px));
   const finite = cols.filter((c) => c !== null && c !== "gap");
   const nonFinite = points.filter((p) => !Number.isFinite(p.value)).length;
-  const head = `${title}${grouped(points.length)} point(s)${nonFinite ? `, ${nonFinite} NaN/inf (gaps)` : ""}`;
+  // Downsampled, a run of NaN is one point: then only say there are some.
+  const specials = total === points.length ? `, ${nonFinite} NaN/inf (gaps)` : ", NaN/inf among them (gaps)";
+  const head = `${title}${grouped(total)} point(s)${nonFinite ? specials : ""}${total === points.length ? "" : `, ${grouped(points.length)} drawn`}`;
   if (finite.length === 0) return [head, "(nothing to plot: no finite value)"];
   let lo = Math.min(...finite.map((c) => c.min));
   let hi = Math.max(...finite.map((c) => c.max));
@@ -119,12 +121,15 @@ async function runPlot(argv, io) {
   const width = values.width === undefined ? Math.max(20, termWidth) : parseCount(values.width, "--width", "plot", 10, 1000);
   const height = values.height === undefined ? 12 : parseCount(values.height, "--height", "plot", 3, 200);
   const { client } = await connect(connectionFrom(values, io.env, "plot"), io);
-  const points = await client.jobs.getMetricHistory(jobId, values.metric);
-  if (points.length === 0) {
+  // M4 (first, last, lowest, highest of each of `4 * columns` bins) keeps all a column draws.
+  const columnsDrawn = values.ascii === true ? width : width * 2;
+  const series = await client.jobs.getMetricSeries(jobId, values.metric, { maxPoints: 4 * columnsDrawn, downsample: "m4" });
+  if (series.steps.length === 0) {
     io.stderr.write(`no history for ${values.metric} in job ${jobId}\n`);
     return 1;
   }
-  const lines = renderPlot(points, { width, height, ascii: values.ascii === true, title: `${values.metric}, job ${jobId}: ` });
+  const points = Array.from(series.steps, (step, i) => ({ step, value: series.values[i] }));
+  const lines = renderPlot(points, { width, height, ascii: values.ascii === true, title: `${values.metric}, job ${jobId}: `, total: series.total });
   io.stdout.write(`${lines.join("\n")}\n`);
   return 0;
 }
@@ -133,8 +138,9 @@ async function runPlot(argv, io) {
 const HELP = `Usage: dioptra-metrics plot --job ID --metric NAME [--width N] [--height N] [--ascii]
 
 A terminal line chart of a metric's whole history: Unicode braille (2 x 4 dots a character),
-or '*' with --ascii. Each column shows the lowest to highest value of its stretch of steps; a
-NaN or an infinity leaves a gap. The left axis shows the highest and lowest value, the last
+or '*' with --ascii. The history is downsampled to the width with the package's downsample
+(M4); each column shows the lowest to highest value of its stretch of steps, and a NaN or an
+infinity leaves a gap. The left axis shows the highest and lowest value, the last
 value is marked on the right.
 
 Options:

@@ -4,10 +4,18 @@ import fs from "node:fs";
 import path from "node:path";
 
 import { CONNECTION_OPTIONS, UsageError, connectionFrom, parseChoice, parseCommand, parseCount, parseId, parseNames } from "./args.js";
-import { connect } from "./connect.js";
-import { POINT_COLUMNS, colours, csvLine, pointCsv, pointJsonl, streamWriter, table, timeText, valueJson, valueText } from "./format.js";
+import { connect, library } from "./connect.js";
+import { colours, csvLine, streamWriter, table, timeText, valueJson, valueText } from "./format.js";
 import { progressBar } from "./progress.js";
-import { thin } from "./series.js";
+
+/** The CSV header of the package's long format (toCSV's): `jobId,name,step,value,timestamp`. */
+const csvHeader = () => library.toCSV([], { header: true });
+
+/** Points of job `jobId` in the package's long format (toCSV / toJSONLines), without a header. */
+function pointLines(format, points, jobId) {
+  if (points.length === 0) return "";
+  return format === "csv" ? library.toCSV(points, { header: false, jobId }) : library.toJSONLines(points, { jobId });
+}
 
 /** `--job ID` or `--experiment ID`, exactly one. */
 function jobOrExperiment(values, command) {
@@ -28,27 +36,27 @@ async function runLatest(argv, io) {
   const { client } = await connect(connectionFrom(values, io.env, "latest"), io);
   const rows = [];
   if (which.jobId !== undefined) {
-    for (const m of await client.jobs.getMetricsById(which.jobId)) rows.push({ job_id: which.jobId, name: m.name, value: m.value });
+    for (const m of await client.jobs.getMetricsById(which.jobId)) rows.push({ jobId: which.jobId, name: m.name, value: m.value });
   } else {
     for await (const job of client.experiments.iterMetrics(which.experimentId)) {
-      for (const m of job.metrics) rows.push({ job_id: job.id, name: m.name, value: m.value });
+      for (const m of job.metrics) rows.push({ jobId: job.id, name: m.name, value: m.value });
     }
   }
-  rows.sort((a, b) => a.job_id - b.job_id || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  rows.sort((a, b) => a.jobId - b.jobId || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (format === "json") {
     io.stdout.write(`${JSON.stringify(rows.map((r) => ({ ...r, value: valueJson(r.value) })))}\n`);
   } else if (format === "csv") {
-    io.stdout.write(csvLine(["job_id", "name", "value"]) + rows.map((r) => csvLine([r.job_id, r.name, valueText(r.value)])).join(""));
+    io.stdout.write(csvLine(["jobId", "name", "value"]) + rows.map((r) => csvLine([r.jobId, r.name, valueText(r.value)])).join(""));
   } else if (rows.length === 0) {
     io.stderr.write("no metrics\n");
   } else {
-    const cells = rows.map((r) => [String(r.job_id), r.name, valueText(r.value)]);
+    const cells = rows.map((r) => [String(r.jobId), r.name, valueText(r.value)]);
     io.stdout.write(table(["job", "metric", "value"], cells, { right: [0, 2], colour: colours(io.stdout, io.env) }));
   }
   return 0;
 }
 
-/** `history`: one metric's whole history, ordered by step (optionally thinned to N points). */
+/** `history`: one metric's whole history, ordered by step (optionally downsampled to N points). */
 async function runHistory(argv, io) {
   const values = parseCommand("history", argv, {
     ...CONNECTION_OPTIONS,
@@ -62,10 +70,10 @@ async function runHistory(argv, io) {
   if (values.metric === undefined) throw new UsageError("--metric NAME is required", "history");
   const jobId = parseId(values.job, "--job", "history");
   const format = parseChoice(values.format ?? "table", "--format", "history", ["table", "csv", "jsonl"]);
-  const maxPoints = values["max-points"] === undefined ? undefined : parseCount(values["max-points"], "--max-points", "history", 2, 100_000_000);
+  const maxPoints = values["max-points"] === undefined ? undefined : parseCount(values["max-points"], "--max-points", "history", 3, 100_000_000);
   const { client } = await connect(connectionFrom(values, io.env, "history"), io);
-  let points = await client.jobs.getMetricHistory(jobId, values.metric);
-  if (maxPoints !== undefined) points = thin(points, maxPoints);
+  const series = await client.jobs.getMetricSeries(jobId, values.metric, maxPoints === undefined ? undefined : { maxPoints });
+  const points = Array.from(series.steps, (step, i) => ({ name: series.name, step, value: series.values[i], timestamp: new Date(series.timestamps[i]) }));
   const out = streamWriter(io.stdout);
   if (format === "table") {
     if (points.length === 0) io.stderr.write(`no history for ${values.metric} in job ${jobId}\n`);
@@ -75,8 +83,8 @@ async function runHistory(argv, io) {
     }
     return 0;
   }
-  if (format === "csv") await out.write(csvLine(POINT_COLUMNS));
-  for (const p of points) await out.write(format === "csv" ? pointCsv(jobId, p) : pointJsonl(jobId, p));
+  if (format === "csv") await out.write(csvHeader());
+  await out.write(pointLines(format, points, jobId));
   return 0;
 }
 
@@ -161,15 +169,13 @@ async function runExport(argv, io) {
   const file = values.output === undefined ? null : await atomicFile(values.output);
   try {
     const out = streamWriter(file ? file.stream : io.stdout);
-    if (format === "csv") await out.write(csvLine(POINT_COLUMNS));
+    if (format === "csv") await out.write(csvHeader());
     let done = 0;
     let total = [...totals.values()].reduce((a, b) => a + b, 0);
     for (const t of targets) {
       let seen = 0;
       for await (const page of client.jobs.iterMetricsSnapshots(t.jobId, t.name).pages()) {
-        let text = "";
-        for (const p of page.data) text += format === "csv" ? pointCsv(t.jobId, p) : pointJsonl(t.jobId, p);
-        await out.write(text);
+        await out.write(pointLines(format, page.data, t.jobId));
         done += page.data.length;
         seen += page.data.length;
         // The server's count can grow while the read goes on.
@@ -196,8 +202,8 @@ const HELP = {
   latest: `Usage: dioptra-metrics latest (--job ID | --experiment ID) [--format table|csv|json]
 
 The latest (highest-step) value of each metric of a job, or of each job of an experiment.
-Formats: table (default, for people), csv (job_id,name,value), json (an array of
-{"job_id","name","value"}). NaN and infinities are written "nan", "inf", "-inf".
+Formats: table (default, for people), csv (jobId,name,value), json (an array of
+{"jobId","name","value"}). NaN and infinities are written "nan", "inf", "-inf".
 
 Examples:
   dioptra-metrics latest --job 12
@@ -206,9 +212,10 @@ Examples:
   history: `Usage: dioptra-metrics history --job ID --metric NAME [--format table|csv|jsonl] [--max-points N]
 
 Every point of one metric, ordered by step (complete despite Dioptra 1.2.2's paging defect).
---max-points N thins it to at most N points (the lowest and highest value of each stretch).
-Formats: table (default), csv and jsonl (columns job_id,name,step,value,timestamp; values
-"nan", "inf", "-inf" for the special values; timestamps ISO 8601 UTC).
+--max-points N (at least 3) downsamples it to at most N points with the package's downsample
+(MinMaxLTTB: peaks and dips survive; NaN and infinities kept). Formats: table (default), csv
+and jsonl (the package's toCSV / toJSONLines: jobId,name,step,value,timestamp; values "nan",
+"inf", "-inf" for the special values; timestamps RFC 3339 UTC).
 
 Examples:
   dioptra-metrics history --job 12 --metric loss
@@ -217,7 +224,8 @@ Examples:
   export: `Usage: dioptra-metrics export (--job ID | --experiment ID) [--metrics a,b] [--format csv|jsonl] [-o FILE]
 
 Every point of every metric (or of the --metrics listed) of a job or of each job of an
-experiment, in long format: job_id,name,step,value,timestamp. Streams: memory does not grow
+experiment, in long format (the package's toCSV / toJSONLines): jobId,name,step,value,timestamp.
+Streams: memory does not grow
 with the history. -o FILE writes a temporary file and renames it over FILE at the end, so FILE
 is never left half written. A progress bar goes to stderr when it is a terminal.
 

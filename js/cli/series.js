@@ -1,32 +1,4 @@
-// Thinning a history for display: min/max per stretch, so that peaks survive.
-
-/**
- * At most `n` (≥ 2) of `points` (ordered by step): the points are cut into n/2 stretches and
- * each gives its lowest and highest finite value (in step order); a stretch with no finite value
- * gives its first point (so a run of NaN stays visible).
- */
-function thin(points, n) {
-  if (points.length <= n) return points;
-  const stretches = Math.max(1, Math.floor(n / 2));
-  const out = [];
-  for (let s = 0; s < stretches; s++) {
-    const from = Math.floor((s * points.length) / stretches);
-    const to = Math.floor(((s + 1) * points.length) / stretches);
-    let lo = null;
-    let hi = null;
-    for (let i = from; i < to; i++) {
-      const p = points[i];
-      if (!Number.isFinite(p.value)) continue;
-      if (lo === null || p.value < lo.value) lo = p;
-      if (hi === null || p.value > hi.value) hi = p;
-    }
-    if (lo === null) {
-      if (from < to) out.push(points[from]);
-    } else if (lo === hi) out.push(lo);
-    else out.push(...(lo.step <= hi.step ? [lo, hi] : [hi, lo]));
-  }
-  return out;
-}
+// A history in the columns of a terminal chart: min/max per column, NaN as a gap.
 
 /**
  * The values of `points` (ordered by step) in `width` columns by step: each column is
@@ -53,4 +25,4 @@ function columns(points, width) {
   return cols;
 }
 
-export { thin, columns };
+export { columns };

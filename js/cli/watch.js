@@ -1,57 +1,8 @@
-// `dioptra-metrics tail` and `replay`: new points as they are stored, and a dead run's journal.
+// `dioptra-metrics tail` and `replay`: new points as they are stored (jobs.watchMetrics), and a
+// dead run's journal (replayJournal).
 import { CONNECTION_OPTIONS, UsageError, connectionFrom, parseChoice, parseCommand, parseDuration, parseId, parseNames } from "./args.js";
 import { connect, library } from "./connect.js";
-import { POINT_COLUMNS, csvLine, dim, colours, pointCsv, pointJsonl, timeText, valueText } from "./format.js";
-
-/** A point's identity for tail: a later value at the same step is a new point. */
-const keyOf = (p) => `${p.step}\u0000${p.timestamp instanceof Date ? p.timestamp.getTime() : ""}`;
-
-/** Resolves after `ms`, or at once when `signal` fires. */
-function sleep(ms, signal) {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done);
-  });
-}
-
-/**
- * Polls job `jobId` every `intervalMs` and calls `onPoint(point)` for each point stored since
- * the start (new steps, and new values at old steps), in step order per metric. A metric is
- * read again only when its point count or its latest value changed. Ends when `signal` fires.
- */
-async function pollNewPoints(client, jobId, names, intervalMs, signal, onPoint) {
-  const known = new Map(); // name -> { count, latest, seen: Set<key> }
-  let first = true;
-  while (!signal.aborted) {
-    const latest = await client.jobs.getMetricsById(jobId, { signal });
-    for (const m of latest) {
-      if (names && !names.includes(m.name)) continue;
-      const state = known.get(m.name);
-      const page = await client.jobs.getMetricsSnapshotsById(jobId, m.name, { pageLength: 1, signal });
-      if (state && state.count === page.totalNumResults && Object.is(state.latest, m.value)) continue;
-      const seen = state?.seen ?? new Set();
-      const fresh = [];
-      for await (const p of client.jobs.iterMetricsSnapshots(jobId, m.name, { signal })) {
-        const key = keyOf(p);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        fresh.push(p);
-      }
-      known.set(m.name, { count: page.totalNumResults, latest: m.value, seen });
-      // Points there at the start are not new (a metric that appears later is new throughout).
-      if (first) continue;
-      fresh.sort((a, b) => a.step - b.step);
-      for (const p of fresh) await onPoint(p);
-    }
-    first = false;
-    await sleep(intervalMs, signal);
-  }
-}
+import { colours, dim, timeText, valueText } from "./format.js";
 
 /** `tail`: prints points as they are stored, until Ctrl-C (exit 130). */
 async function runTail(argv, io) {
@@ -74,20 +25,24 @@ async function runTail(argv, io) {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   const colour = colours(io.stdout, io.env);
-  if (format === "csv") io.stdout.write(csvLine(POINT_COLUMNS));
+  if (format === "csv") io.stdout.write(library.toCSV([], { header: true }));
   io.stderr.write(`dioptra-metrics tail: watching job ${jobId} every ${intervalMs} ms (Ctrl-C to stop)\n`);
   try {
-    await pollNewPoints(client, jobId, names, intervalMs, stop.signal, (p) => {
-      if (format === "csv") io.stdout.write(pointCsv(jobId, p));
-      else if (format === "jsonl") io.stdout.write(pointJsonl(jobId, p));
-      else io.stdout.write(`${dim(timeText(p.timestamp), colour)}  ${p.name}  step ${p.step}  ${valueText(p.value)}\n`);
-    });
+    for await (const p of client.jobs.watchMetrics(jobId, { names, intervalMs, signal: stop.signal })) {
+      if (format === "csv") io.stdout.write(library.toCSV([p], { header: false, jobId }));
+      else if (format === "jsonl") io.stdout.write(library.toJSONLines([p], { jobId }));
+      else {
+        const again = p.overwrite ? " (overwrites an earlier value)" : "";
+        io.stdout.write(`${dim(timeText(p.timestamp), colour)}  ${p.name}  step ${p.step}  ${valueText(p.value)}${again}\n`);
+      }
+    }
   } catch (err) {
     if (!stop.signal.aborted) throw err;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+  if (!stop.signal.aborted) return 0;
   return 130;
 }
 
@@ -114,8 +69,9 @@ async function runReplay(argv, io) {
 const HELP = {
   tail: `Usage: dioptra-metrics tail --job ID [--metrics a,b] [--interval 2s] [--format text|csv|jsonl]
 
-Prints each point stored in the job from now on (new steps, and new values of old steps) until
-Ctrl-C (exit 130). Formats: text (default), csv and jsonl (job_id,name,step,value,timestamp).
+Prints each point stored in the job from now on (new steps, and new values of old steps, with
+the package's jobs.watchMetrics) until Ctrl-C (exit 130). Formats: text (default), csv and
+jsonl (the package's toCSV / toJSONLines: jobId,name,step,value,timestamp).
 
 Examples:
   dioptra-metrics tail --job 12
@@ -131,4 +87,4 @@ Example:
 `,
 };
 
-export { runTail, runReplay, pollNewPoints, HELP as WATCH_HELP };
+export { runTail, runReplay, HELP as WATCH_HELP };

@@ -8,7 +8,6 @@ import { address, password, username } from "./env.mjs";
 
 /** The bin script. */
 export const BIN = fileURLToPath(new URL("../../bin/dioptra-metrics.mjs", import.meta.url));
-const BULK = fileURLToPath(new URL("./bulk-points.py", import.meta.url));
 
 /** The environment a user would set: the run's server and credentials. */
 export const cliEnv = { DIOPTRA_ADDRESS: address, DIOPTRA_USERNAME: username, DIOPTRA_PASSWORD: password, NO_COLOR: "" };
@@ -63,15 +62,6 @@ export function runCli(args, { input, ...options } = {}) {
   if (input !== undefined) run.child.stdin.end(input);
   else run.child.stdin.end();
   return run.result;
-}
-
-/** Seeds `count` points of `name` in `job` straight into the server's database (bulk-points.py). */
-export function bulkPoints(job, name, count) {
-  return new Promise((resolve, reject) => {
-    execFile("python3", [BULK, process.env.DIOPTRA_DB_PATH, String(job), name, String(count)], (err, stdout, stderr) =>
-      err ? reject(new Error(`bulk-points.py failed: ${stderr}`)) : resolve(JSON.parse(stdout)),
-    );
-  });
 }
 
 /** Parses CSV text with Python's csv module: resolves to its rows (arrays of strings). */
