@@ -50,6 +50,41 @@ function pythonOutput(source) {
   });
 }
 
+/** One line of metrics a and b at `step`. */
+const abLine = (step) => `${JSON.stringify({ a: valueOf("a", step), b: valueOf("b", step), step })}\n`;
+
+/** Waits until `job` holds `count` points of `name` (read with Dioptra's Python client), while the CLI runs. */
+async function waitStored(run, job, name, count) {
+  while ((await storedHistory(job, name)).length < count) {
+    assert.equal(run.child.exitCode, null, run.stderrSoFar());
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * A proxy to the real server that, while `down`, answers 503 to metric writes (logging in and
+ * reads pass): an outage the logger waits out, with the points in its journal.
+ */
+async function outageProxy({ down = true } = {}) {
+  const state = { down };
+  const server = http.createServer((req, res) => {
+    if (state.down && req.method === "POST" && req.url.endsWith("/metrics")) {
+      req.resume();
+      res.writeHead(503, { "content-type": "application/json" }).end('{"message":"down"}');
+      return;
+    }
+    const target = new URL(req.url, address);
+    const up = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+      res.writeHead(answer.statusCode, answer.headers);
+      answer.pipe(res);
+    });
+    up.on("error", () => res.destroy());
+    req.pipe(up);
+  });
+  const { address: proxyAddress, close } = await listenOnLoopback(server);
+  return { state, address: proxyAddress, close };
+}
+
 test("python output piped into `log`: passed through byte for byte, every point stored with NaN and infinities, exit 0", async () => {
   const job = takeJob();
   const steps = 40;
@@ -85,53 +120,44 @@ test("`log`: names Dioptra refuses and a step that is not an integer are reporte
   );
 });
 
-test("`log` with the server killed mid-stream: points sent after the kill are listed as lost (exit 1); with the server back in time, none is (exit 0)", async (t) => {
-  const server = await startRestartableDioptra();
-  t.after(() => server.stop());
-  const line = (step) => `${JSON.stringify({ a: valueOf("a", step), b: valueOf("b", step), step })}\n`;
-  /** Waits until the CLI has passed `text` through (it has read it). */
-  const passed = (run, text) => run.waitUntil((out) => out.includes(text));
-
-  // 1. Killed for good: the CLI gives up after --give-up-after and lists what was lost.
-  const lostJob = takeJob();
-  const run = startCli(["log", "--job", String(lostJob), "--give-up-after", "1s"], { env: { DIOPTRA_ADDRESS: server.address } });
-  for (let step = 0; step < 5; step++) run.child.stdin.write(line(step));
-  await passed(run, line(4));
-  // Let those five lines be stored before the kill (the logger sends every second).
-  while ((await storedHistory(lostJob, "b")).length < 5) {
-    assert.equal(run.child.exitCode, null, run.stderrSoFar());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  await server.kill();
-  for (let step = 5; step < 10; step++) run.child.stdin.write(line(step));
+test("`log` with the server gone mid-stream: points sent after are listed as lost (exit 1)", async (t) => {
+  // The server as the CLI sees it once killed: a proxy in front of it, closed (connections refused).
+  const proxy = await outageProxy({ down: false });
+  t.after(() => proxy.close());
+  const job = takeJob();
+  const run = startCli(["log", "--job", String(job), "--give-up-after", "1s"], { env: { DIOPTRA_ADDRESS: proxy.address } });
+  for (let step = 0; step < 5; step++) run.child.stdin.write(abLine(step));
+  await run.waitUntil((out) => out.includes(abLine(4)));
+  // Let those five lines be stored first (the logger sends every second).
+  await waitStored(run, job, "b", 5);
+  await proxy.close();
+  for (let step = 5; step < 10; step++) run.child.stdin.write(abLine(step));
   run.child.stdin.end();
   const { code, stderr } = await run.result;
   assert.equal(code, 1, stderr);
   assert.match(stderr, /20 point\(s\) read, 10 stored in job \d+, 10 NOT stored \(10 lost, 0 with a name Dioptra refuses\)/);
   const listed = [...stderr.matchAll(/lost ([ab])@(\d+) = /g)].map((m) => `${m[1]}@${m[2]}`).sort();
-  const expectedLost = [5, 6, 7, 8, 9].flatMap((s) => [`a@${s}`, `b@${s}`]).sort();
-  assert.deepEqual(listed, expectedLost);
+  assert.deepEqual(listed, [5, 6, 7, 8, 9].flatMap((s) => [`a@${s}`, `b@${s}`]).sort());
   for (const name of ["a", "b"]) {
-    assert.deepEqual((await storedHistory(lostJob, name)).map((p) => p.step), [0, 1, 2, 3, 4], `${name}: what the server holds`);
+    assert.deepEqual((await storedHistory(job, name)).map((p) => p.step), [0, 1, 2, 3, 4], `${name}: what the server holds`);
   }
+});
 
-  // 2. Killed and back within the logger's patience: nothing lost, exit 0.
-  await server.start();
+test("`log` with the real server killed mid-stream and back within the logger's patience: nothing lost (exit 0)", async (t) => {
+  const server = await startRestartableDioptra();
+  t.after(() => server.stop());
   const job = takeJob();
-  const run2 = startCli(["log", "--job", String(job)], { env: { DIOPTRA_ADDRESS: server.address } });
-  for (let step = 0; step < 5; step++) run2.child.stdin.write(line(step));
-  await passed(run2, line(4));
-  while ((await storedHistory(job, "b")).length < 5) {
-    assert.equal(run2.child.exitCode, null, run2.stderrSoFar());
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  const run = startCli(["log", "--job", String(job)], { env: { DIOPTRA_ADDRESS: server.address } });
+  for (let step = 0; step < 5; step++) run.child.stdin.write(abLine(step));
+  await run.waitUntil((out) => out.includes(abLine(4)));
+  await waitStored(run, job, "b", 5);
   await server.kill();
-  for (let step = 5; step < 10; step++) run2.child.stdin.write(line(step));
-  await passed(run2, line(9));
+  for (let step = 5; step < 10; step++) run.child.stdin.write(abLine(step));
+  await run.waitUntil((out) => out.includes(abLine(9)));
   await server.start();
-  run2.child.stdin.end();
-  const r2 = await run2.result;
-  assert.equal(r2.code, 0, r2.stderr);
+  run.child.stdin.end();
+  const { code, stderr } = await run.result;
+  assert.equal(code, 0, stderr);
   await assertStoredExactly(job, ["a", "b"], 10, { timestampsInStepOrder: false });
 });
 
@@ -149,30 +175,6 @@ test("`log` interrupted (SIGINT): sends what it read, says so, exits 130", async
     [1, 2],
   ]);
 });
-
-/**
- * A proxy to the real server that, while `down`, answers 503 to metric writes (logging in and
- * reads pass): an outage the logger waits out, with the points in its journal.
- */
-async function outageProxy() {
-  const state = { down: true };
-  const server = http.createServer((req, res) => {
-    if (state.down && req.method === "POST" && req.url.endsWith("/metrics")) {
-      req.resume();
-      res.writeHead(503, { "content-type": "application/json" }).end('{"message":"down"}');
-      return;
-    }
-    const target = new URL(req.url, address);
-    const up = http.request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
-      res.writeHead(answer.statusCode, answer.headers);
-      answer.pipe(res);
-    });
-    up.on("error", () => res.destroy());
-    req.pipe(up);
-  });
-  const { address: proxyAddress, close } = await listenOnLoopback(server);
-  return { state, address: proxyAddress, close };
-}
 
 test("`log --journal` killed during an outage leaves its points in the journal; `replay --journal` stores them (exit 0)", async (t) => {
   const proxy = await outageProxy();

@@ -3,12 +3,13 @@
 // atomic -o), latest, history, jobs, plot (a snapshot of a fixed series with NaN), tail, and
 // bad usage. Every output of the CLI is scanned for the password (support/cli.mjs).
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
 
-import { parseValue, pythonCsv, runCli, startCli } from "./support/cli.mjs";
+import { BIN, assertNoPassword, cliEnv, parseValue, pythonCsv, runCli, startCli } from "./support/cli.mjs";
 import { address, pyclient, seed, takeJob } from "./support/env.mjs";
 import { deadAddress } from "./support/fixtures.mjs";
 import { seedMetrics, seededTime, seededValue } from "./support/seeded.mjs";
@@ -80,6 +81,25 @@ test("`export --experiment --metrics --format jsonl -o FILE`: every job's points
   assert.match(failed.stderr, /dioptra-metrics export: /);
   assert.equal(fs.readFileSync(target, "utf8").split("\n").length, lines.length + 1, "FILE untouched");
   assert.deepEqual(fs.readdirSync(tmp).filter((f) => f.includes(".tmp")), []);
+});
+
+test("`export` on a terminal draws a progress bar on stderr (points / total, rate, ETA); the file gets only the data", async () => {
+  const job = takeJob();
+  await seedMetrics(job, ["p"], 0, 3000);
+  const target = path.join(tmp, "tty.csv");
+  // util-linux `script` runs the CLI on a pseudo-terminal: its stderr is a TTY there.
+  const command = [process.execPath, BIN, "export", "--job", String(job), "-o", target].map((a) => `'${a}'`).join(" ");
+  const { stdout } = await new Promise((resolve, reject) => {
+    execFile("script", ["-qfec", command, "/dev/null"], { env: { ...process.env, ...cliEnv } }, (err, out, errText) =>
+      err ? reject(new Error(`script failed: ${err.message}\n${out}${errText}`)) : resolve({ stdout: out }),
+    );
+  });
+  assertNoPassword(stdout);
+  assert.match(stdout, /\r\[#{24}\] 3,000 \/ 3,000 points {2}[\d,]+\/s {2}ETA 0s/, JSON.stringify(stdout.slice(-300)));
+  assert.match(stdout, /3000 point\(s\) of 1 metric\(s\) written to /);
+  const [header, ...rows] = await pythonCsv(fs.readFileSync(target, "utf8"));
+  assert.deepEqual(header, HEADER);
+  assertSeededRows(rows, job, "p", 3000);
 });
 
 /** Runs an export to a file and samples the child's resident memory (VmRSS) as it goes: resolves to the peak in bytes. */

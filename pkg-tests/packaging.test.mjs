@@ -140,6 +140,12 @@ test("the tarball holds exactly package.json, the `files` list, and README/LICEN
   }
 });
 
+test("the installed `dioptra-metrics` command runs (package.json bin)", async () => {
+  const bin = path.join(dir, "node_modules/.bin/dioptra-metrics");
+  const help = await run(bin, ["--help"], { cwd: dir, timeout: 30_000 });
+  assert.match(help, /^Usage: dioptra-metrics COMMAND/);
+});
+
 test("every file package.json points at is in the tarball, and the .wasm is valid", () => {
   const pkg = JSON.parse(fs.readFileSync(path.join(installed, "package.json"), "utf8"));
   /** Every string leaf of the exports map. */
