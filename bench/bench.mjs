@@ -16,7 +16,7 @@
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
 //   BENCH_SECTIONS        which sections run, comma-separated (default all:
-//                         history,logging,sizes,restart,outage,journal), e.g. BENCH_SECTIONS=journal
+//                         history,logging,sizes,restart,outage,journal,cli), e.g. BENCH_SECTIONS=journal
 //   BENCH_RESTART_STEPS   steps logged through the kill-and-restart, 2 metrics each (default 1000)
 //   BENCH_RESTART_DOWN_MS how long the server is killed for before its restart (default 5000)
 //   BENCH_OUTAGE_POINTS   points queued against the dead server (default 20000)
@@ -26,6 +26,9 @@
 //   BENCH_JOURNAL_REAL_POINTS  points per journal run on the real server (default 1000;
 //                         BENCH_JOURNAL_REAL_RUNS runs, default 1)
 //   BENCH_JOURNAL_SIZE_POINTS  points logged and acknowledged for the journal's size (default 100000)
+//   BENCH_CLI_METRICS, BENCH_CLI_POINTS  the cli section's export: metrics x points each (default 10 x 5000)
+//   BENCH_CLI_RUNS        runs of each cli measurement (default 1)
+//   BENCH_CLI_LOG_STEPS   JSON lines (2 metrics each) piped into `dioptra-metrics log` (default 1000)
 
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -38,6 +41,7 @@ import zlib from "node:zlib";
 import { DioptraClient } from "dioptra-metrics";
 import { faultSections } from "./faults.mjs";
 import { journalSection } from "./journal.mjs";
+import { cliSection } from "./cli.mjs";
 import { freePortOutsideEphemeralRange } from "../scripts/dioptra-server.mjs";
 
 const startedAt = performance.now();
@@ -90,7 +94,7 @@ const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
-const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal"];
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "cli"];
 const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of chosen) {
   if (!SECTIONS.includes(s)) {
@@ -108,6 +112,10 @@ const JOURNAL_RUNS = intEnv("BENCH_JOURNAL_RUNS", 3, 1);
 const JOURNAL_REAL_POINTS = intEnv("BENCH_JOURNAL_REAL_POINTS", 1000, 2);
 const JOURNAL_REAL_RUNS = intEnv("BENCH_JOURNAL_REAL_RUNS", 1, 1);
 const JOURNAL_SIZE_POINTS = intEnv("BENCH_JOURNAL_SIZE_POINTS", 100000, 2);
+const CLI_METRICS = intEnv("BENCH_CLI_METRICS", 10, 1);
+const CLI_POINTS = intEnv("BENCH_CLI_POINTS", 5000, 1);
+const CLI_RUNS = intEnv("BENCH_CLI_RUNS", 1, 1);
+const CLI_LOG_STEPS = intEnv("BENCH_CLI_LOG_STEPS", 1000, 1);
 const JSON_OUT = process.env.BENCH_JSON || path.join(os.tmpdir(), "dioptra-metrics-bench.json");
 
 // Count the package's requests: its wasm glue calls the global `fetch` at call time.
@@ -523,6 +531,22 @@ if (want("journal")) {
       realRuns: JOURNAL_REAL_RUNS,
       sizePoints: JOURNAL_SIZE_POINTS,
     },
+    h: { table, target, fmtS, fmtInt },
+    say,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. the command line (bench/cli.mjs)
+
+if (want("cli")) {
+  results.cli = await cliSection({
+    address,
+    username,
+    password,
+    venvPython,
+    takeJobs,
+    knobs: { metrics: CLI_METRICS, pointsPerMetric: CLI_POINTS, runs: CLI_RUNS, logSteps: CLI_LOG_STEPS },
     h: { table, target, fmtS, fmtInt },
     say,
   });

@@ -120,6 +120,14 @@ test("`log`: names Dioptra refuses and a step that is not an integer are reporte
   );
 });
 
+test("`log` to a job that does not exist: the points are listed as lost with the server's 404, exit 1", async () => {
+  const { code, stdout, stderr } = await runCli(["log", "--job", "999999"], { input: "loss=1 step=0\nloss=2 step=1\n" });
+  assert.equal(code, 1, stderr);
+  assert.equal(stdout.toString(), "loss=1 step=0\nloss=2 step=1\n");
+  assert.match(stderr, /2 point\(s\) read, 0 stored in job 999999, 2 NOT stored/);
+  assert.equal([...stderr.matchAll(/lost loss@[01] = [12]: HTTP 404: Not Found/g)].length, 2, stderr);
+});
+
 test("`log` with the server gone mid-stream: points sent after are listed as lost (exit 1)", async (t) => {
   // The server as the CLI sees it once killed: a proxy in front of it, closed (connections refused).
   const proxy = await outageProxy({ down: false });

@@ -135,6 +135,18 @@ test("`export` streams: memory for 50,000 points stays within a few MB of that f
   // Held in memory, 50,000 points would take well over 10 MB more (objects, Dates and text).
   const grew = bigPeak - smallPeak;
   assert.ok(grew < 8 * 1024 * 1024, `peak RSS ${Math.round(smallPeak / 1e6)} MB for 5,000 points, ${Math.round(bigPeak / 1e6)} MB for 50,000`);
+
+  // Ctrl-C in the middle: exit 130, the temporary file removed, FILE never created.
+  const target = path.join(tmp, "interrupted.csv");
+  const run = startCli(["export", "--job", String(big), "-o", target]);
+  run.child.stdin.end();
+  const temp = path.join(tmp, `.interrupted.csv.${run.child.pid}.tmp`);
+  await run.waitUntil(() => fs.existsSync(temp) && fs.statSync(temp).size > 0);
+  run.child.kill("SIGINT");
+  const { code, stderr } = await run.result;
+  assert.equal(code, 130, stderr);
+  assert.equal(fs.existsSync(temp), false, "the temporary file is removed");
+  assert.equal(fs.existsSync(target), false);
 });
 
 test("`latest` and `history` in each format; `history --max-points` downsamples", async () => {

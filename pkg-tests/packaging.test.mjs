@@ -24,7 +24,6 @@ const CLI_FILES = [
   "dist/cli/plot.js",
   "dist/cli/progress.js",
   "dist/cli/read.js",
-  "dist/cli/series.js",
   "dist/cli/watch.js",
   "bin/dioptra-metrics.mjs",
 ];

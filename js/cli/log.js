@@ -54,7 +54,7 @@ async function runLog(argv, io) {
     retry: giveUpAfterMs === undefined ? undefined : { giveUpAfterMs },
     onUnauthorized: relogin,
     onError(error, point) {
-      if (point && typeof point.name === "string") lost.push({ name: point.name, step: point.step, value: point.value, why: error.message });
+      if (point && typeof point.name === "string") lost.push({ name: point.name, step: point.step, value: point.value, why: why(error) });
       else io.stderr.write(`dioptra-metrics log: ${error.message}\n`);
     },
   });
@@ -124,8 +124,9 @@ async function runLog(argv, io) {
       await logger.close(interrupted ? { timeoutMs: INTERRUPT_FLUSH_MS } : undefined);
     } catch (err) {
       if (!(err instanceof library.DioptraFlushError)) throw err;
+      const listed = new Set(lost.map((l) => `${l.name}@${l.step}`));
       for (const p of err.points) {
-        if (!lost.some((l) => l.name === p.name && l.step === p.step)) lost.push({ name: p.name, step: p.step, value: p.value, why: p.error?.message ?? err.message });
+        if (!listed.has(`${p.name}@${p.step}`)) lost.push({ name: p.name, step: p.step, value: p.value, why: why(p.error ?? err) });
       }
     }
   } finally {
@@ -137,6 +138,11 @@ async function runLog(argv, io) {
   report(io.stderr, { jobId, read, sent, lost, refused, journal: values.journal, interrupted });
   if (interrupted) return 130;
   return lost.length === 0 && refused === 0 ? 0 : 1;
+}
+
+/** Why a point was lost: the error's message, after the HTTP status when the server answered. */
+function why(error) {
+  return typeof error?.status === "number" ? `HTTP ${error.status}: ${error.message}` : String(error?.message ?? error);
 }
 
 /** Writes to stdout, byte for byte; once stdout is gone (a closed pipe) input is still logged. */
@@ -206,4 +212,4 @@ Examples:
   python train.py 2>&1 | npx dioptra-metrics log --job 12 --journal run12.journal --prefix train_
 `;
 
-export { runLog, HELP as LOG_HELP };
+export { runLog, why as lossReason, HELP as LOG_HELP };

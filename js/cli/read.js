@@ -167,6 +167,11 @@ async function runExport(argv, io) {
     }
   }
   const file = values.output === undefined ? null : await atomicFile(values.output);
+  // Ctrl-C: stop reading, remove the temporary file, exit 130.
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     const out = streamWriter(file ? file.stream : io.stdout);
     if (format === "csv") await out.write(csvHeader());
@@ -174,7 +179,7 @@ async function runExport(argv, io) {
     let total = [...totals.values()].reduce((a, b) => a + b, 0);
     for (const t of targets) {
       let seen = 0;
-      for await (const page of client.jobs.iterMetricsSnapshots(t.jobId, t.name).pages()) {
+      for await (const page of client.jobs.iterMetricsSnapshots(t.jobId, t.name, { signal: stop.signal }).pages()) {
         await out.write(pointLines(format, page.data, t.jobId));
         done += page.data.length;
         seen += page.data.length;
@@ -192,7 +197,14 @@ async function runExport(argv, io) {
     io.stderr.write(`dioptra-metrics export: ${done} point(s) of ${targets.length} metric(s)${file ? ` written to ${values.output}` : ""}\n`);
   } catch (err) {
     if (file) await file.abort();
+    if (stop.signal.aborted) {
+      io.stderr.write("\ndioptra-metrics export: interrupted\n");
+      return 130;
+    }
     throw err;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 import { CONNECTION_OPTIONS, UsageError, connectionFrom, parseChoice, parseCommand, parseDuration, parseId, parseNames } from "./args.js";
 import { connect, library } from "./connect.js";
 import { colours, dim, timeText, valueText } from "./format.js";
+import { lossReason } from "./log.js";
 
 /** `tail`: prints points as they are stored, until Ctrl-C (exit 130). */
 async function runTail(argv, io) {
@@ -61,7 +62,7 @@ async function runReplay(argv, io) {
     `dioptra-metrics replay: job ${r.jobId}: ${r.journaled} point(s) in the journal, ${r.sent} stored, ` +
       `${r.failed} given up, ${r.left} left in ${r.path}\n`,
   );
-  for (const p of r.failures.slice(0, 20)) io.stderr.write(`  lost ${p.name}@${p.step} = ${valueText(p.value)}: ${p.error?.message}\n`);
+  for (const p of r.failures.slice(0, 20)) io.stderr.write(`  lost ${p.name}@${p.step} = ${valueText(p.value)}: ${lossReason(p.error)}\n`);
   return r.failed === 0 && r.left === 0 ? 0 : 1;
 }
 
