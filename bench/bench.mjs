@@ -16,7 +16,11 @@
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
 //   BENCH_SECTIONS        which sections run, comma-separated (default all:
-//                         history,logging,sizes,restart,outage,journal,cli), e.g. BENCH_SECTIONS=journal
+//                         history,logging,sizes,restart,outage,journal,series,cli), e.g. BENCH_SECTIONS=journal
+//   BENCH_DOWNSAMPLE_POINTS  points downsampled to 2,000 in section "series" (default 1000000)
+//   BENCH_SERIES_POINTS   points of the getMetricSeries / getMetricHistory read (default 50000: about
+//                         2 s a page on Dioptra 1.2.2, so ~100 s a read)
+//   BENCH_WATCH_METRICS, BENCH_WATCH_POINTS  the watched job (default 20 metrics, 50000 points in all)
 //   BENCH_RESTART_STEPS   steps logged through the kill-and-restart, 2 metrics each (default 1000)
 //   BENCH_RESTART_DOWN_MS how long the server is killed for before its restart (default 5000)
 //   BENCH_OUTAGE_POINTS   points queued against the dead server (default 20000)
@@ -41,6 +45,7 @@ import zlib from "node:zlib";
 import { DioptraClient } from "dioptra-metrics";
 import { faultSections } from "./faults.mjs";
 import { journalSection } from "./journal.mjs";
+import { seriesSection } from "./series.mjs";
 import { cliSection } from "./cli.mjs";
 import { freePortOutsideEphemeralRange } from "../scripts/dioptra-server.mjs";
 
@@ -94,7 +99,7 @@ const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
-const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "cli"];
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "series", "cli"];
 const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of chosen) {
   if (!SECTIONS.includes(s)) {
@@ -537,7 +542,30 @@ if (want("journal")) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// 7. the command line (bench/cli.mjs)
+// 7. charts: downsample, getMetricSeries, watchMetrics (bench/series.mjs)
+
+if (want("series")) {
+  results.series = await seriesSection({
+    address,
+    username,
+    password,
+    takeJobs,
+    venvPython: process.env.DIOPTRA_VENV_PYTHON,
+    requests: () => packageRequests,
+    knobs: {
+      runs: RUNS,
+      downsamplePoints: intEnv("BENCH_DOWNSAMPLE_POINTS", 1_000_000, 3),
+      seriesPoints: intEnv("BENCH_SERIES_POINTS", 50_000, 3),
+      watchMetrics: intEnv("BENCH_WATCH_METRICS", 20, 1),
+      watchPoints: intEnv("BENCH_WATCH_POINTS", 50_000, 1),
+    },
+    h: { table, target, fmtS, fmtInt },
+    say,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. the command line (bench/cli.mjs)
 
 if (want("cli")) {
   results.cli = await cliSection({

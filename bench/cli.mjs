@@ -75,7 +75,7 @@ export async function cliSection({ address, username, password, venvPython, take
   const dir = mkdtempSync(join(tmpdir(), "bench-cli-"));
   const results = { exportJob, points: total, export: { cli: [], python: [] }, log: { cli: [], library: [] } };
   try {
-    console.log(`\n## 7. The command line: export of ${h.fmtInt(total)} points, log from stdin (bench/cli.mjs)`);
+    console.log(`\n## 8. The command line: export of ${h.fmtInt(total)} points, log from stdin (bench/cli.mjs)`);
     say(`seeding job ${exportJob} with ${metrics} metrics x ${pointsPerMetric} points (scripts/seed_metrics.py)`);
     await seed(venvPython, exportJob, names, pointsPerMetric);
 

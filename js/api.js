@@ -132,7 +132,7 @@ class JobsCollection {
    * (`{ name, value, step, timestamp }`, `overwrite: true` on a detected overwrite), across
    * every metric (new names found while watching). Options: `names`, `intervalMs` (2000),
    * `signal`, `fromStart` (false), `detect` ("tail" | "latest"), `pageLength` (1000),
-   * `concurrency` (4), `timeoutMs`, `retry`, `onError(err)`. See the README for the costs.
+   * `concurrency` (4), `timeoutMs`, `retry`, `onError(err)`, `onPoll({ points, ok })`. See the README for the costs.
    */
   watchMetrics(jobId, options) {
     checkArity("jobs.watchMetrics", 2, arguments);

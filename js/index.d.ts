@@ -572,6 +572,8 @@ export interface WatchMetricsOptions {
   retry?: { minDelayMs?: number; maxDelayMs?: number; giveUpAfterMs?: number };
   /** Called with each transient error the watch rides out. Optional. */
   onError?: (error: DioptraError) => void;
+  /** Called after each poll (the first one reads what is already stored): the points it found, whether it succeeded, how long it took (ms). Optional. */
+  onPoll?: (poll: { points: number; ok: boolean; ms: number }) => void;
 }
 
 export interface JobsCollection {

@@ -10,7 +10,7 @@
 import { toError, DioptraValidationError, DioptraAbortError, DioptraApiError, DioptraNetworkError, DioptraTimeoutError, DioptraDecodeError } from "./errors.js";
 import { optionsObject } from "./series.js";
 
-const WATCH_OPTIONS = ["names", "intervalMs", "signal", "fromStart", "detect", "pageLength", "concurrency", "timeoutMs", "retry", "onError"];
+const WATCH_OPTIONS = ["names", "intervalMs", "signal", "fromStart", "detect", "pageLength", "concurrency", "timeoutMs", "retry", "onError", "onPoll"];
 /** Metrics read at once during a poll. */
 const DEFAULT_CONCURRENCY = 4;
 const DEFAULT_RETRY = { minDelayMs: 500, maxDelayMs: 30_000, giveUpAfterMs: 900_000 };
@@ -40,7 +40,7 @@ function watchOptions(options) {
   const o = optionsObject(options);
   const unknown = Object.keys(o).find((k) => !WATCH_OPTIONS.includes(k));
   if (unknown !== undefined) throw new DioptraValidationError(`unknown option ${JSON.stringify(unknown)} (known: ${WATCH_OPTIONS.join(", ")})`, { field: unknown });
-  const { names, intervalMs = 2000, signal, fromStart = false, detect = "tail", pageLength = 1000, concurrency = DEFAULT_CONCURRENCY, timeoutMs, retry = {}, onError } = o;
+  const { names, intervalMs = 2000, signal, fromStart = false, detect = "tail", pageLength = 1000, concurrency = DEFAULT_CONCURRENCY, timeoutMs, retry = {}, onError, onPoll } = o;
   if (names !== undefined && !(Array.isArray(names) && names.every((n) => typeof n === "string"))) throw new DioptraValidationError("names must be an array of metric names", { field: "names" });
   if (!(Number.isFinite(intervalMs) && intervalMs >= 0)) throw new DioptraValidationError("intervalMs must be a number of ms >= 0", { field: "intervalMs" });
   if (typeof fromStart !== "boolean") throw new DioptraValidationError("fromStart must be a boolean", { field: "fromStart" });
@@ -48,9 +48,10 @@ function watchOptions(options) {
   if (!(Number.isInteger(pageLength) && pageLength >= 1 && pageLength <= 1000)) throw new DioptraValidationError("pageLength must be an integer from 1 to 1000", { field: "pageLength" });
   if (!(Number.isInteger(concurrency) && concurrency >= 1 && concurrency <= 16)) throw new DioptraValidationError("concurrency must be an integer from 1 to 16", { field: "concurrency" });
   if (onError !== undefined && typeof onError !== "function") throw new DioptraValidationError("onError must be a function", { field: "onError" });
+  if (onPoll !== undefined && typeof onPoll !== "function") throw new DioptraValidationError("onPoll must be a function", { field: "onPoll" });
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new DioptraValidationError("signal must be an AbortSignal", { field: "signal" });
   const r = { ...DEFAULT_RETRY, ...optionsObject(retry, "retry") };
-  return { names, intervalMs, signal, fromStart, detect, pageLength, concurrency, call: { signal, timeoutMs }, retry: r, onError };
+  return { names, intervalMs, signal, fromStart, detect, pageLength, concurrency, call: { signal, timeoutMs }, retry: r, onError, onPoll };
 }
 
 /** What is known of one metric: its steps in the server's order, and each step's value and time. */
@@ -155,56 +156,80 @@ async function* watch(jobs, jobId, o) {
     }
   };
 
-  /** One poll: the new points of every metric go to `sink`, metric by metric. */
-  const poll = async (sink) => {
-    let names = o.names;
-    let latest;
-    if (names === undefined || o.detect === "latest") {
-      latest = await ask(() => jobs.getMetricsById(jobId, o.call));
-      names ??= latest.map((m) => m.name);
-    }
-    const latestOf = new Map((latest ?? []).map((m) => [m.name, m.value]));
-    const work = [];
-    for (const name of names) {
-      const known = metrics.get(name);
-      if (o.detect === "latest" && known !== undefined && latestOf.has(name) && Object.is(latestOf.get(name), known.latest)) continue;
-      const value = latestOf.get(name);
-      // A metric there at the start is read whole once; the points of one found later are all new.
-      if (known === undefined) {
-        const fresh = !first || o.fromStart;
-        work.push(async (out) => {
-          const metric = newMetric(name);
-          await resync(metric, fresh, out);
-          metric.latest = value;
-        });
-      } else {
-        work.push(async (out) => {
-          await tail(known, out);
-          known.latest = value;
-        });
-      }
-    }
-    // Each metric's points stay together and in order; metrics run `concurrency` at a time.
-    const outs = work.map(() => []);
+  /** Runs `work` (functions of an output array) `concurrency` at a time; each metric's points stay together. */
+  const runAll = async (work, outs) => {
     let next = 0;
     let failure = null;
     await Promise.all(
       Array.from({ length: Math.min(o.concurrency, work.length) }, async () => {
         while (next < work.length && failure === null) {
           const i = next++;
+          const out = [];
+          outs.push(out);
           try {
-            await work[i](outs[i]);
+            await work[i](out);
           } catch (error) {
             failure ??= toError(error);
           }
         }
       }),
     );
-    for (const out of outs) sink.push(...out);
     if (failure !== null) throw failure;
   };
 
+  /** The work of one metric for this poll (`value`: its latest value, when asked). */
+  const workFor = (name, value) => {
+    const known = metrics.get(name);
+    if (known === undefined) {
+      // A metric there at the start is read whole once; the points of one found later are all new.
+      const fresh = !first || o.fromStart;
+      return async (out) => {
+        const metric = newMetric(name);
+        await resync(metric, fresh, out);
+        metric.latest = value;
+      };
+    }
+    return async (out) => {
+      await tail(known, out);
+      known.latest = value;
+    };
+  };
+
+  /**
+   * One poll: the new points of every metric go to `sink`, metric by metric. In "tail" mode
+   * the known metrics are read while the names are asked for; new names are read after.
+   */
+  const poll = async (sink) => {
+    const outs = [];
+    try {
+      if (o.names !== undefined && o.detect === "tail") {
+        await runAll(o.names.map((name) => workFor(name)), outs);
+      } else if (o.detect === "tail") {
+        const known = [...metrics.keys()];
+        // Both settle before the poll ends (an abort leaves nothing in flight).
+        const [asked, tails] = await Promise.allSettled([
+          ask(() => jobs.getMetricsById(jobId, o.call)),
+          runAll(known.map((name) => workFor(name)), outs),
+        ]);
+        if (asked.status === "rejected") throw asked.reason;
+        if (tails.status === "rejected") throw tails.reason;
+        const latest = asked.value;
+        await runAll(latest.filter((m) => !metrics.has(m.name)).map((m) => workFor(m.name)), outs);
+      } else {
+        const latest = await ask(() => jobs.getMetricsById(jobId, o.call));
+        const wanted = o.names === undefined ? latest : latest.filter((m) => o.names.includes(m.name));
+        const changedOnes = wanted.filter((m) => !metrics.has(m.name) || !Object.is(metrics.get(m.name).latest, m.value));
+        await runAll(changedOnes.map((m) => workFor(m.name, m.value)), outs);
+      }
+    } finally {
+      for (const out of outs) sink.push(...out);
+    }
+  };
+
   while (!o.signal?.aborted) {
+    // Polls start every `intervalMs` (or as soon as the last one ends, when it took longer),
+    // so a stored point is seen within one interval and one poll's time.
+    const started = Date.now();
     const points = [];
     try {
       await poll(points);
@@ -222,9 +247,14 @@ async function* watch(jobs, jobId, o) {
       }
       if (Date.now() - failingSince > o.retry.giveUpAfterMs) throw error;
     }
+    try {
+      o.onPoll?.({ points: points.length, ok: failingSince === null, ms: Date.now() - started });
+    } catch {
+      // A throwing onPoll must not stop the watch.
+    }
     for (const point of points) yield point;
     if (o.signal?.aborted) return;
-    const wait = failingSince === null ? o.intervalMs : Math.min(o.retry.maxDelayMs, (delay *= 2) * Math.random() + o.intervalMs);
+    const wait = failingSince === null ? Math.max(0, o.intervalMs - (Date.now() - started)) : Math.min(o.retry.maxDelayMs, (delay *= 2) * Math.random() + o.intervalMs);
     await sleep(wait, o.signal);
   }
 }

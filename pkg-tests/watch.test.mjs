@@ -114,6 +114,26 @@ describe("jobs.watchMetrics", () => {
     assert.equal(proxy.counts.inFlight, 0);
   });
 
+  it('detect: "latest" costs one request per quiet poll, and misses a new point equal to the latest value', async () => {
+    const job = takeJob();
+    await seedMetrics(job, ["a", "b"], 0, 1100);
+    const it = client.jobs.watchMetrics(job, { intervalMs: 200, detect: "latest" })[Symbol.asyncIterator]();
+    const pending = it.next();
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = proxy.counts.requests;
+    await new Promise((r) => setTimeout(r, 1000));
+    const quiet = proxy.counts.requests - before;
+    assert.ok(quiet >= 3 && quiet <= 6, `${quiet} requests in 1 s of quiet polls every 200 ms`);
+    // The same value as the latest one at a higher step: "latest" cannot tell it changed.
+    await client.jobs.appendMetricById(job, "a", seededValue(1099), { step: 1100 });
+    await client.jobs.appendMetricById(job, "b", 123, { step: 1100 });
+    assert.deepEqual([(await pending).value.name, (await pending).value.step], ["b", 1100]);
+    await client.jobs.appendMetricById(job, "a", 5, { step: 1101 });
+    // Once a's latest value changes, its tail is read: the missed point comes too, in order.
+    assert.deepEqual((await take(it, 2)).map((p) => [p.name, p.step]), [["a", 1100], ["a", 1101]]);
+    await it.return();
+  });
+
   it("bad options are refused at once", () => {
     assert.throws(() => client.jobs.watchMetrics(1, { intervalMs: -1 }), DioptraValidationError);
     assert.throws(() => client.jobs.watchMetrics(1, { name: ["x"] }), DioptraValidationError);
