@@ -237,9 +237,9 @@ Examples:
 
 Every point of every metric (or of the --metrics listed) of a job or of each job of an
 experiment, in long format (the package's toCSV / toJSONLines): jobId,name,step,value,timestamp.
-Streams: memory does not grow
-with the history. -o FILE writes a temporary file and renames it over FILE at the end, so FILE
-is never left half written. A progress bar goes to stderr when it is a terminal.
+Complete despite Dioptra 1.2.2's paging defect. Streams: memory does not grow with the history.
+-o FILE writes a temporary file and renames it over FILE at the end, so FILE is never left half
+written (Ctrl-C removes it and exits 130). A progress bar goes to stderr when it is a terminal.
 
 Options:
   --metrics a,b      only these metrics
