@@ -114,7 +114,7 @@ async function* watch(jobs, jobId, o) {
     metric.order = order;
     metric.byStep = byStep;
     metrics.set(metric.name, metric);
-    sink.push(...out);
+    for (const point of out) sink.push(point);
   };
 
   /** The points of `metric` stored since the last poll, to `sink`, reading only the history's last pages. */
@@ -222,7 +222,7 @@ async function* watch(jobs, jobId, o) {
         await runAll(changedOnes.map((m) => workFor(m.name, m.value)), outs);
       }
     } finally {
-      for (const out of outs) sink.push(...out);
+      for (const out of outs) for (const point of out) sink.push(point);
     }
   };
 

@@ -23,6 +23,9 @@ import {
   DioptraValidationError,
   replayJournal,
   wasmMemoryBytes,
+  downsample,
+  toCSV,
+  toJSONLines,
 } from "dioptra-metrics";
 import type {
   AppendMetricOptions,
@@ -58,6 +61,17 @@ import type {
   ResourceId,
   RetryOptions,
   SnapshotPageOptions,
+  ExperimentSummary,
+  JobSummary,
+  ExperimentListOptions,
+  DownsampleMethod,
+  MetricSeries,
+  MetricSeriesOptions,
+  WatchedSnapshot,
+  WatchMetricsOptions,
+  ComparedJob,
+  CompareMetricOptions,
+  ExportInput,
 } from "dioptra-metrics";
 
 /** `true` only when A and B are the same type (`any` is the same only as `any`). */
@@ -240,6 +254,61 @@ async function main(): Promise<void> {
   await client.auth.logout();
 }
 
+// ---- Charts, live tails and export ----------------------------------------------------------
+
+async function charts(): Promise<void> {
+  const listOptions: ExperimentListOptions = { search: "name:mnist*", pageLength: 100 };
+  const found: ExperimentSummary[] = await client.experiments.list(listOptions);
+  const exp = found[0];
+  if (!exp) return;
+  const described: string | null = exp.description;
+  const jobsOf: JobSummary[] = await client.experiments.getJobs(exp.id, { concurrency: 2 });
+  const job = jobsOf[0];
+  if (!job) return;
+  const created: Date = job.createdOn;
+  const status: string = job.status;
+  console.log(exp.name, described, created, status);
+
+  const method: DownsampleMethod = "lttb";
+  const seriesOptions: MetricSeriesOptions = { maxPoints: 800, downsample: method, onProgress: (p) => p.loaded };
+  const series: MetricSeries = await client.jobs.getMetricSeries(job.id, "loss", seriesOptions);
+  const columns: [Float64Array, Float64Array, Float64Array] = [series.steps, series.values, series.timestamps];
+  const kept: Uint32Array = downsample(series.steps, series.values, 100, { method: "minmax-lttb" });
+  console.log(series.jobId, series.name, series.total, columns, kept, downsample([1, 2, 3], [4, 5, 6], 3));
+
+  const controller = new AbortController();
+  const watchOptions: WatchMetricsOptions = {
+    names: ["loss"],
+    intervalMs: 1000,
+    signal: controller.signal,
+    fromStart: true,
+    detect: "latest",
+    pageLength: 1000,
+    concurrency: 4,
+    timeoutMs: 5000,
+    retry: { minDelayMs: 100, maxDelayMs: 10_000, giveUpAfterMs: 60_000 },
+    onError: (err: DioptraError) => console.warn(err.message),
+    onPoll: (poll) => console.log(poll.points, poll.ok, poll.ms),
+  };
+  const seen: WatchedSnapshot[] = [];
+  for await (const point of client.jobs.watchMetrics(job.id, watchOptions)) {
+    const overwrote: true | undefined = point.overwrite;
+    seen.push(point);
+    if (overwrote || seen.length > 10) break;
+  }
+
+  const compareOptions: CompareMetricOptions = { jobIds: [job.id, "18"], maxPoints: 500 };
+  const cmp = await client.experiments.compareMetric(exp.id, "loss", compareOptions);
+  const first: ComparedJob | undefined = cmp.jobs[0];
+  if (first) console.log(cmp.name, cmp.steps, first.jobId, first.values, first.present, first.total);
+
+  const input: ExportInput = seen;
+  const csv: string = toCSV(series, { header: true });
+  const lines: string = toJSONLines(input, { jobId: job.id });
+  console.log(csv, lines, toCSV([series]));
+}
+void charts;
+
 // The package's own footprint, for long runs.
 const memoryBytes: number = wasmMemoryBytes();
 console.log(memoryBytes);
@@ -421,3 +490,14 @@ async function misuse(): Promise<void> {
   }
 }
 void misuse;
+
+async function chartMisuse(): Promise<void> {
+  // @ts-expect-error: no such downsampling method
+  await client.jobs.getMetricSeries(17, "loss", { downsample: "fast" });
+  // @ts-expect-error: watchMetrics detects "tail" or "latest"
+  client.jobs.watchMetrics(17, { detect: "all" });
+  // @ts-expect-error: downsample returns indices, not points
+  const points: number[] = downsample([1], [1], 3);
+  void points;
+}
+void chartMisuse;

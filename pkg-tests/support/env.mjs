@@ -5,7 +5,7 @@
 // address     "http://127.0.0.1:PORT" (no trailing slash; the API is under /api/v1)
 // username, password
 // seed        parsed seed.py output: { username, password, group, queue, plugin, entrypoint,
-//             experiments: { main: { id, jobIds: [3] }, pool: { id, jobIds: [80] }, many: { id, jobIds: [25] } } }
+//             experiments: { main: { id, jobIds: [3] }, pool: { id, jobIds: [96] }, many: { id, jobIds: [25] } } }
 // venvPython  the Dioptra venv's python
 // takeJob()   a job id from the "pool" experiment that no other test (in any process of this
 //             run) gets: use it for tests that write metrics.
