@@ -6,6 +6,7 @@ const { WasmClient, WasmJournal, wasmMemoryBytes, downsampleIndices } = require(
 const api = require("./api.cjs");
 const errors = require("./errors.cjs");
 const { openJournalFile } = require("./journal-file.cjs");
+const { replayIdbJournals } = require("./journal-idb.cjs");
 
 /** The Dioptra metrics client; it keeps its own cookie jar (Node's fetch has none). */
 exports.DioptraClient = api.defineClient({
@@ -22,6 +23,9 @@ exports.toCSV = require("./export.cjs").toCSV;
 exports.toJSONLines = require("./export.cjs").toJSONLines;
 /** Sends a journal left by a dead process: `await replayJournal(client, path, options)`. */
 exports.replayJournal = api.makeReplayJournal({ openFile: openJournalFile, WasmJournal });
+/** Sends a browser's IndexedDB journals (browsers only: here it rejects, Node has no IndexedDB). */
+exports.replayJournals = (client, options) =>
+  replayIdbJournals(client, options, () => new exports.DioptraClient());
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 exports.wasmMemoryBytes = wasmMemoryBytes;
 // Listed one by one (not copied in a loop) so that Node's `import { ... }` of this CommonJS

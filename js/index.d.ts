@@ -297,8 +297,10 @@ export interface LoggerStats {
   requests: number;
   /** "sending", "outage" (paused, probing one request at a time) or "unauthorized" (waiting for `onUnauthorized`). */
   state: "sending" | "outage" | "unauthorized";
-  /** With a journal: points in it not yet acknowledged by the server. */
+  /** With a journal: points in it not yet acknowledged by the server (in memory or on disk only). */
   journaled?: number;
+  /** With a journal: of those, points kept in the journal only, past `maxQueue` (read back as the queue drains). */
+  spilled?: number;
   /** With a journal: appends not yet committed (IndexedDB is asynchronous; always 0 for a file). */
   journalPending?: number;
 }
@@ -393,6 +395,33 @@ export declare function replayJournal(
   path: string | JournalOptions,
   options?: Omit<LoggerOptions, "journal">,
 ): Promise<JournalReplay>;
+
+/** What `replayJournals` did with one IndexedDB journal. */
+export interface TabJournalReplay {
+  /** The job it was written for. */
+  jobId: number;
+  /** The API base URL it was written for. */
+  baseUrl: string;
+  /** Points stored. */
+  sent: number;
+  /** Points given up on. */
+  failed: number;
+  /** Points still in the journal. */
+  left: number;
+  /** Why it was not sent: a logger in a live tab writes it ("locked"), or it is for another API ("other-address"); else null. */
+  skipped: null | "locked" | "other-address";
+}
+
+/**
+ * Browsers: sends every journal that closed tabs of this origin left in IndexedDB (every job at
+ * the client's address; default client: this page's origin), each once, and removes it. A
+ * journal that a logger in a live tab writes is left to it (Web Locks). `options`: logger
+ * options, and `indexedDB`, the database name (default "dioptra-metrics"). Rejects in Node.
+ */
+export declare function replayJournals(
+  client?: DioptraClient,
+  options?: Omit<LoggerOptions, "journal"> & { indexedDB?: string },
+): Promise<TabJournalReplay[]>;
 
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 export declare function wasmMemoryBytes(): number;

@@ -2,6 +2,7 @@
 // bundlers: loads the wasm beside this file, then exports the API. No init call is needed.
 import init, { WasmClient, wasmMemoryBytes, downsampleIndices } from "./wasm/dioptra_metrics.js";
 import { defineClient, defineDownsample, makeReplayJournal, pageOrigin } from "./api.js";
+import { replayIdbJournals } from "./journal-idb.js";
 
 await init({ module_or_path: new URL("./wasm/dioptra_metrics_bg.wasm", import.meta.url) });
 
@@ -21,6 +22,9 @@ export { toCSV, toJSONLines } from "./export.js";
 
 /** Sends a journal left by a dead process (Node only: here it rejects, there are no journal files). */
 export const replayJournal = makeReplayJournal();
+
+/** Sends the IndexedDB journals closed tabs of this origin left, every job, once: `await replayJournals(client?, options?)`. */
+export const replayJournals = (client, options) => replayIdbJournals(client, options, () => new DioptraClient());
 
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 export { wasmMemoryBytes };

@@ -25,6 +25,7 @@ import {
   openSync,
   readdirSync,
   readFileSync,
+  readSync,
   renameSync,
   statSync,
   unlinkSync,
@@ -247,6 +248,7 @@ function openJournalFile(path, options = {}) {
   }
 
   let fd = null;
+  let readFd = null;
   let size = bytes.length;
   let closed = false;
   let lastSync = Date.now();
@@ -285,6 +287,8 @@ function openJournalFile(path, options = {}) {
     }
     if (fd !== null) closeSync(fd);
     fd = null;
+    if (readFd !== null) closeSync(readFd);
+    readFd = null;
   };
 
   return {
@@ -323,6 +327,23 @@ function openJournalFile(path, options = {}) {
           timer.unref?.();
         }
       }
+    },
+
+    /**
+     * Reads up to `length` bytes of the journal from `offset` (points kept on disk only are
+     * read back this way as the logger's queue drains); fewer at the end of the file.
+     */
+    read(offset, length) {
+      live("read");
+      if (readFd === null) readFd = openSync(file, "r");
+      const out = new Uint8Array(Math.max(0, Math.min(length, size - offset)));
+      let done = 0;
+      while (done < out.length) {
+        const n = readSync(readFd, out, done, out.length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+      return out.subarray(0, done);
     },
 
     /** Forces what was appended onto the disk now. */

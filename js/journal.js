@@ -4,12 +4,12 @@
 // is the runtime's (js/journal-file.js in Node, handed in by the Node entry: this module
 // imports no node: module, so the browser entry can load it).
 import { DioptraError, DioptraValidationError, toError } from "./errors.js";
-import { openIdbJournal } from "./journal-idb.js";
+import { DEFAULT_DATABASE, holdTabLock, openIdbJournal, tabLockName } from "./journal-idb.js";
 
 const JOURNAL_KEYS = ["path", "sync", "syncIntervalMs"];
 const SYNC_MODES = ["none", "interval", "always"];
-/** The IndexedDB database of `journal: "indexeddb"`. */
-const DEFAULT_DATABASE = "dioptra-metrics";
+/** Bytes read at a time when points kept on disk only are read back. */
+const READ_CHUNK_BYTES = 64 * 1024;
 
 /**
  * Checks the logger's `journal` option: a path (a file, or a directory that gets the file
@@ -100,6 +100,13 @@ class LoggerJournal {
   #report;
   #closed = false;
   #deferred = null;
+  #readBroken = false;
+  #reading = false;
+  #readChunk = READ_CHUNK_BYTES;
+  /** Called after points were read back asynchronously (the logger pumps). */
+  onRefill = null;
+  /** The Web Lock of an IndexedDB journal (one writer across tabs), held until close. */
+  #lock = null;
   /** Resolves once the journal is read (at once for a file). */
   ready = Promise.resolve();
 
@@ -125,10 +132,12 @@ class LoggerJournal {
 
   /** Reads `file`'s journal into the wasm logger (the protocol of src/core/journal). */
   static #attach(wasm, file, report) {
+    // A storage that can read back keeps the points past maxQueue on disk only.
+    const canSpill = typeof file.read === "function" || typeof file.readAsync === "function";
     try {
       let opened;
       try {
-        opened = wasm.openJournal(file.bytes);
+        opened = wasm.openJournal(file.bytes, canSpill);
       } catch (raw) {
         if (raw?.code !== "EJOURNALCORRUPT") throw raw;
         const movedTo = file.moveAside(raw.message);
@@ -139,7 +148,7 @@ class LoggerJournal {
           ),
           { journal: file.path, movedTo },
         );
-        opened = wasm.openJournal(new Uint8Array(0));
+        opened = wasm.openJournal(new Uint8Array(0), canSpill);
       }
       file.rewrite(opened.rewrite);
       if (opened.torn) {
@@ -184,12 +193,29 @@ class LoggerJournal {
         code: "EJOURNALWRITE",
         cause: err,
       }), { journal: `indexeddb:${database}/${key}` });
-    journal.ready = openIdbJournal(database, key, writeFailed)
+    const lockName = tabLockName(database, key);
+    journal.ready = holdTabLock(lockName)
+      .then((lock) => {
+        if (lock === null) {
+          throw Object.assign(
+            new DioptraValidationError(
+              `the journal indexeddb:${database}/${key} is in use by a logger in another tab or window of this origin ` +
+                "(one journal has one writer; it is free once that logger is closed or its page is gone)",
+              { field: "journal" },
+            ),
+            { code: "EJOURNALLOCKED", lockName },
+          );
+        }
+        journal.#lock = lock;
+        return openIdbJournal(database, key, writeFailed);
+      })
       .then((storage) => {
         LoggerJournal.#attach(wasm, storage, report);
         journal.#file = storage;
       })
       .catch((err) => {
+        journal.#lock?.release();
+        journal.#lock = null;
         report(
           journalReport(`dioptra-metrics: the IndexedDB journal could not be opened; points are not journaled: ${err?.message ?? err}`, {
             code: err?.code ?? "EJOURNALOPEN",
@@ -252,6 +278,76 @@ class LoggerJournal {
     }
   }
 
+  /**
+   * Points kept on disk only (the queue was full): reads them back, in order, while the
+   * queue has room (a file synchronously; IndexedDB one read at a time, then `onRefill()`).
+   */
+  refill() {
+    const file = this.#file;
+    if (this.#closed || this.#readBroken || file === null) return;
+    if (typeof file.readAsync === "function") return this.#refillAsync(file);
+    if (typeof file.read !== "function") return;
+    let chunk = READ_CHUNK_BYTES;
+    for (;;) {
+      const offset = this.#wasm.spillOffset;
+      if (offset < 0 || this.#wasm.room === 0) return;
+      let bytes;
+      let queued;
+      try {
+        bytes = file.read(offset, chunk);
+        if (bytes.length === 0) return;
+        queued = this.#wasm.readBack(bytes);
+      } catch (err) {
+        this.#readFailed(file, err);
+        return;
+      }
+      if (queued > 0 || this.#wasm.spillOffset !== offset) continue;
+      // Nothing whole in `bytes`: the file ends there, or a record is longer than the chunk.
+      if (bytes.length < chunk) return;
+      chunk *= 2;
+    }
+  }
+
+  /** `refill()` from an asynchronous storage (IndexedDB): one read at a time; `onRefill()` after each. */
+  #refillAsync(file) {
+    const offset = this.#wasm.spillOffset;
+    if (this.#reading || offset < 0 || this.#wasm.room === 0) return;
+    this.#reading = true;
+    const chunk = this.#readChunk;
+    file.readAsync(offset, chunk).then(
+      (bytes) => {
+        this.#reading = false;
+        if (this.#closed || this.#wasm.spillOffset !== offset) return;
+        let queued;
+        try {
+          queued = this.#wasm.readBack(bytes);
+        } catch (err) {
+          this.#readFailed(file, err);
+          return;
+        }
+        // Nothing whole in a full chunk: a record longer than it.
+        this.#readChunk = queued === 0 && bytes.length === chunk ? chunk * 2 : READ_CHUNK_BYTES;
+        if (queued > 0 || this.#readChunk !== chunk) this.onRefill?.();
+      },
+      (err) => {
+        this.#reading = false;
+        this.#readFailed(file, err);
+      },
+    );
+  }
+
+  #readFailed(file, err) {
+    this.#readBroken = true;
+    this.#report(
+      journalReport(`dioptra-metrics: the journal ${file.path} could not be read back (its points on disk only stay there): ${err?.message ?? err}`, {
+        code: "EJOURNALREAD",
+        path: file.path,
+        cause: err,
+      }),
+      { journal: file.path },
+    );
+  }
+
   /** After a request: the acknowledgements go to the file; compacts it when due. Failures are reported. */
   sync() {
     if (this.#closed || this.#file === null) return;
@@ -276,9 +372,13 @@ class LoggerJournal {
     if (this.#closed) return;
     this.sync();
     this.#closed = true;
+    const lock = this.#lock;
+    this.#lock = null;
     if (this.#file === null) return;
     if (this.#wasm.journaled === 0) this.#file.remove();
     else this.#file.close();
+    // Another tab may take the journal once what was written here has committed.
+    if (lock !== null) Promise.resolve(this.#file.settled?.()).then(() => lock.release());
   }
 }
 

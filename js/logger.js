@@ -283,6 +283,8 @@ class MetricLogger {
       this.#wasm.free();
       throw toError(err);
     }
+    // Points read back from an IndexedDB journal (asynchronously) go out at once.
+    this.#journal.onRefill = () => this.#pump();
     // Replayed (and, for IndexedDB, deferred) points go out once the journal is read.
     this.#journal.ready.then(() => {
       if (!this.#wasm.busy) return;
@@ -380,6 +382,7 @@ class MetricLogger {
     const stats = this.#wasm.stats();
     if (this.#journal) {
       stats.journaled = this.#wasm.journaled;
+      stats.spilled = this.#wasm.spilled;
       stats.journalPending = this.#journal.pending;
     }
     return stats;
@@ -387,8 +390,10 @@ class MetricLogger {
 
   #flush({ signal, timeoutMs }, closing) {
     const mark = this.#wasm.mark();
+    // Points kept on disk only (journal) count too: the flush waits until they are read back and settled.
+    const spill = this.#journal ? this.#wasm.spillMark : 0;
     const settled = new Promise((resolve, reject) => {
-      const entry = { mark, resolve, reject, cleanup: () => {} };
+      const entry = { mark, spill, resolve, reject, cleanup: () => {} };
       this.#flushes.push(entry);
       const giveUp = (error) => {
         if (!this.#flushes.includes(entry)) return;
@@ -435,6 +440,7 @@ class MetricLogger {
 
   #pump(keepalive = false) {
     this.#lastPump = Date.now();
+    this.#journal?.refill();
     const dueInMs = this.#wasm.pump(keepalive);
     if (dueInMs >= 0 && Date.now() + dueInMs < this.#retryAt) {
       clearTimeout(this.#retryTimer);
@@ -493,11 +499,15 @@ class MetricLogger {
   }
 
   #settleFlushes() {
-    const settled = this.#flushes.filter((entry) => this.#wasm.isSettled(entry.mark));
+    for (const entry of this.#flushes) {
+      if (entry.spill > 0) entry.queueMark = this.#wasm.flushMark(entry.mark, entry.spill);
+    }
+    const markOf = (entry) => entry.queueMark ?? entry.mark;
+    const settled = this.#flushes.filter((entry) => markOf(entry) >= 0 && this.#wasm.isSettled(markOf(entry)));
     if (settled.length === 0) return;
     this.#flushes = this.#flushes.filter((entry) => !settled.includes(entry));
-    const outcomes = settled.map((entry) => [entry, this.#wasm.peekFailures(entry.mark)]);
-    this.#failuresFor(Math.max(...settled.map((entry) => entry.mark)));
+    const outcomes = settled.map((entry) => [entry, this.#wasm.peekFailures(markOf(entry))]);
+    this.#failuresFor(Math.max(...settled.map(markOf)));
     for (const [entry, failures] of outcomes) {
       entry.cleanup();
       if (failures.length === 0) entry.resolve();

@@ -75,6 +75,7 @@ const EXPORTS = [
   "toCSV",
   "toJSONLines",
   "replayJournal",
+  "replayJournals",
   "wasmMemoryBytes",
 ];
 

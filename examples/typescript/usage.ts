@@ -22,6 +22,7 @@ import {
   DioptraTimeoutError,
   DioptraValidationError,
   replayJournal,
+  replayJournals,
   wasmMemoryBytes,
   downsample,
   toCSV,
@@ -41,6 +42,7 @@ import type {
   JobsCollection,
   JournalOptions,
   JournalReplay,
+  TabJournalReplay,
   JournalReportInfo,
   LogMetricsOptions,
   LogOptions,
@@ -237,12 +239,16 @@ async function main(): Promise<void> {
     onError: (error: DioptraError, info: FailedPoint | JournalReportInfo) =>
       console.error(error.message, "journal" in info ? [info.journal, info.movedTo] : info.name),
   });
-  console.log(journaled.stats.journaled, journaled.stats.journalPending);
+  console.log(journaled.stats.journaled, journaled.stats.spilled, journaled.stats.journalPending);
   await journaled.close();
   client.jobs.createLogger(jobId, { journal: "indexeddb" });
   client.jobs.createLogger(jobId, { journal: { indexedDB: "my-app" } });
   const replayed: JournalReplay = await replayJournal(client, "runs/17.journal", { concurrency: 2 });
   console.log(replayed.path, replayed.jobId, replayed.journaled, replayed.sent, replayed.failed, replayed.left, replayed.failures);
+  // Browsers: the IndexedDB journals closed tabs left (a live tab's is skipped: "locked").
+  const tabs: TabJournalReplay[] = await replayJournals(client, { indexedDB: "my-app", concurrency: 2 });
+  for (const t of tabs) console.log(t.jobId, t.baseUrl, t.sent, t.failed, t.left, t.skipped);
+  await replayJournals();
   const oneShot: LogMetricsOptions = { step: 3, timestamp: new Date(), concurrency: 2, retry, timeoutMs: 5_000 };
   const done = await client.jobs.logMetrics(jobId, { accuracy: 0.91, loss: 0.2 }, oneShot);
   type _LogMetrics = Exact<Equal<typeof done, void>>;

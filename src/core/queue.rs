@@ -215,13 +215,8 @@ impl MetricQueue {
         if self.len() + new_keys > self.max_queue {
             return Err(Refusal::Full(self.max_queue));
         }
+        self.note_steps(values, &steps);
         for ((name, value), step) in values.iter().zip(steps) {
-            if let (Some(counters), Some(step)) = (self.auto_steps.as_mut(), step) {
-                // The counter only moves on: a lower explicit step never makes later
-                // automatic steps overwrite what was logged.
-                let next = counters.entry(name.clone()).or_insert(0);
-                *next = (*next).max(step.saturating_add(1));
-            }
             let point = QueuedPoint {
                 name: name.clone(),
                 value: *value,
@@ -249,6 +244,27 @@ impl MetricQueue {
             }
         }
         Ok(())
+    }
+
+    /// Moves the automatic step counters past `steps` (as the queue resolved them for
+    /// `values`), as logging them does: for points journaled without being queued too.
+    pub fn note_steps(&mut self, values: &[(String, f64)], steps: &[Option<i64>]) {
+        let Some(counters) = self.auto_steps.as_mut() else {
+            return;
+        };
+        for ((name, _), step) in values.iter().zip(steps) {
+            if let Some(step) = step {
+                // The counter only moves on: a lower explicit step never makes later
+                // automatic steps overwrite what was logged.
+                let next = counters.entry(name.clone()).or_insert(0);
+                *next = (*next).max(step.saturating_add(1));
+            }
+        }
+    }
+
+    /// How many more points (new keys) fit before the queue is full.
+    pub fn room(&self) -> usize {
+        self.max_queue.saturating_sub(self.len())
     }
 
     /// The step a point of `name` logged now with `step` gets: `step`, else the name's next

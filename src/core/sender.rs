@@ -135,6 +135,12 @@ impl Sender {
         self.queue.log_at(values, step, timestamp, now)
     }
 
+    /// Moves the automatic step counters past points journaled without being queued (see
+    /// [`MetricQueue::note_steps`]).
+    pub fn note_steps(&mut self, values: &[(String, f64)], steps: &[Option<i64>]) {
+        self.queue.note_steps(values, steps);
+    }
+
     /// The next point to send at `now` with `in_flight` requests under way and `concurrency`
     /// allowed, moved to in flight; `None` when nothing may go now.
     pub fn next(&mut self, now: f64, in_flight: usize, concurrency: usize) -> Option<QueuedPoint> {

@@ -85,10 +85,24 @@ impl WasmLogger {
         let (values, step, timestamp) = checked.map_err(|e: Error| error_to_js(&e))?;
         let mut state = self.state.borrow_mut();
         let steps = journal::steps_to_journal(&state, &values, step);
-        let logged = state.sender.log(&values, step, timestamp.as_deref(), now);
-        if logged.is_ok() {
-            journal::logged(&mut state, &values, steps, timestamp.as_deref());
-        }
+        let logged = if journal::spilling(&state) {
+            Err(Refusal::Full(0)) // Spilled points go first: the new ones join them.
+        } else {
+            state.sender.log(&values, step, timestamp.as_deref(), now)
+        };
+        let logged = match logged {
+            Ok(()) => {
+                journal::logged(&mut state, &values, steps, timestamp.as_deref());
+                Ok(())
+            }
+            // With a journal, points past `maxQueue` are kept on disk only.
+            Err(_)
+                if journal::spill(&mut state, &values, steps.as_deref(), timestamp.as_deref()) =>
+            {
+                Ok(())
+            }
+            Err(refusal) => Err(refusal),
+        };
         logged.map_err(|refusal| {
             error_to_js(&match refusal {
                 Refusal::Full(max_queue) => Error::QueueFull { max_queue },
@@ -246,6 +260,7 @@ impl WasmLogger {
             .sender
             .queue()
             .count_held_up_to(mark as u64)
+            + journal::spilled(&self.state.borrow())
     }
 
     /// The first `limit` points logged up to `mark` that are not stored yet, as
@@ -287,7 +302,8 @@ impl WasmLogger {
     /// Whether any point waits or is in flight.
     #[wasm_bindgen(getter)]
     pub fn busy(&self) -> bool {
-        !self.state.borrow().sender.queue().is_empty()
+        let state = self.state.borrow();
+        !state.sender.queue().is_empty() || journal::spilled(&state) > 0
     }
 
     /// Whether points were given up on that no `flush()` has reported yet.

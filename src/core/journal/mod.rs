@@ -65,6 +65,11 @@
 //!   acknowledgements may be batched (a lost one only means a harmless re-send, except that the
 //!   server answers 500 to a NaN overwriting a stored point: write acks of NaN points at once).
 //!   Append `buf`; then if [`Journal::should_compact`], `rewrite(`[`Journal::compact`]`())`.
+//! - **The queue is full** (`maxQueue` points in memory; a storage that can read back: the
+//!   file, IndexedDB): [`Journal::log_spilled`] instead, and every later point too until the spilled
+//!   ones are read back: as room appears, read the file from [`Journal::spill_offset`] and
+//!   [`Journal::read_back`] (see [`state`]'s spill module). Opening a journal with more points
+//!   than the queue takes: [`Journal::compact_keeping`] for the rewrite.
 //! - **Points given up on** (400, or `giveUpAfterMs`): leave them in the journal unless the
 //!   error says they can never be stored (400, 404): then acknowledge them too, and report.
 //! - **Close**: after the final flush, if [`Journal::is_empty`], `remove()` the file (which

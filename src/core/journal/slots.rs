@@ -49,6 +49,11 @@ impl<T> Slots<T> {
         Some(taken)
     }
 
+    /// Drops the slots of removed values (so seqs above the highest held may be pushed again).
+    pub(super) fn drop_removed(&mut self) {
+        self.slots.retain(|(_, v)| v.is_some());
+    }
+
     /// How many values are held.
     pub(super) fn len(&self) -> usize {
         self.live

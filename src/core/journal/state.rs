@@ -11,6 +11,8 @@ use super::format::{
 };
 use super::slots::Slots;
 
+mod spill;
+
 /// Compaction waits until at least this many bytes of the file are dead (acknowledged or
 /// overwritten points, acknowledgements): so a file whose points are all acknowledged stays
 /// under this size plus one record, and compactions are rare.
@@ -111,6 +113,8 @@ pub struct Journal {
     file_bytes: u64,
     /// Of which the header and live points take this much.
     live_bytes: u64,
+    /// Points on disk only, when there are (see [`spill`]).
+    spill: Option<spill::Spill>,
 }
 
 impl Journal {
@@ -125,6 +129,7 @@ impl Journal {
             next_seq: 1,
             file_bytes: 0,
             live_bytes: 0,
+            spill: None,
         };
         let bytes = journal.compact()?;
         Ok((journal, bytes))
@@ -190,6 +195,7 @@ impl Journal {
             next_seq: base_seq.saturating_add(1),
             file_bytes: 0,
             live_bytes: 0,
+            spill: None,
         };
         for record in records {
             match record {
@@ -296,14 +302,14 @@ impl Journal {
         })
     }
 
-    /// How many points are unacknowledged.
+    /// How many points are unacknowledged (in memory or spilled).
     pub fn len(&self) -> usize {
-        self.live.len()
+        self.live.len() + self.spilled()
     }
 
     /// Whether every point is acknowledged (then a closing logger removes the file).
     pub fn is_empty(&self) -> bool {
-        self.live.len() == 0
+        self.len() == 0
     }
 
     /// Who the journal is for.
@@ -326,12 +332,16 @@ impl Journal {
     /// and each byte is rewritten a bounded number of times (amortised O(1) per point).
     pub fn should_compact(&self) -> bool {
         let dead = self.file_bytes.saturating_sub(self.live_bytes);
-        dead >= COMPACT_MIN_DEAD_BYTES && dead >= self.live_bytes
+        self.spill.is_none() && dead >= COMPACT_MIN_DEAD_BYTES && dead >= self.live_bytes
     }
 
     /// The bytes of the compacted journal: the header then the live points in seq order. The
-    /// caller replaces the file with them atomically; appends continue after them.
+    /// caller replaces the file with them atomically; appends continue after them. Refused
+    /// while points are spilled ([`EncodeError::Spilled`]).
     pub fn compact(&mut self) -> Result<Vec<u8>, EncodeError> {
+        if self.spill.is_some() {
+            return Err(EncodeError::Spilled);
+        }
         let mut out = Vec::new();
         let base = self
             .live

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 
 use super::{metric_values, State, WasmLogger, LOG_OPTIONS};
 use crate::core::error::Error;
-use crate::core::journal::{Journal, JournalHeader};
+use crate::core::journal::{Journal, JournalHeader, LoggedPoint};
 use crate::core::queue::{Failure, QueuedPoint};
 use crate::core::timestamp::{server_millis, timestamp, wire_millis, wire_millis_exact};
 use crate::core::validate;
@@ -23,9 +23,47 @@ pub(super) struct LoggerJournal {
     pending: Vec<u8>,
     /// A record that could not be encoded (never expected: names and values are validated).
     broken: Option<String>,
+    /// Per batch of spilled points read back: (the last one's journal seq, the queue's mark
+    /// after queueing them), oldest first, until the queue settles that mark. A flush that
+    /// began while points were spilled waits for the batch that read its last one back.
+    read_back: Vec<(u64, u64)>,
+    /// Spilled points up to this journal seq were read back and settled.
+    drained_through: u64,
+    /// Whether the storage can read spilled points back (a file, IndexedDB).
+    can_spill: bool,
 }
 
 impl LoggerJournal {
+    fn new(journal: Journal, can_spill: bool) -> Self {
+        LoggerJournal {
+            journal,
+            pending: Vec::new(),
+            broken: None,
+            read_back: Vec::new(),
+            drained_through: 0,
+            can_spill,
+        }
+    }
+
+    /// Journals the points of one `log()` call on disk only (the queue is full, or points
+    /// are spilled already).
+    fn spilled(
+        &mut self,
+        values: &[(String, f64)],
+        steps: &[Option<i64>],
+        timestamp: Option<&str>,
+    ) {
+        let timestamp_ms = timestamp.and_then(server_millis);
+        for ((name, value), step) in values.iter().zip(steps) {
+            if let Err(error) =
+                self.journal
+                    .log_spilled(name, *value, *step, timestamp_ms, &mut self.pending)
+            {
+                self.broken.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+
     /// Journals the points of one `log()` call (`steps` as the queue resolved them).
     fn logged(&mut self, values: &[(String, f64)], steps: &[Option<i64>], timestamp: Option<&str>) {
         let timestamp_ms = timestamp.and_then(server_millis);
@@ -82,6 +120,52 @@ pub(super) fn logged(
     }
 }
 
+/// Whether points are on disk only: new ones must follow them there.
+pub(super) fn spilling(state: &State) -> bool {
+    state
+        .journal
+        .as_ref()
+        .is_some_and(|j| j.journal.is_spilling())
+}
+
+/// How many points are on disk only.
+pub(super) fn spilled(state: &State) -> usize {
+    state.journal.as_ref().map_or(0, |j| j.journal.spilled())
+}
+
+/// A `log()` the queue refused (full), or one while points are spilled: with a journal, its
+/// points are journaled on disk only (true); without one, false (the refusal stands).
+pub(super) fn spill(
+    state: &mut State,
+    values: &[(String, f64)],
+    steps: Option<&[Option<i64>]>,
+    timestamp: Option<&str>,
+) -> bool {
+    let (Some(journal), Some(steps)) = (state.journal.as_mut(), steps) else {
+        return false;
+    };
+    if !journal.can_spill {
+        return false;
+    }
+    journal.spilled(values, steps, timestamp);
+    state.sender.note_steps(values, steps);
+    true
+}
+
+/// Queues a point read from the journal (replayed at creation, or read back after a spill).
+fn queue_point(state: &mut State, point: LoggedPoint, now: f64) -> bool {
+    // A point journaled without a step went to step 0; automatic steps must not move it.
+    let step = point
+        .step
+        .or_else(|| state.sender.queue().step_for(&point.name, None).map(|_| 0));
+    let timestamp = point.timestamp_ms.and_then(wire_millis_exact);
+    let values = [(point.name, point.value)];
+    state
+        .sender
+        .log(&values, step, timestamp.as_deref(), now)
+        .is_ok()
+}
+
 /// The server stored `point`.
 pub(super) fn stored(state: &mut State, point: &QueuedPoint) {
     if let Some(journal) = state.journal.as_mut() {
@@ -113,13 +197,15 @@ fn set(object: &Object, key: &str, value: &JsValue) {
 impl WasmLogger {
     /// Opens the journal whose file holds `bytes` (empty: a new journal) for this logger's job
     /// and address, and queues its unacknowledged points, in the order they were logged,
-    /// before anything new. Returns `{ rewrite, torn, replayed, left }`: the bytes that must
-    /// replace the file before anything is appended, a torn tail that was skipped (`{ offset,
-    /// bytes }` or undefined), the points queued, and those left in the journal because the
-    /// queue was full. Throws an Error whose `code` is EJOURNALOTHERJOB, EJOURNALVERSION or
-    /// EJOURNALCORRUPT (then nothing was queued).
+    /// before anything new. With `canSpill` (the storage can `read` back), points past
+    /// `maxQueue` are kept on disk only, now and as the logger logs. Returns `{ rewrite, torn,
+    /// replayed, left, spilled }`: the bytes that must replace the file before anything is
+    /// appended, a torn tail that was skipped (`{ offset, bytes }` or undefined), the points
+    /// queued, those left in the journal because the queue was full (without `canSpill`),
+    /// and those on disk only. Throws an Error whose `code` is EJOURNALOTHERJOB,
+    /// EJOURNALVERSION or EJOURNALCORRUPT (then nothing was queued).
     #[wasm_bindgen(js_name = openJournal)]
-    pub fn open_journal(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+    pub fn open_journal(&self, bytes: &[u8], can_spill: bool) -> Result<JsValue, JsValue> {
         let header = JournalHeader {
             job_id: self.setup.job_id,
             base_url: self.setup.transport.base.base_url.clone(),
@@ -127,34 +213,33 @@ impl WasmLogger {
         let opened = Journal::open(bytes, &header).map_err(|e| open_error(&e))?;
         let now = date_now();
         let mut state = self.state.borrow_mut();
+        let mut journal = opened.journal;
+        // What does not fit in the queue stays on disk only, read back as the queue drains.
+        let room = state.sender.queue().room();
+        let rewrite = if can_spill && journal.len() > room {
+            journal
+                .compact_keeping(room)
+                .map_err(|e| JsValue::from(js_sys::Error::new(&e.to_string())))?
+        } else {
+            opened.rewrite
+        };
         let (mut replayed, mut left) = (0u32, 0u32);
-        for point in opened.journal.points() {
-            if left > 0 {
+        for point in journal.points() {
+            if queue_point(&mut state, point, now) {
+                replayed += 1;
+            } else {
                 left += 1;
-                continue;
-            }
-            // A point journaled without a step went to step 0; automatic steps must not move it.
-            let step = point
-                .step
-                .or_else(|| state.sender.queue().step_for(&point.name, None).map(|_| 0));
-            let timestamp = point.timestamp_ms.and_then(wire_millis_exact);
-            let values = [(point.name, point.value)];
-            match state.sender.log(&values, step, timestamp.as_deref(), now) {
-                Ok(()) => replayed += 1,
-                Err(_) => left += 1,
             }
         }
-        state.journal = Some(LoggerJournal {
-            journal: opened.journal,
-            pending: Vec::new(),
-            broken: None,
-        });
+        let spilled = journal.spilled();
+        state.journal = Some(LoggerJournal::new(journal, can_spill));
         let result = Object::new();
         set(
             &result,
             "rewrite",
-            &Uint8Array::from(opened.rewrite.as_slice()).into(),
+            &Uint8Array::from(rewrite.as_slice()).into(),
         );
+        set(&result, "spilled", &JsValue::from_f64(spilled as f64));
         let torn = opened.torn.map_or(JsValue::UNDEFINED, |(offset, bytes)| {
             let torn = Object::new();
             set(&torn, "offset", &JsValue::from_f64(offset as f64));
@@ -204,7 +289,98 @@ impl WasmLogger {
         Ok(Some(bytes))
     }
 
-    /// Points in the journal not yet acknowledged (0 without a journal).
+    /// The file offset to read spilled points back from, or -1 when none are spilled.
+    #[wasm_bindgen(getter, js_name = spillOffset)]
+    pub fn spill_offset(&self) -> f64 {
+        let state = self.state.borrow();
+        let offset = state
+            .journal
+            .as_ref()
+            .and_then(|j| j.journal.spill_offset());
+        offset.map_or(-1.0, |o| o as f64)
+    }
+
+    /// How many more points the queue has room for.
+    #[wasm_bindgen(getter)]
+    pub fn room(&self) -> f64 {
+        self.state.borrow().sender.queue().room() as f64
+    }
+
+    /// Points journaled on disk only, not in memory (0 without a journal).
+    #[wasm_bindgen(getter)]
+    pub fn spilled(&self) -> f64 {
+        spilled(&self.state.borrow()) as f64
+    }
+
+    /// The journal seq of the last spilled point (0 when none): a flush begun now waits for it.
+    #[wasm_bindgen(getter, js_name = spillMark)]
+    pub fn spill_mark(&self) -> f64 {
+        let state = self.state.borrow();
+        let last = state
+            .journal
+            .as_ref()
+            .and_then(|j| j.journal.spill_last_seq());
+        last.unwrap_or(0) as f64
+    }
+
+    /// Reads spilled points back into the queue, as many as it has room for, from `bytes`
+    /// (the journal from `spillOffset` on; a record cut off at the end waits for the next
+    /// call). Returns how many were queued. Throws if the journal is damaged there.
+    #[wasm_bindgen(js_name = readBack)]
+    pub fn read_back(&self, bytes: &[u8]) -> Result<u32, JsValue> {
+        let now = date_now();
+        let mut state = self.state.borrow_mut();
+        let room = state.sender.queue().room();
+        let Some(journal) = state.journal.as_mut() else {
+            return Ok(0);
+        };
+        let points = journal.journal.read_back(bytes, room).map_err(|reason| {
+            JsValue::from(js_sys::Error::new(&format!(
+                "the spilled points of the journal could not be read back: {reason}"
+            )))
+        })?;
+        let last = points.last().map(|p| p.seq);
+        let count = points.len();
+        for point in points {
+            queue_point(&mut state, point, now);
+        }
+        let mark = state.sender.queue().mark();
+        let State {
+            sender, journal, ..
+        } = &mut *state;
+        if let (Some(journal), Some(last)) = (journal.as_mut(), last) {
+            journal.read_back.push((last, mark));
+            // Batches whose points are all settled need no bookkeeping any more.
+            while let Some(&(seq, mark)) = journal.read_back.first() {
+                if !sender.queue().is_settled(mark) {
+                    break;
+                }
+                journal.drained_through = journal.drained_through.max(seq);
+                journal.read_back.remove(0);
+            }
+        }
+        Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    }
+
+    /// The queue mark a flush made at `mark` with `spillMark` waits for: `mark`, or past the
+    /// read-back batch holding its last spilled point; -1 while that point is still on disk.
+    #[wasm_bindgen(js_name = flushMark)]
+    pub fn flush_mark(&self, mark: f64, spill_mark: f64) -> f64 {
+        let state = self.state.borrow();
+        let Some(journal) = state.journal.as_ref() else {
+            return mark;
+        };
+        let spill = spill_mark as u64;
+        if spill == 0 || spill <= journal.drained_through {
+            return mark;
+        }
+        match journal.read_back.iter().find(|(seq, _)| *seq >= spill) {
+            Some((_, queued)) => mark.max(*queued as f64),
+            None => -1.0,
+        }
+    }
+
+    /// Points in the journal not yet acknowledged, in memory or spilled (0 without a journal).
     #[wasm_bindgen(getter)]
     pub fn journaled(&self) -> f64 {
         self.state
