@@ -72,10 +72,10 @@ const EXPORTS = [
   "DioptraTimeoutError",
   "DioptraValidationError",
   "downsample",
-  "toCSV",
-  "toJSONLines",
   "replayJournal",
   "replayJournals",
+  "toCSV",
+  "toJSONLines",
   "wasmMemoryBytes",
 ];
 
