@@ -16,7 +16,7 @@
 //   BENCH_LOG_STEPS       steps of the logging benchmark, 2 metrics each (default 1000)
 //   BENCH_JSON            where the figures are written as JSON (default /tmp/dioptra-metrics-bench.json)
 //   BENCH_SECTIONS        which sections run, comma-separated (default all:
-//                         history,logging,sizes,restart,outage,journal,weight,series), e.g. BENCH_SECTIONS=journal
+//                         history,logging,sizes,restart,outage,journal,weight,series,cli), e.g. BENCH_SECTIONS=journal
 //   BENCH_WEIGHT_*        the knobs of section "weight" (bench/weight.mjs, which needs no server)
 //   BENCH_DOWNSAMPLE_POINTS  points downsampled to 2,000 in section "series" (default 1000000)
 //   BENCH_SERIES_POINTS   points of the getMetricSeries / getMetricHistory read (default 50000: about
@@ -31,6 +31,9 @@
 //   BENCH_JOURNAL_REAL_POINTS  points per journal run on the real server (default 1000;
 //                         BENCH_JOURNAL_REAL_RUNS runs, default 1)
 //   BENCH_JOURNAL_SIZE_POINTS  points logged and acknowledged for the journal's size (default 100000)
+//   BENCH_CLI_METRICS, BENCH_CLI_POINTS  the cli section's export: metrics x points each (default 10 x 5000)
+//   BENCH_CLI_RUNS        runs of each cli measurement (default 1)
+//   BENCH_CLI_LOG_STEPS   JSON lines (2 metrics each) piped into `dioptra-metrics log` (default 1000)
 
 import { execFile } from "node:child_process";
 import fs from "node:fs";
@@ -45,6 +48,7 @@ import { faultSections } from "./faults.mjs";
 import { journalSection } from "./journal.mjs";
 import { weightSection } from "./weight.mjs";
 import { seriesSection } from "./series.mjs";
+import { cliSection } from "./cli.mjs";
 import { freePortOutsideEphemeralRange } from "../scripts/dioptra-server.mjs";
 
 const startedAt = performance.now();
@@ -97,7 +101,7 @@ const HISTORY_POINTS = intEnv("BENCH_HISTORY_POINTS", 5000, 1);
 const LOG_STEPS = intEnv("BENCH_LOG_STEPS", 1000, 1);
 const LOG_NAMES = ["loss", "acc"];
 const LOG_POINTS = LOG_STEPS * LOG_NAMES.length;
-const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "weight", "series"];
+const SECTIONS = ["history", "logging", "sizes", "restart", "outage", "journal", "weight", "series", "cli"];
 const chosen = (process.env.BENCH_SECTIONS || SECTIONS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
 for (const s of chosen) {
   if (!SECTIONS.includes(s)) {
@@ -115,6 +119,10 @@ const JOURNAL_RUNS = intEnv("BENCH_JOURNAL_RUNS", 3, 1);
 const JOURNAL_REAL_POINTS = intEnv("BENCH_JOURNAL_REAL_POINTS", 1000, 2);
 const JOURNAL_REAL_RUNS = intEnv("BENCH_JOURNAL_REAL_RUNS", 1, 1);
 const JOURNAL_SIZE_POINTS = intEnv("BENCH_JOURNAL_SIZE_POINTS", 100000, 2);
+const CLI_METRICS = intEnv("BENCH_CLI_METRICS", 10, 1);
+const CLI_POINTS = intEnv("BENCH_CLI_POINTS", 5000, 1);
+const CLI_RUNS = intEnv("BENCH_CLI_RUNS", 1, 1);
+const CLI_LOG_STEPS = intEnv("BENCH_CLI_LOG_STEPS", 1000, 1);
 const JSON_OUT = process.env.BENCH_JSON || path.join(os.tmpdir(), "dioptra-metrics-bench.json");
 
 // Count the package's requests: its wasm glue calls the global `fetch` at call time.
@@ -542,7 +550,7 @@ if (want("weight")) {
   results.weight = await weightSection({ h: { table, target }, say });
 }
 
-// 7. charts: downsample, getMetricSeries, watchMetrics (bench/series.mjs)
+// 8. charts: downsample, getMetricSeries, watchMetrics (bench/series.mjs)
 
 if (want("series")) {
   results.series = await seriesSection({
@@ -559,6 +567,22 @@ if (want("series")) {
       watchMetrics: intEnv("BENCH_WATCH_METRICS", 20, 1),
       watchPoints: intEnv("BENCH_WATCH_POINTS", 50_000, 1),
     },
+    h: { table, target, fmtS, fmtInt },
+    say,
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. the command line (bench/cli.mjs)
+
+if (want("cli")) {
+  results.cli = await cliSection({
+    address,
+    username,
+    password,
+    venvPython,
+    takeJobs,
+    knobs: { metrics: CLI_METRICS, pointsPerMetric: CLI_POINTS, runs: CLI_RUNS, logSteps: CLI_LOG_STEPS },
     h: { table, target, fmtS, fmtInt },
     say,
   });

@@ -12,6 +12,22 @@ import path from "node:path";
 import { before, test } from "node:test";
 import { packAndInstall, repoRoot, run } from "./support/pack.mjs";
 
+/** The command line: its bin and its modules (js/cli/, copied to dist/cli/ by the build). */
+const CLI_FILES = [
+  "dist/cli/args.js",
+  "dist/cli/connect.js",
+  "dist/cli/find.js",
+  "dist/cli/format.js",
+  "dist/cli/lines.js",
+  "dist/cli/log.js",
+  "dist/cli/main.js",
+  "dist/cli/plot.js",
+  "dist/cli/progress.js",
+  "dist/cli/read.js",
+  "dist/cli/watch.js",
+  "bin/dioptra-metrics.mjs",
+];
+
 /** What the package promises to ship besides package.json (and README.md / LICENSE, if any). */
 const SHIPPED = [
   "dist/api.cjs",
@@ -48,7 +64,8 @@ const SHIPPED = [
   "dist/watch.cjs",
   "dist/watch.js",
   "dist/workerd.js",
-];
+  ...CLI_FILES,
+].sort();
 
 /** The runtime exports, the same from every entry point. */
 const EXPORTS = [
@@ -131,6 +148,12 @@ test("the tarball holds exactly package.json, the `files` list, and README/LICEN
   for (const script of ["preinstall", "install", "postinstall", "prepare"]) {
     assert.equal(pkg.scripts?.[script], undefined, `install-time script "${script}"`);
   }
+});
+
+test("the installed `dioptra-metrics` command runs (package.json bin)", async () => {
+  const bin = path.join(dir, "node_modules/.bin/dioptra-metrics");
+  const help = await run(bin, ["--help"], { cwd: dir, timeout: 30_000 });
+  assert.match(help, /^Usage: dioptra-metrics COMMAND/);
 });
 
 test("every file package.json points at is in the tarball, and the .wasm is valid", () => {

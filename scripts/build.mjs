@@ -134,6 +134,8 @@ for (const module of JS_MODULES) {
 for (const file of [...ESM_ENTRIES.map((name) => `${name}.js`), "index.cjs"]) {
   cpSync(join(root, "js", file), join(dist, file));
 }
+// The command line (bin/dioptra-metrics.mjs imports dist/cli/main.js): ESM only, as written.
+cpSync(join(root, "js/cli"), join(dist, "cli"), { recursive: true });
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.ts"));
 cpSync(join(root, "js/index.d.ts"), join(dist, "index.d.cts"));
 // dioptra-metrics/slim: the same types, and init().
