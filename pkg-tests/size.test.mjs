@@ -20,8 +20,11 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
  * browser entry (default condition) is the one users download.
  */
 const BUDGET_GZIP = {
-  "./dist/index.js": 167_500,
-  "./dist/index.cjs": 169_000,
+  "./dist/index.js": 196_500,
+  "./dist/index.cjs": 198_000,
+  "./dist/workerd.js": 196_500,
+  "./dist/inlined.js": 257_000,
+  "./dist/slim.js": 30_000,
 };
 
 const entries = entrySizes(root);
@@ -34,10 +37,17 @@ test("every entry point of package.json's exports is within its gzipped budget",
   }
 });
 
-test("each entry point loads the .wasm and the wasm-bindgen glue", () => {
+test("each entry point loads the .wasm (or its bytes inlined) and the wasm-bindgen glue", () => {
   for (const e of entries) {
     const files = e.files.map((f) => f.file);
-    assert.ok(files.includes("dist/wasm/dioptra_metrics_bg.wasm"), `${e.entry} does not reach the .wasm: ${files.join(", ")}`);
+    // dioptra-metrics/slim is handed the wasm by its user (init()): it must not load any.
+    if (e.entry === "./dist/slim.js") {
+      assert.ok(!files.some((f) => /^dist\/wasm\/(dioptra_metrics_bg\.wasm|inline\.c?js)$/.test(f)), `/slim loads wasm bytes itself: ${files.join(", ")}`);
+      assert.ok(files.includes("dist/wasm/dioptra_metrics.js"), `/slim does not reach the glue: ${files.join(", ")}`);
+      continue;
+    }
+    const wasm = files.includes("dist/wasm/dioptra_metrics_bg.wasm") || files.some((f) => /^dist\/wasm\/inline\.c?js$/.test(f));
+    assert.ok(wasm, `${e.entry} reaches neither the .wasm nor its inlined bytes: ${files.join(", ")}`);
     assert.ok(files.some((f) => /^dist\/wasm\/dioptra_metrics\.c?js$/.test(f)), `${e.entry} does not reach the glue: ${files.join(", ")}`);
   }
 });

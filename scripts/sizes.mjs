@@ -9,6 +9,9 @@ import { gzipSync } from "node:zlib";
 /** A relative file name in quotes (or after `${__dirname}/`): an import, a require, a URL. */
 const SIBLING = /["'`/]((?:\.\.?\/)?[\w-]+(?:\/[\w-]+)*\.(?:mjs|cjs|js|wasm))["'`]/g;
 
+/** The wasm's bytes inlined in JavaScript (the fallback of entries that fetch the .wasm). */
+const INLINED = /\/wasm\/inline\.c?js$/;
+
 /** Raw and gzipped (level 9) bytes of one file. */
 function fileSize(path) {
   const body = readFileSync(path);
@@ -60,7 +63,12 @@ function entryPoints(root) {
  */
 function entrySizes(root) {
   return entryPoints(root).map(({ entry, conditions }) => {
-    const files = closure(resolve(root, entry)).map((path) => ({ file: relative(root, path), ...fileSize(path) }));
+    // The bytes inlined in JS (wasm/inline.js) are a fallback where the .wasm cannot be
+    // fetched: an entry that reaches the .wasm loads them only then, so they are not counted.
+    const reached = closure(resolve(root, entry));
+    const direct = reached.some((path) => path.endsWith(".wasm"));
+    const loaded = direct ? reached.filter((path) => !INLINED.test(path)) : reached;
+    const files = loaded.map((path) => ({ file: relative(root, path), ...fileSize(path) }));
     const sum = (key) => files.reduce((total, f) => total + f[key], 0);
     return { entry, conditions, files, raw: sum("raw"), gzip: sum("gzip") };
   });
