@@ -154,14 +154,10 @@ async function collect(read) {
   return items;
 }
 
-/** Makes a point's timestamp (ms since the epoch) a `Date`. */
-function dateTimestamp(point) {
-  point.timestamp = new Date(point.timestamp);
-}
-
-/** Makes a job's `createdOn` (ms since the epoch) a `Date`. */
-function dateCreatedOn(job) {
-  job.createdOn = new Date(job.createdOn);
+/** A page of an experiment's jobs, each `createdOn` (ms since the epoch) made a `Date`. */
+function jobsWithDates(read) {
+  for (const job of read.data) job.createdOn = new Date(job.createdOn);
+  return read.data;
 }
 
 /** `client.auth`: the session. */
@@ -225,8 +221,9 @@ class JobsCollection {
    */
   watchMetrics(jobId, options) {
     checkArity("jobs.watchMetrics", 2, arguments);
-    // The id is checked at once by making (never starting) a read with it.
-    return watchMetrics(this, jobId, options, (id) => this.#wasm.readHistory(id, "x", { pageLength: 1 }).free());
+    // The id is checked at once by making (never starting) a read with it, where the wasm is
+    // loaded already (else the first poll's request checks it, before anything is sent).
+    return watchMetrics(this, jobId, options, (id) => this.#wasm.now?.readHistory(id, "x", { pageLength: 1 }).free());
   }
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
@@ -315,8 +312,9 @@ class ExperimentsCollection {
     checkArity("experiments.compareMetric", 3, arguments);
     // The ids and the name are checked before any request by making (never starting) reads.
     try {
-      this.#wasm.readExperimentJobs(experimentId, {}).free();
-      for (const jobId of Array.isArray(options?.jobIds) ? options.jobIds : [1]) this.#wasm.readHistory(jobId, metricName, { pageLength: 1 }).free();
+      const wasm = await this.#wasm.ready;
+      wasm.readExperimentJobs(experimentId, {}).free();
+      for (const jobId of Array.isArray(options?.jobIds) ? options.jobIds : [1]) wasm.readHistory(jobId, metricName, { pageLength: 1 }).free();
     } catch (raw) {
       throw toError(raw);
     }
@@ -348,7 +346,7 @@ class ExperimentsCollection {
    */
   async list(options) {
     checkArity("experiments.list", 1, arguments);
-    return collect(new PagedRead(() => this.#wasm.readExperiments(options), () => {}, options?.onProgress));
+    return collect(new PagedRead(() => this.#wasm.use((w) => w.readExperiments(options)), (read) => read.data, options?.onProgress));
   }
   /**
    * GET /experiments/{id}/jobs, every page: `[{ id, status, createdOn: Date }]` in the
@@ -356,7 +354,7 @@ class ExperimentsCollection {
    */
   async getJobs(experimentId, options) {
     checkArity("experiments.getJobs", 2, arguments);
-    const read = new PagedRead(() => this.#wasm.readExperimentJobs(experimentId, options), dateCreatedOn, options?.onProgress);
+    const read = new PagedRead(() => this.#wasm.use((w) => w.readExperimentJobs(experimentId, options)), jobsWithDates, options?.onProgress);
     return collect(read);
   }
 }

@@ -69,7 +69,7 @@ function seriesOptions(options, downsample) {
 async function readColumns(openReader, onProgress) {
   let reader;
   try {
-    reader = openReader();
+    reader = await openReader();
   } catch (raw) {
     throw toError(raw);
   }
@@ -81,7 +81,8 @@ async function readColumns(openReader, onProgress) {
     for (;;) {
       const page = await settle(reader.next());
       if (page === null) break;
-      const need = n + page.data.length;
+      const count = page.steps.length;
+      const need = n + count;
       if (need > steps.length) {
         const size = Math.max(need, steps.length * 2, page.total ?? 0);
         const grow = (a) => {
@@ -93,12 +94,11 @@ async function readColumns(openReader, onProgress) {
         values = grow(values);
         timestamps = grow(timestamps);
       }
-      for (const p of page.data) {
-        steps[n] = p.step;
-        values[n] = p.value;
-        timestamps[n] = p.timestamp;
-        n += 1;
-      }
+      // The page's points as columns (src/wasm/columns.rs): steps, values, stamps (ms).
+      steps.set(page.steps, n);
+      values.set(page.values, n);
+      timestamps.set(page.stamps, n);
+      n += count;
       if (typeof onProgress === "function") onProgress({ loaded: page.loaded, total: page.total });
     }
   } finally {
@@ -134,7 +134,7 @@ function pickRows(columns, indices) {
  */
 async function getMetricSeries(wasm, downsample, jobId, metricName, options) {
   const { maxPoints, method, read } = seriesOptions(options, downsample);
-  const columns = await readColumns(() => wasm.readHistory(jobId, metricName, { ...read, onProgress: undefined }), read.onProgress);
+  const columns = await readColumns(() => wasm.use((w) => w.readHistory(jobId, metricName, { ...read, onProgress: undefined })), read.onProgress);
   const total = columns.steps.length;
   let kept = columns;
   if (maxPoints !== undefined && total > maxPoints) {

@@ -327,7 +327,8 @@ test("bad usage exits 2 and says what is allowed; a password flag is refused; a 
   assert.match(wrong.stderr, /login refused for user "tester" at http:\/\/127\.0\.0\.1:\d+\/api\/v1 \(HTTP 401\)/);
   assert.ok(!wrong.stderr.includes("wrong-password-123"));
   // --password-stdin: the first line of stdin.
-  const piped = await runCli(["latest", "--job", "3", "--password-stdin", "--format", "json"], {
+  // A job of the seeded server (a job that does not exist is a 404, like a write).
+  const piped = await runCli(["latest", "--job", String(seed.experiments.cli.jobIds[0]), "--password-stdin", "--format", "json"], {
     env: { DIOPTRA_PASSWORD: undefined },
     input: `${process.env.DIOPTRA_PASSWORD}\n`,
   });

@@ -14,4 +14,4 @@ cargo test --quiet
 echo "== build the package"
 node scripts/build.mjs
 echo "== package tests against a real Dioptra"
-node scripts/with-dioptra.mjs -- node --test --test-reporter=spec --test-concurrency=2 pkg-tests/*.test.mjs
+node scripts/with-dioptra.mjs -- node --test --test-reporter=spec --test-concurrency=3 pkg-tests/*.test.mjs
