@@ -11,18 +11,4 @@ const wasm = lazyWasm(() => glue.default({ module_or_path: wasmBytes() }));
 /** The Dioptra metrics client. */
 export const { DioptraClient, downsample, ready, replayJournal, replayJournals, wasmMemoryBytes } = makeApi(glue, wasm);
 
-/** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
-export { toCSV, toJSONLines } from "./export.js";
-
-export {
-  DioptraError,
-  DioptraValidationError,
-  DioptraApiError,
-  DioptraNetworkError,
-  DioptraTimeoutError,
-  DioptraAbortError,
-  DioptraDecodeError,
-  DioptraQueueFullError,
-  DioptraLoggerClosedError,
-  DioptraFlushError,
-} from "./errors.js";
+export * from "./exports.js";

@@ -119,7 +119,7 @@ test("on a terminal: `export` draws a progress bar on stderr (points / total, ra
 
 /** Runs an export to a file and samples the child's resident memory (VmRSS) as it goes: resolves to the peak in bytes. */
 async function exportPeakRss(job, file) {
-  const run = startCli(["export", "--job", String(job), "-o", file], { timeoutMs: 120_000 });
+  const run = startCli(["export", "--job", String(job), "-o", file], { timeoutMs: 300_000 });
   run.child.stdin.end();
   let peak = 0;
   const sample = () => {
@@ -156,7 +156,8 @@ test("`export` streams: the first point is written after a few requests, memory 
   // It writes as it reads: the first point is out after a few of the ~60 requests, not all.
   const proxy = await startCountingProxy(address);
   try {
-    const streamed = startCli(["export", "--job", String(big)], { env: { DIOPTRA_ADDRESS: proxy.address } });
+    // The server takes ~1 s a page here, more on a loaded machine: a generous limit.
+    const streamed = startCli(["export", "--job", String(big)], { env: { DIOPTRA_ADDRESS: proxy.address }, timeoutMs: 300_000 });
     streamed.child.stdin.end();
     await streamed.waitUntil((out) => out.split("\n").length > 2);
     const requestsAtFirstPoint = proxy.counts.requests;

@@ -33,6 +33,7 @@ const SHIPPED = [
   "dist/api.cjs",
   "dist/api.js",
   "dist/entry.js",
+  "dist/exports.js",
   "dist/errors.cjs",
   "dist/errors.js",
   "dist/export.cjs",

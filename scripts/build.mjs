@@ -16,7 +16,7 @@ const tmp = join(root, "target", "bindgen");
 /** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
 const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger", "series", "watch", "export", "api", "journal-file"];
 /** The ESM-only entry points and their shared part (js/NAME.js), see package.json `exports`. */
-const ESM_ENTRIES = ["entry", "index", "inlined", "slim", "workerd"];
+const ESM_ENTRIES = ["entry", "exports", "index", "inlined", "slim", "workerd"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"]);
