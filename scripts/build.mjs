@@ -14,7 +14,7 @@ const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
 const tmp = join(root, "target", "bindgen");
 /** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
-const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger", "series", "watch", "export", "api", "journal-file"];
+const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger-messages", "logger-lifecycle", "logger", "series", "watch", "export", "api", "journal-file"];
 /** The ESM-only entry points and their shared part (js/NAME.js), see package.json `exports`. */
 const ESM_ENTRIES = ["entry", "exports", "index", "inlined", "slim", "workerd"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
