@@ -51,6 +51,7 @@ const SHIPPED = [
   "dist/journal.js",
   "dist/logger.cjs",
   "dist/logger.js",
+  "dist/node.cjs",
   "dist/preflight.cjs",
   "dist/preflight.js",
   "dist/series.cjs",
