@@ -1,12 +1,16 @@
 // The Node entry's runtime (js/index.cjs re-exports it name by name). The build bundles this
 // file and the JS layer it requires (api.cjs and its modules) into one dist/node.cjs: one file to
-// read and compile at require/import instead of a dozen. The wasm glue stays a separate file,
-// required on first use.
+// read and compile at require/import instead of a dozen. The wasm glue and the journal's file
+// storage stay separate files, required on first use.
 "use strict";
 
 const api = require("./api.cjs");
 const errors = require("./errors.cjs");
-const { openJournalFile } = require("./journal-file.cjs");
+/**
+ * The journal's file storage (./journal-file.cjs, kept out of the bundle: it needs no sibling),
+ * required when a journal file is first opened, not at import.
+ */
+const openJournalFile = (...args) => require("./journal-file.cjs").openJournalFile(...args);
 const { replayIdbJournals } = require("./journal-idb.cjs");
 
 let glue;

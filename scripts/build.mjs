@@ -136,15 +136,15 @@ for (const file of [...ESM_ENTRIES.map((name) => `${name}.js`), "index.cjs"]) {
 }
 // The Node entry's runtime (js/node.cjs): bundled with the CommonJS copies it requires into one
 // dist/node.cjs, so that require/import reads and compiles one file, not a dozen (~2 ms of
-// Node's start-up); the wasm glue stays outside it, required on first use. dist/index.cjs stays
-// small: `import` of a CommonJS file scans its whole source for export names.
+// Node's start-up); the wasm glue and journal-file.cjs stay outside it, required on first use.
+// dist/index.cjs stays small: `import` of a CommonJS file scans its whole source for export names.
 buildSync({
   stdin: { contents: readFileSync(join(root, "js/node.cjs"), "utf8"), resolveDir: dist, sourcefile: "js/node.cjs", loader: "js" },
   bundle: true,
   platform: "node",
   format: "cjs",
   target: "node20",
-  external: ["./wasm/*"],
+  external: ["./wasm/*", "./journal-file.cjs"],
   legalComments: "none",
   logLevel: "warning",
   outfile: join(dist, "node.cjs"),
