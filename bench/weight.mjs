@@ -194,9 +194,20 @@ async function viteWeight(dir, main) {
 }
 
 /** ms to `import` a module (a URL) in a fresh Node process. */
-async function importMs(specifier) {
+async function importMs(specifier, cwd = root) {
   const code = `const t0 = performance.now(); await import(${JSON.stringify(specifier)}); process.stdout.write(String(performance.now() - t0));`;
-  return Number(await runNode(["--input-type=module", "-e", code]));
+  return Number(await runNode(["--input-type=module", "-e", code], { cwd }));
+}
+
+/** A consumer project in `dir`: node_modules/dioptra-metrics (this package) and
+ * node_modules/plain-client (bench/plain-client.mjs as a package), both imported by name. */
+function consumerProject(dir) {
+  fs.mkdirSync(path.join(dir, "node_modules/plain-client"), { recursive: true });
+  fs.symlinkSync(root, path.join(dir, "node_modules/dioptra-metrics"), "dir");
+  fs.copyFileSync(path.join(here, "plain-client.mjs"), path.join(dir, "node_modules/plain-client/index.mjs"));
+  const manifest = { name: "plain-client", version: "1.0.0", type: "module", exports: { ".": "./index.mjs" } };
+  fs.writeFileSync(path.join(dir, "node_modules/plain-client/package.json"), JSON.stringify(manifest));
+  fs.writeFileSync(path.join(dir, "package.json"), `{"name":"startup-app","private":true,"type":"module"}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -281,13 +292,26 @@ async function chromiumStartup(runs) {
 /** Node `import` and Chromium start-up, package and plain module side by side (table, targets). */
 async function startupFigures({ h, say, runs, results }) {
   say("weight: Node start-up");
+  // The package by name; the plain module by path (as before), and, like for like, both as
+  // installed packages imported by name (resolving a package name costs ~1.5 ms by itself).
   const pkgImport = [];
   const plainImport = [];
-  for (let i = 0; i < runs; i++) {
-    pkgImport.push(await importMs("dioptra-metrics"));
-    plainImport.push(await importMs(pathToFileURL(path.join(here, "plain-client.mjs")).href));
+  const pkgByName = [];
+  const plainByName = [];
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dioptra-startup-"));
+  try {
+    consumerProject(tmp);
+    for (let i = 0; i < runs; i++) {
+      pkgImport.push(await importMs("dioptra-metrics"));
+      plainImport.push(await importMs(pathToFileURL(path.join(here, "plain-client.mjs")).href));
+      pkgByName.push(await importMs("dioptra-metrics", tmp));
+      plainByName.push(await importMs("plain-client", tmp));
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
   results.nodeImportMs = { package: stats(pkgImport), plain: stats(plainImport) };
+  results.nodeImportInstalledMs = { package: stats(pkgByName), plain: stats(plainByName) };
   say("weight: Chromium start-up");
   results.chromium = await chromiumStartup(runs);
   const c = results.chromium.ms;
@@ -299,14 +323,20 @@ async function startupFigures({ h, say, runs, results }) {
     h.table(
       ["start-up, ms (min / median / max)", "package", "plain JS", "difference (medians)"],
       [
-        ["Node `import`", fmt(ip), fmt(iq), diff(ip, iq)],
+        ["Node `import` (the plain module by path)", fmt(ip), fmt(iq), diff(ip, iq)],
+        ["Node `import`, both installed packages imported by name", fmt(results.nodeImportInstalledMs.package), fmt(results.nodeImportInstalledMs.plain), diff(results.nodeImportInstalledMs.package, results.nodeImportInstalledMs.plain)],
         [`Chromium: navigation to module imported (.wasm fetches: ${results.chromium.wasmFetches["pkg-import"]})`, fmt(c["pkg-import"]), fmt(c["plain-import"]), diff(c["pkg-import"], c["plain-import"])],
         [`Chromium: navigation to a client's first call answered (.wasm fetches: ${results.chromium.wasmFetches["pkg-call"]})`, fmt(c["pkg-call"]), fmt(c["plain-call"]), diff(c["pkg-call"], c["plain-call"])],
       ],
       ["l", "r", "r", "r"],
     ),
   );
-  h.target(ip.median - iq.median <= 3, `Node import <= 3 ms more than a plain module (median): +${(ip.median - iq.median).toFixed(1)} ms`);
+  const np = results.nodeImportInstalledMs.package;
+  const nq = results.nodeImportInstalledMs.plain;
+  h.target(
+    np.median - nq.median <= 3,
+    `Node import <= 3 ms more than a plain module (median, both installed packages): +${(np.median - nq.median).toFixed(1)} ms (the plain module by path: +${(ip.median - iq.median).toFixed(1)} ms)`,
+  );
   const callMore = c["pkg-call"].median - c["plain-call"].median;
   h.target(callMore <= 20, `Chromium module + wasm compile + first call <= 20 ms more than a plain module (median): +${callMore.toFixed(1)} ms`);
 }
