@@ -718,8 +718,9 @@ export declare function downsample(
 
 /**
  * Resolves once the WebAssembly module is loaded. Only a `downsample()` call made before any
- * client call needs it (every other function waits for the module by itself); in Node and
- * workers the module is loaded at import, so it resolves at once.
+ * client call needs it (every other function waits for the module by itself); in Node the
+ * module loads synchronously on first use (`downsample()` included) and in workers at import,
+ * so there it resolves at once.
  * @example
  * await ready();
  * const kept = downsample(steps, values, 500);

@@ -55,6 +55,7 @@ const SHIPPED = [
   "dist/logger-messages.js",
   "dist/logger.cjs",
   "dist/logger.js",
+  "dist/node.cjs",
   "dist/preflight.cjs",
   "dist/preflight.js",
   "dist/series.cjs",
