@@ -420,6 +420,7 @@ impl WasmClient {
                 read_columns,
                 page_origin,
                 logged_in: Cell::new(false),
+                header_cache: RefCell::default(),
                 base,
             }),
         })

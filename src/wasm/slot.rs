@@ -24,16 +24,20 @@ extern "C" {
 /// frees at once (hidden tabs throttle timers to once a second or less, which would throttle
 /// the requests too).
 fn after_this_turn(callback: &JsValue) {
-    let global = js_sys::global();
-    match js_sys::Reflect::get(&global, &JsValue::from_str("setImmediate"))
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-    {
+    SET_IMMEDIATE.with(|set_immediate| match set_immediate {
         Some(set_immediate) => {
             let _ = set_immediate.call1(&JsValue::UNDEFINED, callback);
         }
         None => queue_microtask(callback),
-    }
+    });
+}
+
+thread_local! {
+    /// The global `setImmediate`, looked up once.
+    static SET_IMMEDIATE: Option<js_sys::Function> =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setImmediate"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
 }
 
 /// A slot held by one request, freed after the request is over: in Node a `setImmediate`
