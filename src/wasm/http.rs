@@ -348,7 +348,6 @@ impl Transport {
             if let Some(jar) = &self.jar {
                 keep_cookies(jar, &headers, &path);
             }
-            let retry_after = headers.get("retry-after").ok().flatten();
             let declared = headers
                 .get("content-length")
                 .ok()
@@ -370,30 +369,30 @@ impl Transport {
             let Body::Text(text) = body else {
                 return Ok(Err(too_large(method, &path)));
             };
-            Ok::<_, JsValue>(Ok((
-                response.status(),
-                response.status_text(),
-                retry_after,
-                text,
-            )))
+            Ok::<_, JsValue>(Ok((response, headers, text)))
         }
         .await;
         let read = outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
         // Past the cap, the fetch is aborted: the connection closes, nothing more is read.
-        let (status, status_text, retry_after, text) = read.inspect_err(|_| guard.cancel())?;
+        let (response, headers, text) = read.inspect_err(|_| guard.cancel())?;
         drop(guard);
         // The body stays a JavaScript string: JSON.parse reads it where it is, so answers never
-        // pass through (nor grow) the wasm memory.
-        let parsed = if text.trim().length() == 0 {
-            Ok(JsValue::NULL)
-        } else {
-            json_parse(&text)
-        };
+        // pass through (nor grow) the wasm memory. An empty (or blank) body, which JSON.parse
+        // refuses, is `null`.
+        let parsed = json_parse(&text).or_else(|e| {
+            if text.trim().length() == 0 {
+                Ok(JsValue::NULL)
+            } else {
+                Err(e)
+            }
+        });
+        let status = response.status();
         if !(200..300).contains(&status) {
             let body = parsed
                 .ok()
                 .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
-            let mut error = api_error(status, &status_text, body, method, &path);
+            let mut error = api_error(status, &response.status_text(), body, method, &path);
+            let retry_after = headers.get("retry-after").ok().flatten();
             if let (Error::Api(api), Some(value)) = (&mut error, retry_after) {
                 api.retry_after_ms = parse_retry_after(&value, date_now());
             }
