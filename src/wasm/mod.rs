@@ -180,6 +180,8 @@ impl WasmClient {
             if let Some(jar) = &transport.jar {
                 jar.borrow_mut().clear();
             }
+            // The cached request headers carry the session's cookie: forgotten with it.
+            transport.header_cache.take();
             Ok(answer?.body)
         })
     }
