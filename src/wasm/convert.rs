@@ -1,5 +1,7 @@
 //! Conversions at the JavaScript boundary: arguments in, results and errors out.
 
+use std::cell::RefCell;
+
 use js_sys::{Array, Object, Reflect};
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
@@ -74,19 +76,34 @@ impl Options {
     }
 
     /// The raw value of option `key` (`undefined` when absent).
-    pub fn raw(&self, key: &str) -> JsValue {
+    pub fn raw(&self, key: &'static str) -> JsValue {
         match &self.object {
-            Some(object) => {
-                Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-            }
+            Some(object) => Reflect::get(object, &js_key(key)).unwrap_or(JsValue::UNDEFINED),
             None => JsValue::UNDEFINED,
         }
     }
 
     /// Option `key`, classified.
-    pub fn get(&self, key: &str) -> Input {
+    pub fn get(&self, key: &'static str) -> Input {
         input(&self.raw(key))
     }
+}
+
+thread_local! {
+    /// The JavaScript strings of the option names read so far.
+    static KEYS: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// `key` as a JavaScript string, made once per name (not copied out of wasm on every call).
+pub fn js_key(key: &'static str) -> JsValue {
+    KEYS.with_borrow_mut(|keys| {
+        if let Some((_, value)) = keys.iter().find(|(known, _)| *known == key) {
+            return value.clone();
+        }
+        let value = JsValue::from_str(key);
+        keys.push((key, value.clone()));
+        value
+    })
 }
 
 /// A result as a plain JavaScript value (objects, not `Map`s; NaN and ±Infinity as numbers).

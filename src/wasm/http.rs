@@ -39,6 +39,12 @@ extern "C" {
     /// `JSON.parse` of a JavaScript string (js-sys's takes a Rust `&str`, copied into wasm).
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
     fn json_parse(text: &js_sys::JsString) -> std::result::Result<JsValue, JsValue>;
+    /// An answer's `Headers`, as Node 20 has them.
+    #[wasm_bindgen(extends = Headers)]
+    type NodeHeaders;
+    /// `Headers.prototype.getSetCookie` (Node 20; throws where the runtime lacks it).
+    #[wasm_bindgen(catch, method, js_name = getSetCookie)]
+    fn get_set_cookie(this: &NodeHeaders) -> std::result::Result<js_sys::Array, JsValue>;
     /// The global `fetch`: Node, browsers and workers alike.
     #[wasm_bindgen(catch, js_name = fetch)]
     fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
@@ -66,6 +72,20 @@ pub struct Transport {
     pub page_origin: Option<String>,
     /// Whether a login succeeded (and no logout since), for error hints.
     pub logged_in: Cell<bool>,
+    /// The request headers of the last requests with and without a body (see
+    /// [`Transport::request_headers`]).
+    pub header_cache: RefCell<HeaderCache>,
+}
+
+/// The `Headers` objects sent with the last requests: every request of a client sends the
+/// same headers but for its cookie, and fetch copies them (never changes them), so one object
+/// serves every request until the cookie changes.
+#[derive(Default)]
+pub struct HeaderCache {
+    /// The cookie the cached objects carry.
+    cookie: Option<String>,
+    /// The headers of a request without a body, then of one with a JSON body.
+    objects: [Option<Headers>; 2],
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -88,13 +108,25 @@ struct AbortGuard {
     caller: Option<AbortSignal>,
 }
 
+thread_local! {
+    /// `AbortController.prototype.abort`, looked up on the first controller.
+    static ABORT: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
 impl AbortGuard {
     fn new(options: &CallOptions) -> Result<AbortGuard> {
         let controller = AbortController::new().map_err(|e| js_failure("AbortController", &e))?;
-        let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
-            .map_err(|e| js_failure("AbortController.abort", &e))?
-            .dyn_into()
-            .map_err(|e| js_failure("AbortController.abort", &e))?;
+        let abort = ABORT.with(|cached| -> Result<Function> {
+            if let Some(abort) = cached.borrow().as_ref() {
+                return Ok(abort.clone());
+            }
+            let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
+                .map_err(|e| js_failure("AbortController.abort", &e))?
+                .dyn_into()
+                .map_err(|e| js_failure("AbortController.abort", &e))?;
+            *cached.borrow_mut() = Some(abort.clone());
+            Ok(abort)
+        })?;
         let abort = abort.bind0(&controller);
         if let Some(signal) = &options.signal {
             let _ = signal.add_event_listener_with_callback("abort", &abort);
@@ -185,6 +217,42 @@ impl Answer {
 }
 
 impl Transport {
+    /// The headers of a request (with a JSON body or not, with `cookie` or none): `Accept`,
+    /// the client's extra headers, `Content-Type` with a body, `Cookie`. Built once and reused
+    /// while the cookie stays the same.
+    fn request_headers(
+        &self,
+        with_body: bool,
+        cookie: Option<String>,
+    ) -> std::result::Result<Headers, JsValue> {
+        let mut cache = self.header_cache.borrow_mut();
+        if cache.cookie != cookie {
+            *cache = HeaderCache {
+                cookie,
+                objects: [None, None],
+            };
+        }
+        let slot = usize::from(with_body);
+        if let Some(Some(headers)) = cache.objects.get(slot) {
+            return Ok(headers.clone());
+        }
+        let headers = Headers::new()?;
+        headers.set("Accept", "application/json")?;
+        for (name, value) in &self.headers {
+            headers.set(name, value)?;
+        }
+        if with_body {
+            headers.set("Content-Type", "application/json")?;
+        }
+        if let Some(cookie) = &cache.cookie {
+            headers.set("Cookie", cookie)?;
+        }
+        if let Some(entry) = cache.objects.get_mut(slot) {
+            *entry = Some(headers.clone());
+        }
+        Ok(headers)
+    }
+
     /// Sends `request` and reads its answer.
     pub async fn send(&self, request: &ApiRequest, options: &CallOptions) -> Result<Answer> {
         let body = request.body.as_deref().map(JsValue::from_str);
@@ -242,34 +310,30 @@ impl Transport {
             method: method.to_owned(),
             path: path.clone(),
         };
-        let headers = Headers::new().map_err(|e| fail(describe_js(&e)))?;
-        let set_header =
-            |name: &str, value: &str| headers.set(name, value).map_err(|e| fail(describe_js(&e)));
-        set_header("Accept", "application/json")?;
-        for (name, value) in &self.headers {
-            set_header(name, value)?;
-        }
         let init = RequestInit::new();
         init.set_method(method);
         if let Some(body) = &body {
-            set_header("Content-Type", "application/json")?;
             init.set_body(body);
         }
-        match &self.jar {
+        let cookie = match &self.jar {
             // Node: no jar of its own, so ours; and no redirect is followed, so that no
             // cookie ever reaches another origin.
             Some(jar) => {
-                if let Some(cookie) = jar.borrow_mut().header(&path, date_now()) {
-                    set_header("Cookie", &cookie)?;
-                }
                 init.set_redirect(RequestRedirect::Manual);
+                jar.borrow_mut().header(&path, date_now())
             }
-            None => init.set_credentials(match self.credentials {
-                Credentials::SameOrigin => RequestCredentials::SameOrigin,
-                Credentials::Include => RequestCredentials::Include,
-                Credentials::Omit => RequestCredentials::Omit,
-            }),
-        }
+            None => {
+                init.set_credentials(match self.credentials {
+                    Credentials::SameOrigin => RequestCredentials::SameOrigin,
+                    Credentials::Include => RequestCredentials::Include,
+                    Credentials::Omit => RequestCredentials::Omit,
+                });
+                None
+            }
+        };
+        let headers = self
+            .request_headers(body.is_some(), cookie)
+            .map_err(|e| fail(describe_js(&e)))?;
         init.set_headers(&headers);
         if options.keepalive {
             // `keepalive` is not among web-sys's stable setters.
@@ -280,11 +344,10 @@ impl Transport {
         let outcome = async {
             let promise = fetch(&request.url(&self.base), &init)?;
             let response: Response = JsFuture::from(promise).await?.dyn_into()?;
-            if let Some(jar) = &self.jar {
-                keep_cookies(jar, &response, &path);
-            }
             let headers = response.headers();
-            let retry_after = headers.get("retry-after").ok().flatten();
+            if let Some(jar) = &self.jar {
+                keep_cookies(jar, &headers, &path);
+            }
             let declared = headers
                 .get("content-length")
                 .ok()
@@ -306,30 +369,30 @@ impl Transport {
             let Body::Text(text) = body else {
                 return Ok(Err(too_large(method, &path)));
             };
-            Ok::<_, JsValue>(Ok((
-                response.status(),
-                response.status_text(),
-                retry_after,
-                text,
-            )))
+            Ok::<_, JsValue>(Ok((response, headers, text)))
         }
         .await;
         let read = outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
         // Past the cap, the fetch is aborted: the connection closes, nothing more is read.
-        let (status, status_text, retry_after, text) = read.inspect_err(|_| guard.cancel())?;
+        let (response, headers, text) = read.inspect_err(|_| guard.cancel())?;
         drop(guard);
         // The body stays a JavaScript string: JSON.parse reads it where it is, so answers never
-        // pass through (nor grow) the wasm memory.
-        let parsed = if text.trim().length() == 0 {
-            Ok(JsValue::NULL)
-        } else {
-            json_parse(&text)
-        };
+        // pass through (nor grow) the wasm memory. An empty (or blank) body, which JSON.parse
+        // refuses, is `null`.
+        let parsed = json_parse(&text).or_else(|e| {
+            if text.trim().length() == 0 {
+                Ok(JsValue::NULL)
+            } else {
+                Err(e)
+            }
+        });
+        let status = response.status();
         if !(200..300).contains(&status) {
             let body = parsed
                 .ok()
                 .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
-            let mut error = api_error(status, &status_text, body, method, &path);
+            let mut error = api_error(status, &response.status_text(), body, method, &path);
+            let retry_after = headers.get("retry-after").ok().flatten();
             if let (Error::Api(api), Some(value)) = (&mut error, retry_after) {
                 api.retry_after_ms = parse_retry_after(&value, date_now());
             }
@@ -346,21 +409,18 @@ impl Transport {
     }
 }
 
-/// Stores an answer's `Set-Cookie` headers (read with Node 20's `Headers.getSetCookie()`).
-fn keep_cookies(jar: &RefCell<CookieJar>, response: &Response, path: &str) {
-    let headers = response.headers();
-    let Ok(get_set_cookie) = Reflect::get(&headers, &JsValue::from_str("getSetCookie")) else {
+/// Stores an answer's `Set-Cookie` headers (read with Node 20's `Headers.getSetCookie()`;
+/// a runtime without it keeps no cookie).
+fn keep_cookies(jar: &RefCell<CookieJar>, headers: &Headers, path: &str) {
+    let Ok(values) = headers.unchecked_ref::<NodeHeaders>().get_set_cookie() else {
         return;
     };
-    let Ok(get_set_cookie) = get_set_cookie.dyn_into::<Function>() else {
+    if values.length() == 0 {
         return;
-    };
-    let Ok(values) = get_set_cookie.call0(&headers) else {
-        return;
-    };
+    }
     let now = date_now();
     let mut jar = jar.borrow_mut();
-    for value in js_sys::Array::from(&values).iter() {
+    for value in values.iter() {
         if let Some(value) = value.as_string() {
             jar.store(&value, path, now);
         }

@@ -10,7 +10,7 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::decode::{decode_error, Metric};
+use crate::core::decode::decode_error;
 use crate::core::endpoints::{self, ApiRequest, NewMetric};
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
@@ -473,7 +473,7 @@ fn retry_policy(options: &Options) -> Result<RetryPolicy> {
 /// A 2xx answer to an append counts only if it is the point: `{ name, value }` with the name
 /// and value sent (a stored -0 reads back as 0).
 fn check_answer(answer: &Answer, point: &QueuedPoint) -> Result<()> {
-    let stored: Metric = answer.decode()?;
+    let stored = crate::wasm::metrics::read_metric(answer)?;
     let value = stored.value.0;
     let same_value = value == point.value || (value.is_nan() && point.value.is_nan());
     if stored.name == point.name && same_value {

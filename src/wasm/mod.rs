@@ -10,6 +10,7 @@ mod downsample;
 mod http;
 mod journal;
 mod logger;
+mod metrics;
 mod reader;
 mod slot;
 
@@ -23,7 +24,7 @@ use wasm_bindgen::JsCast;
 
 use crate::core::address::{address_argument, parse_address};
 use crate::core::cookies::CookieJar;
-use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page};
+use crate::core::decode::{JobMetrics, LoginAnswer, Page};
 use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
 use crate::core::error::Result;
 use crate::core::limiter::Limiter;
@@ -179,6 +180,8 @@ impl WasmClient {
             if let Some(jar) = &transport.jar {
                 jar.borrow_mut().clear();
             }
+            // The cached request headers carry the session's cookie: forgotten with it.
+            transport.header_cache.take();
             Ok(answer?.body)
         })
     }
@@ -193,11 +196,11 @@ impl WasmClient {
         })();
         self.run(checked, |transport, (request, job_id, call)| async move {
             let answer = transport.send(&request, &call).await?;
-            let metrics = answer.decode::<Vec<Metric>>()?;
-            if metrics.is_empty() {
+            let (metrics, empty) = metrics::metrics_to_js(&answer)?;
+            if empty {
                 transport.send(&endpoints::job(job_id), &call).await?;
             }
-            to_js(&metrics)
+            Ok(metrics)
         })
     }
 
@@ -231,7 +234,7 @@ impl WasmClient {
                 .send(&request, &call)
                 .await
                 .map_err(|e| e.explain_nan_refusal(nan))?;
-            to_js(&answer.decode::<Metric>()?)
+            metrics::metric_to_js(&answer)
         })
     }
 
@@ -420,6 +423,7 @@ impl WasmClient {
                 read_columns,
                 page_origin,
                 logged_in: Cell::new(false),
+                header_cache: RefCell::default(),
                 base,
             }),
         })

@@ -24,16 +24,28 @@ extern "C" {
 /// frees at once (hidden tabs throttle timers to once a second or less, which would throttle
 /// the requests too).
 fn after_this_turn(callback: &JsValue) {
-    let global = js_sys::global();
-    match js_sys::Reflect::get(&global, &JsValue::from_str("setImmediate"))
-        .ok()
-        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-    {
+    SET_IMMEDIATE.with(|set_immediate| match set_immediate {
         Some(set_immediate) => {
             let _ = set_immediate.call1(&JsValue::UNDEFINED, callback);
         }
         None => queue_microtask(callback),
-    }
+    });
+}
+
+/// Frees the slots in [`RELEASES`].
+fn release_pending() {
+    // Taken out first: nothing stays borrowed while the slots change hands.
+    drop(RELEASES.with_borrow_mut(std::mem::take));
+}
+
+thread_local! {
+    /// [`release_pending`] as one JavaScript function, made once (not a closure per request).
+    static RELEASE: JsValue = Closure::<dyn Fn()>::new(release_pending).into_js_value();
+    /// The global `setImmediate`, looked up once.
+    static SET_IMMEDIATE: Option<js_sys::Function> =
+        js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("setImmediate"))
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok());
 }
 
 /// A slot held by one request, freed after the request is over: in Node a `setImmediate`
@@ -81,12 +93,7 @@ impl Drop for Slot {
             pending.len() == 1
         });
         if first {
-            // The JavaScript function owns the closure and frees it once called.
-            let release = Closure::once_into_js(|| {
-                // Taken out first: nothing stays borrowed while the slots change hands.
-                drop(RELEASES.with_borrow_mut(std::mem::take));
-            });
-            after_this_turn(&release);
+            RELEASE.with(after_this_turn);
         }
     }
 }
