@@ -26,7 +26,7 @@ async function besideThisFile() {
 
 const wasm = lazyWasm(async () => {
   const found = await besideThisFile();
-  const source = found ?? (await import("./wasm/inline.js")).wasmBytes();
+  const source = found ?? (await (await import("./wasm/inline.js")).wasmBytes());
   await glue.default({ module_or_path: source });
 });
 
