@@ -76,6 +76,27 @@ console.log(JSON.stringify({ before, errors, baseUrlBeforeLoad, loadedBeforeCall
   assert.equal(out.lateIsTyped, true);
 });
 
+test("downsample() before the wasm is loaded throws, typed, saying to await ready(); after ready() it works (the inlined bytes inflate)", async () => {
+  const out = await runModule(
+    "lazy-downsample.mjs",
+    `import * as m from "./node_modules/dioptra-metrics/dist/inlined.js";
+${PRELUDE}
+const early = syncError(() => m.downsample([0, 1, 2, 3], [1, 5, 2, 4], 3));
+const earlyIsDioptra = (() => { try { m.downsample([0, 1], [0, 1], 3); } catch (e) { return e instanceof m.DioptraError; } return false; })();
+const before = m.wasmMemoryBytes();
+await m.ready();
+const kept = Array.from(m.downsample([0, 1, 2, 3, 4], [0, 9, 1, 1, 0], 3, { method: "lttb" }));
+console.log(JSON.stringify({ early, earlyIsDioptra, before, after: m.wasmMemoryBytes() > 0, kept }));
+`,
+  );
+  assert.equal(out.earlyIsDioptra, true);
+  assert.match(out.early.message, /await ready\(\)/);
+  assert.equal(out.before, 0, "downsample() before ready() must not load the wasm by itself");
+  assert.equal(out.after, true);
+  // LTTB to 3 of 5: the first, the last, and the point making the largest triangle (the spike).
+  assert.deepEqual(out.kept, [0, 1, 4]);
+});
+
 test("a logger made before the wasm is loaded: bad log() throws at once, good points are sent, refused ones reported", async () => {
   const out = await runModule(
     "lazy-logger.mjs",
