@@ -245,6 +245,22 @@ impl Journal {
         timestamp_ms: Option<f64>,
         out: &mut Vec<u8>,
     ) -> Result<u64, EncodeError> {
+        let (point, size) = self.append_point(name, value, step, timestamp_ms, out)?;
+        let seq = point.seq;
+        self.hold(point, size);
+        Ok(seq)
+    }
+
+    /// Appends the record of a newly logged point to `out` under the next sequence number, and
+    /// counts its bytes in the file: the point and its record's size.
+    fn append_point(
+        &mut self,
+        name: &str,
+        value: f64,
+        step: Option<i64>,
+        timestamp_ms: Option<f64>,
+        out: &mut Vec<u8>,
+    ) -> Result<(LoggedPoint, usize), EncodeError> {
         let point = LoggedPoint {
             seq: self.next_seq,
             name: name.to_owned(),
@@ -255,8 +271,7 @@ impl Journal {
         let size = encode_logged(out, &mut self.ctx, &point)?;
         self.next_seq += 1;
         self.file_bytes += size as u64;
-        self.hold(point, size);
-        Ok(self.next_seq - 1)
+        Ok((point, size))
     }
 
     /// Journals that the server stored the points with these sequence numbers: appends an

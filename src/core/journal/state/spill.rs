@@ -11,9 +11,7 @@
 //! offsets must stay put); nothing is acknowledged during an outage anyway.
 
 use super::{Journal, Live};
-use crate::core::journal::format::{
-    decode_more, encode_logged, Context, EncodeError, LoggedPoint, Record,
-};
+use crate::core::journal::format::{decode_more, Context, EncodeError, LoggedPoint, Record};
 
 /// Where the spilled points are in the file.
 #[derive(Debug, Clone)]
@@ -40,16 +38,7 @@ impl Journal {
         out: &mut Vec<u8>,
     ) -> Result<u64, EncodeError> {
         let (offset, ctx) = (self.file_bytes, self.ctx);
-        let point = LoggedPoint {
-            seq: self.next_seq,
-            name: name.to_owned(),
-            value,
-            step,
-            timestamp_ms,
-        };
-        let size = encode_logged(out, &mut self.ctx, &point)?;
-        self.next_seq += 1;
-        self.file_bytes += size as u64;
+        let (point, _) = self.append_point(name, value, step, timestamp_ms, out)?;
         let spill = self.spill.get_or_insert(Spill {
             offset,
             ctx,
