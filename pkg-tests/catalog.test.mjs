@@ -3,7 +3,7 @@
 import { describe, it, before } from "node:test";
 import assert from "node:assert/strict";
 
-import { DioptraClient, DioptraValidationError } from "dioptra-metrics";
+import { DioptraApiError, DioptraClient, DioptraValidationError } from "dioptra-metrics";
 import { address, username, password, seed } from "./support/env.mjs";
 
 const client = new DioptraClient(address);
@@ -42,8 +42,8 @@ describe("experiments.getJobs", () => {
     assert.deepEqual(progress.at(-1), { loaded: 25, total: 25 });
   });
 
-  it("an unknown experiment has no jobs; a bad id is refused before any request", async () => {
-    assert.deepEqual(await client.experiments.getJobs(999999), []);
+  it("an unknown experiment rejects with 404, like a write; a bad id is refused before any request", async () => {
+    await assert.rejects(client.experiments.getJobs(999999), (e) => e instanceof DioptraApiError && e.status === 404);
     await assert.rejects(client.experiments.getJobs("x"), DioptraValidationError);
     await assert.rejects(client.experiments.getJobs(1, {}, 3), DioptraValidationError);
   });

@@ -3,7 +3,7 @@
 import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 
-import { DioptraClient, DioptraAbortError } from "dioptra-metrics";
+import { DioptraClient, DioptraAbortError, DioptraApiError } from "dioptra-metrics";
 import { address, username, password, seed, takeJob } from "./support/env.mjs";
 import { startPagedStub, makePoints } from "./support/paged-stub.mjs";
 import { shuffledSteps } from "./support/fixtures.mjs";
@@ -129,6 +129,13 @@ describe("complete histories on the real Dioptra 1.2.2", () => {
 
   it("an unknown metric is an empty history", async () => {
     assert.deepEqual(await client.jobs.getMetricHistory(job, "never_logged"), []);
+  });
+
+  it("a job or experiment that does not exist rejects with 404, like a write (Dioptra answers an empty page)", async () => {
+    const notFound = (e) => e instanceof DioptraApiError && e.status === 404;
+    await assert.rejects(client.jobs.getMetricHistory(987654, "loss"), notFound);
+    await assert.rejects(client.jobs.getMetricSeries(987654, "loss"), notFound);
+    await assert.rejects(client.experiments.getAllMetrics(987654), notFound);
   });
 });
 

@@ -76,6 +76,18 @@ pub enum Source {
 }
 
 impl Source {
+    /// The job or experiment whose items this reads, where there is one: Dioptra answers a
+    /// read of one that does not exist with an empty page, so an empty read asks for it.
+    fn owner(&self) -> Option<ApiRequest> {
+        match self {
+            Source::History { job_id, .. } => Some(endpoints::job(*job_id)),
+            Source::Experiment { experiment_id, .. } | Source::ExperimentJobs { experiment_id } => {
+                Some(endpoints::experiment(*experiment_id))
+            }
+            Source::Experiments { .. } => None,
+        }
+    }
+
     fn request(&self, page: PageRequest) -> ApiRequest {
         match self {
             Source::History { job_id, name } => {
@@ -118,6 +130,8 @@ struct ReadState<K> {
     in_flight: VecDeque<InFlight>,
     concurrency: usize,
     retry: RetryPolicy,
+    /// Whether the read came back empty and its job or experiment was asked for already.
+    owner_checked: bool,
 }
 
 /// Reads a paged collection to its end; `next()` hands out one page of new items at a time.
@@ -178,6 +192,7 @@ impl WasmPageReader {
             in_flight: VecDeque::new(),
             concurrency: plan.concurrency,
             retry: plan.retry,
+            owner_checked: false,
         }));
         let next = move || {
             let state = Rc::clone(&state);
@@ -333,6 +348,28 @@ impl ReadPage for SnapshotPage {
     }
 }
 
+/// At the end of a read that found nothing: one GET of its job or experiment, so that a read
+/// of one that does not exist rejects with the server's 404 (like a write) instead of reading
+/// as empty. A read that found items costs nothing more.
+async fn check_owner<K: RunKey>(
+    state: &Rc<RefCell<ReadState<K>>>,
+    transport: &Rc<Transport>,
+    call: &CallOptions,
+) -> Result<()> {
+    let owner = {
+        let mut state = state.borrow_mut();
+        if state.owner_checked || state.pager.loaded() > 0 {
+            return Ok(());
+        }
+        state.owner_checked = true;
+        state.source.owner()
+    };
+    if let Some(request) = owner {
+        transport.send(&request, call).await?;
+    }
+    Ok(())
+}
+
 async fn next_page<T: ReadPage>(
     state: &Rc<RefCell<ReadState<T::Key>>>,
     transport: &Rc<Transport>,
@@ -341,6 +378,7 @@ async fn next_page<T: ReadPage>(
     loop {
         launch(state, transport, call);
         let Some(flight) = state.borrow_mut().in_flight.pop_front() else {
+            check_owner(state, transport, call).await?;
             return Ok(JsValue::NULL);
         };
         let _ = JsFuture::from(flight.settled.clone()).await;
