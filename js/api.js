@@ -200,7 +200,10 @@ class JobsCollection {
    */
   async getMetricSeries(jobId, metricName, options) {
     checkArity("jobs.getMetricSeries", 3, arguments);
-    return getMetricSeries(this.#wasm, this.#downsample, jobId, metricName, options);
+    // The pages as the wasm side hands them out: columns, not points (progress told here).
+    const readPages = ({ onProgress, ...read }) =>
+      new PagedRead(() => this.#wasm.use((w) => w.readHistory(jobId, metricName, read)), (page) => page, onProgress).pages();
+    return getMetricSeries(readPages, this.#downsample, jobId, metricName, options);
   }
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {

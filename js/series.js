@@ -1,7 +1,7 @@
 // Chart-ready series: a metric's complete history as columns (Float64Arrays) sorted by step,
 // optionally downsampled in Rust (src/core/downsample). Columns cross the wasm boundary as
 // typed arrays, one crossing per call.
-import { toError, settle, DioptraValidationError } from "./errors.js";
+import { toError, DioptraValidationError } from "./errors.js";
 
 /** What `getMetricSeries` takes beyond the complete-read options. */
 const SERIES_KEYS = ["maxPoints", "downsample"];
@@ -65,44 +65,34 @@ function seriesOptions(options, downsample) {
   return { maxPoints, method, read };
 }
 
-/** Reads a metric's whole history into columns, in step order: `{ steps, values, timestamps }`. */
-async function readColumns(openReader, onProgress) {
-  let reader;
-  try {
-    reader = await openReader();
-  } catch (raw) {
-    throw toError(raw);
-  }
+/**
+ * A metric's whole history as columns, in step order: `{ steps, values, timestamps }`, from
+ * `pages`, an async iterable of `{ data }` whose `data` is a page's columns as the wasm side
+ * hands them out (src/wasm/columns.rs: `steps`, `values`, `stamps` in ms).
+ */
+async function collectColumns(pages) {
   let steps = new Float64Array(1024);
   let values = new Float64Array(1024);
   let timestamps = new Float64Array(1024);
   let n = 0;
-  try {
-    for (;;) {
-      const page = await settle(reader.next());
-      if (page === null) break;
-      const count = page.steps.length;
-      const need = n + count;
-      if (need > steps.length) {
-        const size = Math.max(need, steps.length * 2, page.total ?? 0);
-        const grow = (a) => {
-          const b = new Float64Array(size);
-          b.set(a.subarray(0, n));
-          return b;
-        };
-        steps = grow(steps);
-        values = grow(values);
-        timestamps = grow(timestamps);
-      }
-      // The page's points as columns (src/wasm/columns.rs): steps, values, stamps (ms).
-      steps.set(page.steps, n);
-      values.set(page.values, n);
-      timestamps.set(page.stamps, n);
-      n += count;
-      if (typeof onProgress === "function") onProgress({ loaded: page.loaded, total: page.total });
+  for await (const { data: page, total } of pages) {
+    const count = page.steps.length;
+    const need = n + count;
+    if (need > steps.length) {
+      const size = Math.max(need, steps.length * 2, total ?? 0);
+      const grow = (a) => {
+        const b = new Float64Array(size);
+        b.set(a.subarray(0, n));
+        return b;
+      };
+      steps = grow(steps);
+      values = grow(values);
+      timestamps = grow(timestamps);
     }
-  } finally {
-    reader.free();
+    steps.set(page.steps, n);
+    values.set(page.values, n);
+    timestamps.set(page.stamps, n);
+    n += count;
   }
   steps = steps.subarray(0, n);
   values = values.subarray(0, n);
@@ -130,11 +120,12 @@ function pickRows(columns, indices) {
 
 /**
  * `jobs.getMetricSeries`: `{ jobId, name, steps, values, timestamps, total }`, columns sorted
- * by step, downsampled to `maxPoints` when given. `wasm` is the client's wasm side.
+ * by step, downsampled to `maxPoints` when given. `readPages(read)` reads the history with the
+ * complete-read options `read`: an async iterable of pages of columns (see collectColumns).
  */
-async function getMetricSeries(wasm, downsample, jobId, metricName, options) {
+async function getMetricSeries(readPages, downsample, jobId, metricName, options) {
   const { maxPoints, method, read } = seriesOptions(options, downsample);
-  const columns = await readColumns(() => wasm.use((w) => w.readHistory(jobId, metricName, { ...read, onProgress: undefined })), read.onProgress);
+  const columns = await collectColumns(readPages(read));
   const total = columns.steps.length;
   let kept = columns;
   if (maxPoints !== undefined && total > maxPoints) {
@@ -221,4 +212,4 @@ async function compareMetric(experiments, jobs, downsample, experimentId, metric
   return { name: metricName, steps: keptSteps, jobs: out };
 }
 
-export { defineDownsample, getMetricSeries, readColumns, seriesOptions, pickRows, optionsObject, compareMetric, unionSteps };
+export { defineDownsample, getMetricSeries, seriesOptions, pickRows, optionsObject, compareMetric, unionSteps };
