@@ -5,21 +5,12 @@ use wasm_bindgen::prelude::*;
 
 use super::convert::{error_to_js, input, Options};
 use super::reader::{Source, WasmPageReader};
-use super::WasmClient;
+use super::{WasmClient, COMPLETE_READ_OPTIONS};
 use crate::core::validate;
 
 /// What `experiments.list` takes.
 const LIST_OPTIONS: &[&str] = &[
     "search",
-    "pageLength",
-    "concurrency",
-    "onProgress",
-    "retry",
-    "signal",
-    "timeoutMs",
-];
-/// What `experiments.getJobs` takes.
-const JOBS_OPTIONS: &[&str] = &[
     "pageLength",
     "concurrency",
     "onProgress",
@@ -49,7 +40,7 @@ impl WasmClient {
         options: JsValue,
     ) -> Result<WasmPageReader, JsValue> {
         (|| {
-            let options = Options::read(&options, "options", JOBS_OPTIONS)?;
+            let options = Options::read(&options, "options", COMPLETE_READ_OPTIONS)?;
             let experiment_id = validate::resource_id(&input(&experiment_id), "experimentId")?;
             self.reader(Source::ExperimentJobs { experiment_id }, &options)
         })()

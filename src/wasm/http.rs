@@ -253,6 +253,13 @@ impl Transport {
         Ok(headers)
     }
 
+    /// Confirms that the job or experiment `owner` (its GET) exists, after a read of its items
+    /// came back empty: Dioptra answers a read of one that does not exist with an empty page,
+    /// so only this GET's 404 tells "nothing yet" from "no such id" (and rejects like a write).
+    pub async fn confirm_exists(&self, owner: &ApiRequest, options: &CallOptions) -> Result<()> {
+        self.send(owner, options).await.map(drop)
+    }
+
     /// Sends `request` and reads its answer.
     pub async fn send(&self, request: &ApiRequest, options: &CallOptions) -> Result<Answer> {
         let body = request.body.as_deref().map(JsValue::from_str);

@@ -62,7 +62,8 @@ const EXPERIMENT_OPTIONS: &[&str] = &[
     "signal",
     "timeoutMs",
 ];
-const HISTORY_READ_OPTIONS: &[&str] = &[
+/// What a complete read of a metric's history (or of an experiment's jobs) takes.
+pub(crate) const COMPLETE_READ_OPTIONS: &[&str] = &[
     "pageLength",
     "concurrency",
     "onProgress",
@@ -198,7 +199,9 @@ impl WasmClient {
             let answer = transport.send(&request, &call).await?;
             let (metrics, empty) = metrics::metrics_to_js(&answer)?;
             if empty {
-                transport.send(&endpoints::job(job_id), &call).await?;
+                transport
+                    .confirm_exists(&endpoints::job(job_id), &call)
+                    .await?;
             }
             Ok(metrics)
         })
@@ -259,7 +262,9 @@ impl WasmClient {
             let answer = transport.send(&request, &call).await?;
             let page = columns::decode_snapshot_page(&answer, &transport.read_columns)?;
             if page.columns.is_empty() {
-                transport.send(&endpoints::job(job_id), &call).await?;
+                transport
+                    .confirm_exists(&endpoints::job(job_id), &call)
+                    .await?;
             }
             let out = columns::head_to_js(&page.head);
             columns::put_columns(&out, &page, None);
@@ -297,7 +302,7 @@ impl WasmClient {
                 let page = answer.decode::<Page<JobMetrics>>()?;
                 if page.data.is_empty() {
                     transport
-                        .send(&endpoints::experiment(experiment_id), &call)
+                        .confirm_exists(&endpoints::experiment(experiment_id), &call)
                         .await?;
                 }
                 to_js(&page)
@@ -314,7 +319,7 @@ impl WasmClient {
         options: JsValue,
     ) -> std::result::Result<WasmPageReader, JsValue> {
         (|| {
-            let options = Options::read(&options, "options", HISTORY_READ_OPTIONS)?;
+            let options = Options::read(&options, "options", COMPLETE_READ_OPTIONS)?;
             let source = Source::History {
                 job_id: validate::resource_id(&input(&job_id), "jobId")?,
                 name: validate::metric_name(&input(&name))?,

@@ -76,8 +76,8 @@ pub enum Source {
 }
 
 impl Source {
-    /// The job or experiment whose items this reads, where there is one: Dioptra answers a
-    /// read of one that does not exist with an empty page, so an empty read asks for it.
+    /// The job or experiment whose items this reads, where there is one (see
+    /// [`Transport::confirm_exists`]).
     fn owner(&self) -> Option<ApiRequest> {
         match self {
             Source::History { job_id, .. } => Some(endpoints::job(*job_id)),
@@ -348,9 +348,8 @@ impl ReadPage for SnapshotPage {
     }
 }
 
-/// At the end of a read that found nothing: one GET of its job or experiment, so that a read
-/// of one that does not exist rejects with the server's 404 (like a write) instead of reading
-/// as empty. A read that found items costs nothing more.
+/// At the end of a read that found nothing: confirms its job or experiment exists (once). A
+/// read that found items costs nothing more.
 async fn check_owner<K: RunKey>(
     state: &Rc<RefCell<ReadState<K>>>,
     transport: &Rc<Transport>,
@@ -365,7 +364,7 @@ async fn check_owner<K: RunKey>(
         state.source.owner()
     };
     if let Some(request) = owner {
-        transport.send(&request, call).await?;
+        transport.confirm_exists(&request, call).await?;
     }
     Ok(())
 }
