@@ -2,7 +2,7 @@
 // inlined.js where a bundler drops assets, slim.js, workerd.js): the wasm module loaded once,
 // on demand, and the API built over it. The entries differ only in how they find the wasm.
 import { defineClient, defineDownsample, makeReplayJournal, pageOrigin } from "./api.js";
-import { DioptraError } from "./errors.js";
+import { DioptraError, wasmLoadError } from "./errors.js";
 import { replayIdbJournals } from "./journal-idb.js";
 
 /**
@@ -36,9 +36,7 @@ function lazyWasm(instantiate) {
           },
           (err) => {
             loading = null;
-            const error = new DioptraError(`dioptra-metrics could not load its WebAssembly module: ${err?.message ?? err}`);
-            error.cause = err;
-            throw error;
+            throw wasmLoadError(err);
           },
         );
       return loading;

@@ -86,6 +86,13 @@ function checkArity(method, max, args) {
   if (args.length > max) throw tooManyArguments(method, max, args.length);
 }
 
+/** The error when the WebAssembly module could not be loaded (`cause`: why); the next use tries again. */
+function wasmLoadError(cause) {
+  const error = new DioptraError(`dioptra-metrics could not load its WebAssembly module: ${cause?.message ?? cause}`);
+  error.cause = cause;
+  return error;
+}
+
 /** `promise`, with the wasm layer's errors turned into class instances. */
 function settle(promise) {
   return promise.then(undefined, (raw) => {
@@ -99,6 +106,7 @@ export {
   tooManyArguments,
   checkArity,
   settle,
+  wasmLoadError,
   DioptraError,
   DioptraValidationError,
   DioptraApiError,

@@ -25,9 +25,7 @@ function wasm() {
     try {
       glue = require("./wasm/dioptra_metrics.cjs");
     } catch (err) {
-      const error = new errors.DioptraError(`dioptra-metrics could not load its WebAssembly module: ${err?.message ?? err}`);
-      error.cause = err;
-      throw error;
+      throw errors.wasmLoadError(err);
     }
   }
   return glue;
