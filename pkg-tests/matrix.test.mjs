@@ -15,6 +15,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { stripVTControlCharacters } from "node:util";
 import { gzipSync } from "node:zlib";
 import { after, before, test } from "node:test";
 
@@ -151,6 +152,8 @@ async function viteDev(set, dir) {
   const port = await freePort();
   const child = spawn(bin(set, "vite"), ["--host", "127.0.0.1", "--port", String(port), "--strictPort"], {
     cwd: dir,
+    // CI machines set `CI`, which turns Vite's colours on even without a terminal.
+    env: { ...process.env, NO_COLOR: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   cleanups.push(
@@ -165,8 +168,8 @@ async function viteDev(set, dir) {
   await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vite dev did not start:\n${output}`)), 60_000);
     const seen = (chunk) => {
-      output += chunk;
-      if (output.includes(`:${port}`)) {
+      output += stripVTControlCharacters(String(chunk));
+      if (output.includes(`127.0.0.1:${port}`)) {
         clearTimeout(timer);
         resolve();
       }
