@@ -167,6 +167,25 @@ for (const module of JS_MODULES) {
 for (const file of [...ESM_SHARED.map((name) => `${name}.js`), "index.cjs"]) {
   cpSync(join(root, "js", file), join(dist, file));
 }
+// Each function and class keeps its name (`name`, stack traces): esbuild renames one whose
+// name a top-level binding of the bundle also has (DioptraClient2), so the build fails if a
+// bundle declares a name no source file declares (`class _Name`: esbuild's inner name of a
+// class that refers to itself, `var Name = class _Name`, is allowed).
+const declared = (text) =>
+  new Set(
+    [...text.matchAll(/\b(?:class|function\*?)\s+([\w$]+)/g)].map((m) => m[1].replace(/^_(?=[A-Z])/, "")).filter((name) => name !== "extends"),
+  );
+const sourceNames = new Set(
+  readdirSync(join(root, "js"))
+    .filter((f) => /\.c?js$/.test(f))
+    .flatMap((f) => [...declared(readFileSync(join(root, "js", f), "utf8"))]),
+);
+/** Throws if the bundle `file` (relative to the root) declares a name that no source declares. */
+function keepsNames(file) {
+  const renamed = [...declared(readFileSync(join(root, file), "utf8"))].filter((name) => !sourceNames.has(name));
+  if (renamed.length > 0) throw new Error(`${file}: the bundle renamed ${renamed.join(", ")}; bind the clashing top-level name under another one`);
+}
+
 // The ESM entries, each one bundled module. What stays outside, as separate files named by
 // path: the wasm-bindgen glue, the .wasm and its inlined copy (./wasm/*), so that
 // `new URL("./wasm/dioptra_metrics_bg.wasm", import.meta.url)` still points at the asset for
@@ -186,20 +205,9 @@ const { metafile } = buildSync({
   absWorkingDir: root,
   outdir: dist,
 });
-// Each function and class keeps its name (`name`, stack traces): esbuild renames one whose
-// name a top-level binding of the bundle also has (DioptraClient2), so the build fails if an
-// output declares a name no source file declares (`class _Name`: esbuild's inner name of a
-// class that refers to itself, `var Name = class _Name`, is allowed).
-const declared = (text) =>
-  new Set(
-    [...text.matchAll(/\b(?:class|function\*?)\s+([\w$]+)/g)].map((m) => m[1].replace(/^_(?=[A-Z])/, "")).filter((name) => name !== "extends"),
-  );
-const sourceNames = new Set(readdirSync(join(root, "js")).filter((f) => f.endsWith(".js")).flatMap((f) => [...declared(readFileSync(join(root, "js", f), "utf8"))]));
 for (const [output, { imports }] of Object.entries(metafile.outputs)) {
   const unexpected = imports.map((i) => i.path).filter((path) => !path.startsWith("./wasm/"));
   if (unexpected.length > 0) throw new Error(`${output} imports what it should bundle or not reach: ${unexpected.join(", ")}`);
-  const renamed = [...declared(readFileSync(join(root, output), "utf8"))].filter((name) => !sourceNames.has(name));
-  if (renamed.length > 0) throw new Error(`${output}: the bundle renamed ${renamed.join(", ")}; bind the clashing top-level name under another one`);
 }
 // The Node entry's runtime (js/node.cjs): bundled with the CommonJS copies it requires into one
 // dist/node.cjs, so that require/import reads and compiles one file, not a dozen (~2 ms of
@@ -258,6 +266,10 @@ for (const f of readdirSync(dist, { recursive: true })) {
   });
   writeFileSync(path, code);
 }
+
+// The bundles keep the names of their functions and classes (checked once minified: the
+// minifier drops the unused names of function expressions).
+for (const name of [...ESM_ENTRIES.map((entry) => `${entry}.js`), "node.cjs"]) keepsNames(`dist/${name}`);
 
 // Size report step: every file that ships, then each entry point's weight.
 const files = readdirSync(dist, { recursive: true })
