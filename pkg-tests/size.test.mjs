@@ -16,15 +16,16 @@ import { entrySizes } from "../scripts/sizes.mjs";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /**
- * Gzipped bytes each entry point may weigh, by file: ~2% above this build's figures. The
- * browser entry (default condition) is the one users download.
+ * Gzipped bytes each entry point may weigh, by file: ~2% above this build's figures (the ESM
+ * entries, bundled into one module each: ~1.5 KB above). The browser entry (default condition)
+ * is the one users download.
  */
 const BUDGET_GZIP = {
-  "./dist/index.js": 196_500,
+  "./dist/index.js": 192_200,
   "./dist/index.cjs": 198_000,
-  "./dist/workerd.js": 196_500,
-  "./dist/inlined.js": 199_500,
-  "./dist/slim.js": 30_000,
+  "./dist/workerd.js": 191_800,
+  "./dist/inlined.js": 193_000,
+  "./dist/slim.js": 26_800,
 };
 
 const entries = entrySizes(root);
