@@ -3,15 +3,22 @@
 //! 100,000 of them take a few entries here where a hash set takes ~1.2 MB of wasm memory
 //! (which never shrinks).
 //!
-//! Also home of [`Pairs`], the one ordered collection of the core: every B-tree
-//! instantiation brings its own search, insert, remove, iteration and drop code into the
-//! wasm (5 to 8 KB each), so the runs here and the logger queue's indexes share one.
+//! Also home of the core's shared collection types, [`Pairs`] (its one ordered collection)
+//! and [`NameStep`] (its one hash-map key): every B-tree or hash-map instantiation brings
+//! its own search, insert, remove, iteration and drop code into the wasm (5 to 10 KB for a
+//! B-tree, about 2 KB for a hash map), so the users share one of each.
 
 use std::collections::BTreeSet;
+use std::rc::Rc;
 
 /// The core's one ordered collection: a set of `(u64, u64)` pairs, in order of the first
 /// then the second. O(log n) to insert, remove and find the pairs around a value.
 pub type Pairs = BTreeSet<(u64, u64)>;
+
+/// A metric's (name, step) as the core's hash maps key it (the logger queue's slots and the
+/// journal's index, both to `u64`): one key type, so one hash map's code in the wasm. The
+/// name is shared with whatever else holds it.
+pub type NameStep = (Rc<str>, i64);
 
 /// A key that is an integer: its place among the `u64`s (one-to-one, so one set type serves
 /// every key).

@@ -8,8 +8,10 @@
 //! that one fails. So the value logged last for a key is the one the server keeps.
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use crate::core::error::Error;
+use crate::core::keyset::NameStep;
 
 mod failures;
 mod store;
@@ -101,8 +103,9 @@ pub struct MetricQueue {
     failures: Vec<Failure>,
     next_seq: u64,
     max_queue: usize,
-    /// Per-name step counters, when steps are numbered automatically.
-    auto_steps: Option<HashMap<String, i64>>,
+    /// Per-name next steps (never negative), when steps are numbered automatically. Keyed
+    /// (name, 0): the core's one hash-map type (see [`NameStep`]).
+    auto_steps: Option<HashMap<NameStep, u64>>,
     stats: Stats,
 }
 
@@ -182,7 +185,10 @@ impl MetricQueue {
         let new_keys = values
             .iter()
             .zip(&steps)
-            .filter(|((name, _), s)| !self.store.has_pending(&(name.clone(), s.unwrap_or(0))))
+            .filter(|((name, _), s)| {
+                let slot = self.store.find(&(name.clone(), s.unwrap_or(0)));
+                !slot.is_some_and(|at| self.store.has_pending(at))
+            })
             .count();
         if new_keys > self.max_queue {
             return Err(Refusal::TooMany {
@@ -203,22 +209,19 @@ impl MetricQueue {
             };
             let seq = self.next_seq;
             self.next_seq += 1;
-            let key = point.key();
-            if let Some(entry) = self.store.pending_mut(&key) {
+            let held = self.store.find(&point.key());
+            if let Some(entry) = held.and_then(|at| self.store.pending_mut(at)) {
                 entry.point = point; // The last value logged wins; the entry keeps its place.
                 self.stats.coalesced += 1;
             } else {
-                self.store.hold(
-                    &key,
-                    Entry {
-                        point,
-                        first_seq: seq,
-                        attempts: 0,
-                        not_before: 0,
-                        logged_at: now,
-                        failing_since: None,
-                    },
-                );
+                self.store.hold_new(Entry {
+                    point,
+                    first_seq: seq,
+                    attempts: 0,
+                    not_before: 0,
+                    logged_at: now,
+                    failing_since: None,
+                });
             }
         }
         Ok(())
@@ -234,8 +237,14 @@ impl MetricQueue {
             if let Some(step) = step {
                 // The counter only moves on: a lower explicit step never makes later
                 // automatic steps overwrite what was logged.
-                let next = counters.entry(name.clone()).or_insert(0);
-                *next = (*next).max(step.saturating_add(1));
+                let after = u64::try_from(step.saturating_add(1)).unwrap_or(0);
+                let key: NameStep = (Rc::from(name.as_str()), 0);
+                match counters.get_mut(&key) {
+                    Some(next) => *next = (*next).max(after),
+                    None => {
+                        counters.insert(key, after);
+                    }
+                }
             }
         }
     }
@@ -250,7 +259,10 @@ impl MetricQueue {
     pub fn step_for(&self, name: &str, step: Option<i64>) -> Option<i64> {
         match (&self.auto_steps, step) {
             (_, Some(step)) => Some(step),
-            (Some(counters), None) => Some(counters.get(name).copied().unwrap_or(0)),
+            (Some(counters), None) => {
+                let next = counters.get(&(Rc::from(name), 0)).copied().unwrap_or(0);
+                Some(i64::try_from(next).unwrap_or(i64::MAX))
+            }
             (None, None) => None,
         }
     }
@@ -290,27 +302,33 @@ impl MetricQueue {
 
     /// Puts the point `next()` just gave for `key` back, unsent, at its place.
     pub fn unsend(&mut self, key: &Key) {
-        let Some(entry) = self.store.take_in_flight(key) else {
+        let Some(at) = self.store.find(key) else {
             return;
         };
-        match self.store.release(key) {
+        let Some(entry) = self.store.take_in_flight(at) else {
+            return;
+        };
+        match self.store.release(at) {
             // A value logged since: it stays, and covers this one too.
             Some(newer) => self.store.hold(
-                key,
+                at,
                 Entry {
                     first_seq: newer.first_seq.min(entry.first_seq),
                     ..newer
                 },
             ),
-            None => self.store.hold(key, entry),
+            None => self.store.hold(at, entry),
         }
     }
 
     /// The request for `key` succeeded.
     pub fn succeeded(&mut self, key: &Key) {
-        if self.store.take_in_flight(key).is_some() {
+        let Some(at) = self.store.find(key) else {
+            return;
+        };
+        if self.store.take_in_flight(at).is_some() {
             self.stats.sent += 1;
-            self.store.tidy(key);
+            self.store.tidy(at);
         }
     }
 }

@@ -13,12 +13,13 @@ impl MetricQueue {
     /// was down, or the session had expired. Gives the key's failed attempts and since when
     /// it fails.
     pub fn put_back(&mut self, key: &Key, now: f64, count_attempt: bool) -> Option<(u32, f64)> {
-        let mut entry = self.store.take_in_flight(key)?;
+        let at = self.store.find(key)?;
+        let mut entry = self.store.take_in_flight(at)?;
         if count_attempt {
             entry.attempts = entry.attempts.saturating_add(1);
             entry.failing_since.get_or_insert(now);
         }
-        let entry = match self.store.release(key) {
+        let entry = match self.store.release(at) {
             Some(newer) => {
                 self.stats.coalesced += 1;
                 self.merged(entry, newer)
@@ -27,7 +28,7 @@ impl MetricQueue {
         };
         let failing = (entry.attempts, entry.failing_since.unwrap_or(now));
         self.store.hold(
-            key,
+            at,
             Entry {
                 not_before: 0,
                 ..entry
@@ -43,8 +44,9 @@ impl MetricQueue {
 
     /// Gives up `key`'s pending entry with `error`.
     pub fn give_up_pending_key(&mut self, key: &Key, error: Error) -> Option<Failure> {
-        let entry = self.store.release(key)?;
-        self.store.tidy(key);
+        let at = self.store.find(key)?;
+        let entry = self.store.release(at)?;
+        self.store.tidy(at);
         match self.give_up(entry, error) {
             Outcome::Failed(failure) => Some(failure),
             _ => None,
@@ -64,15 +66,16 @@ impl MetricQueue {
 
     /// Gives up `key`'s in-flight entry (and a value logged for it since) with `error`.
     pub fn give_up_in_flight(&mut self, key: &Key, error: Error) -> Option<Failure> {
-        let entry = self.store.take_in_flight(key)?;
-        let entry = match self.store.release(key) {
+        let at = self.store.find(key)?;
+        let entry = self.store.take_in_flight(at)?;
+        let entry = match self.store.release(at) {
             Some(newer) => {
                 self.stats.coalesced += 1;
                 self.merged(entry, newer)
             }
             None => entry,
         };
-        self.store.tidy(key);
+        self.store.tidy(at);
         match self.give_up(entry, error) {
             Outcome::Failed(failure) => Some(failure),
             _ => None,
@@ -82,17 +85,21 @@ impl MetricQueue {
     /// Forgets `key`'s in-flight entry, counted as failed but not kept among the failures (it
     /// was already reported, as of unknown outcome).
     pub fn drop_in_flight(&mut self, key: &Key) {
-        if self.store.take_in_flight(key).is_some() {
+        let Some(at) = self.store.find(key) else {
+            return;
+        };
+        if self.store.take_in_flight(at).is_some() {
             self.stats.failed += 1;
-            self.store.tidy(key);
+            self.store.tidy(at);
         }
     }
 
     /// Gives up `key`'s in-flight entry alone with `error`: a value logged for the key since
     /// stays pending.
     pub fn give_up_in_flight_only(&mut self, key: &Key, error: Error) -> Option<Failure> {
-        let entry = self.store.take_in_flight(key)?;
-        self.store.tidy(key);
+        let at = self.store.find(key)?;
+        let entry = self.store.take_in_flight(at)?;
+        self.store.tidy(at);
         match self.give_up(entry, error) {
             Outcome::Failed(failure) => Some(failure),
             _ => None,
@@ -106,13 +113,13 @@ impl MetricQueue {
         error: &Error,
         expired: impl Fn(f64, Option<f64>) -> bool,
     ) -> Vec<Failure> {
-        let keys: Vec<Key> = self
+        let slots = self
             .store
-            .pending_keys_where(|e| expired(e.logged_at, e.failing_since));
-        let mut failures = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(entry) = self.store.release(&key) {
-                self.store.tidy(&key);
+            .pending_where(|e| expired(e.logged_at, e.failing_since));
+        let mut failures = Vec::with_capacity(slots.len());
+        for at in slots {
+            if let Some(entry) = self.store.release(at) {
+                self.store.tidy(at);
                 if let Outcome::Failed(failure) = self.give_up(entry, error.clone()) {
                     failures.push(failure);
                 }
@@ -135,7 +142,8 @@ impl MetricQueue {
         random: f64,
         policy: &RetryPolicy,
     ) -> Option<Outcome> {
-        let mut entry = self.store.take_in_flight(key)?;
+        let at = self.store.find(key)?;
+        let mut entry = self.store.take_in_flight(at)?;
         let attempts = entry.attempts.saturating_add(1);
         let since = *entry.failing_since.get_or_insert(now);
         let may_retry = retryable && !policy.gives_up(attempts, since, now);
@@ -146,14 +154,14 @@ impl MetricQueue {
             };
             policy.delay_ms(attempts, random, retry_after)
         };
-        if let Some(newer) = self.store.release(key) {
+        if let Some(newer) = self.store.release(at) {
             // A later value waits for this key: it settles what this one covered, and it
             // inherits the key's failures, so that logging the same key again and again
             // cannot keep a dead server's points (and `flush()`) waiting for ever.
             self.stats.coalesced += 1;
             let merged = self.merged(Entry { attempts, ..entry }, newer);
             if retryable && !may_retry {
-                self.store.tidy(key);
+                self.store.tidy(at);
                 return Some(self.give_up(merged, error));
             }
             let not_before = if retryable {
@@ -162,7 +170,7 @@ impl MetricQueue {
                 0
             };
             self.store.hold(
-                key,
+                at,
                 Entry {
                     not_before: not_before.max(merged.not_before),
                     ..merged
@@ -174,11 +182,11 @@ impl MetricQueue {
             let delay = wait();
             entry.attempts = attempts;
             entry.not_before = ((now + delay).ceil() as u64).max(1);
-            self.store.hold(key, entry);
+            self.store.hold(at, entry);
             self.stats.retried += 1;
             return Some(Outcome::Retry(delay));
         }
-        self.store.tidy(key);
+        self.store.tidy(at);
         Some(self.give_up(entry, error))
     }
 

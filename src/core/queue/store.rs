@@ -4,12 +4,14 @@
 //! indexes of the one [`Pairs`] type point at slots: every held entry by its `first_seq`
 //! (what `flush()` waits for), the pending entries that may be sent now by `first_seq`, and
 //! those waiting out a retry delay by `not_before`. One B-tree type for the three (and for
-//! [`crate::core::keyset`]) keeps one copy of its code in the wasm.
+//! [`crate::core::keyset`]) keeps one copy of its code in the wasm; so does the map from
+//! keys to slots, of the journal's index type ([`NameStep`] to `u64`).
 
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use super::{Key, QueuedPoint};
-use crate::core::keyset::Pairs;
+use crate::core::keyset::{NameStep, Pairs};
 
 /// The latest value for one key and what it settles.
 #[derive(Debug, Clone)]
@@ -28,9 +30,9 @@ pub(super) struct Entry {
 }
 
 /// One key's entries: the one waiting and the one in flight.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Slot {
-    key: Key,
+    key: NameStep,
     pending: Option<Entry>,
     in_flight: Option<Entry>,
 }
@@ -39,7 +41,7 @@ struct Slot {
 /// costs O(log n) in the entries held, plus the few keys in flight that a search skips.
 #[derive(Debug, Default)]
 pub(super) struct Store {
-    slot_of: HashMap<Key, usize>,
+    slot_of: HashMap<NameStep, u64>,
     slots: Vec<Slot>,
     /// Slots of keys no longer held, to reuse.
     free: Vec<usize>,
@@ -72,18 +74,23 @@ impl Store {
         self.slots.get_mut(at)
     }
 
-    /// The pending entry of `key`, to update in place.
-    pub(super) fn pending_mut(&mut self, key: &Key) -> Option<&mut Entry> {
-        let at = *self.slot_of.get(key)?;
+    /// The slot of `key`, if it is held.
+    pub(super) fn find(&self, key: &Key) -> Option<usize> {
+        self.find_name_step(&(Rc::from(key.0.as_str()), key.1))
+    }
+
+    fn find_name_step(&self, key: &NameStep) -> Option<usize> {
+        self.slot_of.get(key).map(|at| *at as usize)
+    }
+
+    /// The pending entry in slot `at`, to update in place.
+    pub(super) fn pending_mut(&mut self, at: usize) -> Option<&mut Entry> {
         self.slot_mut(at)?.pending.as_mut()
     }
 
-    /// Whether `key` has a pending entry.
-    pub(super) fn has_pending(&self, key: &Key) -> bool {
-        self.slot_of
-            .get(key)
-            .and_then(|at| self.slot(*at))
-            .is_some_and(|slot| slot.pending.is_some())
+    /// Whether slot `at` has a pending entry.
+    pub(super) fn has_pending(&self, at: usize) -> bool {
+        self.slot(at).is_some_and(|slot| slot.pending.is_some())
     }
 
     /// The first sequence number still held.
@@ -91,14 +98,19 @@ impl Store {
         self.order.first().map(|(seq, _)| *seq)
     }
 
-    /// Puts `entry` among the pending ones of `key`, ready or delayed.
-    pub(super) fn hold(&mut self, key: &Key, entry: Entry) {
-        let at = match self.slot_of.get(key) {
-            Some(at) => *at,
+    /// Puts `entry` among the pending ones of its key, ready or delayed; gives its slot.
+    pub(super) fn hold_new(&mut self, entry: Entry) -> usize {
+        let key: NameStep = (
+            Rc::from(entry.point.name.as_str()),
+            entry.point.step.unwrap_or(0),
+        );
+        let at = match self.find_name_step(&key) {
+            Some(at) => at,
             None => {
                 let slot = Slot {
                     key: key.clone(),
-                    ..Slot::default()
+                    pending: None,
+                    in_flight: None,
                 };
                 let at = match self.free.pop() {
                     Some(at) => {
@@ -112,10 +124,16 @@ impl Store {
                         self.slots.len() - 1
                     }
                 };
-                self.slot_of.insert(key.clone(), at);
+                self.slot_of.insert(key, at as u64);
                 at
             }
         };
+        self.hold(at, entry);
+        at
+    }
+
+    /// Puts `entry` among the pending ones of slot `at`, ready or delayed.
+    pub(super) fn hold(&mut self, at: usize, entry: Entry) {
         let slot_id = at as u64;
         self.order.insert((entry.first_seq, slot_id));
         if entry.not_before == 0 {
@@ -130,8 +148,9 @@ impl Store {
         }
     }
 
-    /// Takes the pending entry of slot `at` out of every index (the slot stays).
-    fn release_at(&mut self, at: usize) -> Option<Entry> {
+    /// Takes the pending entry of slot `at` out of every index. (Call [`Self::tidy`] once
+    /// the key's entries are settled.)
+    pub(super) fn release(&mut self, at: usize) -> Option<Entry> {
         let entry = self.slot_mut(at)?.pending.take()?;
         self.pending -= 1;
         let slot_id = at as u64;
@@ -141,42 +160,30 @@ impl Store {
         Some(entry)
     }
 
-    /// Takes `key`'s pending entry out of every index. (Call [`Self::tidy`] once the key's
-    /// entries are settled.)
-    pub(super) fn release(&mut self, key: &Key) -> Option<Entry> {
-        let at = *self.slot_of.get(key)?;
-        self.release_at(at)
-    }
-
-    /// Takes `key`'s in-flight entry out (then [`Self::tidy`], as for [`Self::release`]).
-    pub(super) fn take_in_flight(&mut self, key: &Key) -> Option<Entry> {
-        let at = *self.slot_of.get(key)?;
+    /// Takes the in-flight entry of slot `at` out (then [`Self::tidy`], as for
+    /// [`Self::release`]).
+    pub(super) fn take_in_flight(&mut self, at: usize) -> Option<Entry> {
         let entry = self.slot_mut(at)?.in_flight.take()?;
         self.in_flight -= 1;
         self.order.remove(&(entry.first_seq, at as u64));
         Some(entry)
     }
 
-    /// Frees `key`'s slot if it holds nothing any more.
-    pub(super) fn tidy(&mut self, key: &Key) {
-        let Some(&at) = self.slot_of.get(key) else {
+    /// Frees slot `at` if it holds nothing any more.
+    pub(super) fn tidy(&mut self, at: usize) {
+        let Some(slot) = self.slots.get_mut(at) else {
             return;
         };
-        if self
-            .slot(at)
-            .is_some_and(|slot| slot.pending.is_none() && slot.in_flight.is_none())
-        {
-            self.slot_of.remove(key);
-            if let Some(slot) = self.slot_mut(at) {
-                slot.key = Key::default();
-            }
+        if slot.pending.is_none() && slot.in_flight.is_none() {
+            let key = std::mem::replace(&mut slot.key, (Rc::from(""), 0));
+            self.slot_of.remove(&key);
             self.free.push(at);
         }
     }
 
     /// Moves the pending entry of slot `at` to in flight; gives its point.
     fn send_at(&mut self, at: usize) -> Option<QueuedPoint> {
-        let entry = self.release_at(at)?;
+        let entry = self.release(at)?;
         self.order.insert((entry.first_seq, at as u64));
         let point = entry.point.clone();
         self.slot_mut(at)?.in_flight = Some(entry);
@@ -249,13 +256,16 @@ impl Store {
     }
 
     /// The pending entries (not in flight) for which `pick` holds, in the order logged: their
-    /// keys.
-    pub(super) fn pending_keys_where(&self, pick: impl Fn(&Entry) -> bool) -> Vec<Key> {
+    /// slots.
+    pub(super) fn pending_where(&self, pick: impl Fn(&Entry) -> bool) -> Vec<usize> {
         self.order
             .iter()
-            .filter_map(|&(_, slot_id)| self.slot(slot_id as usize))
-            .filter(|slot| slot.in_flight.is_none() && slot.pending.as_ref().is_some_and(&pick))
-            .map(|slot| slot.key.clone())
+            .map(|&(_, slot_id)| slot_id as usize)
+            .filter(|at| {
+                self.slot(*at).is_some_and(|slot| {
+                    slot.in_flight.is_none() && slot.pending.as_ref().is_some_and(&pick)
+                })
+            })
             .collect()
     }
 
