@@ -29,12 +29,13 @@ pub(super) struct Entry {
     pub(super) failing_since: Option<f64>,
 }
 
-/// One key's entries: the one waiting and the one in flight.
+/// One key's entries: the one waiting and the one in flight (boxed: few keys are in flight
+/// at a time, so an empty slot for it costs a pointer, not an entry).
 #[derive(Debug)]
 struct Slot {
     key: NameStep,
     pending: Option<Entry>,
-    in_flight: Option<Entry>,
+    in_flight: Option<Box<Entry>>,
 }
 
 /// The entries held, by key and in the three orders (see the module docs). Every operation
@@ -163,7 +164,7 @@ impl Store {
     /// Takes the in-flight entry of slot `at` out (then [`Self::tidy`], as for
     /// [`Self::release`]).
     pub(super) fn take_in_flight(&mut self, at: usize) -> Option<Entry> {
-        let entry = self.slot_mut(at)?.in_flight.take()?;
+        let entry = *self.slot_mut(at)?.in_flight.take()?;
         self.in_flight -= 1;
         self.order.remove(&(entry.first_seq, at as u64));
         Some(entry)
@@ -186,7 +187,7 @@ impl Store {
         let entry = self.release(at)?;
         self.order.insert((entry.first_seq, at as u64));
         let point = entry.point.clone();
-        self.slot_mut(at)?.in_flight = Some(entry);
+        self.slot_mut(at)?.in_flight = Some(Box::new(entry));
         self.in_flight += 1;
         Some(point)
     }
@@ -243,7 +244,8 @@ impl Store {
             .range(..=(mark, u64::MAX))
             .filter_map(|&(seq, slot_id)| {
                 let slot = self.slot(slot_id as usize)?;
-                [&slot.pending, &slot.in_flight]
+                let in_flight = slot.in_flight.as_deref();
+                [slot.pending.as_ref(), in_flight]
                     .into_iter()
                     .flatten()
                     .find(|entry| entry.first_seq == seq)
