@@ -128,8 +128,6 @@ impl MetricQueue {
         failures
     }
 
-    /// The points held (pending or in flight) that settle sequence numbers up to `mark`, in
-
     /// The request for `key` failed with `error` at `now`; `retryable` says whether trying
     /// again may help (see [`crate::core::retry::is_retryable`]); `random` in [0, 1) for the
     /// jitter.
