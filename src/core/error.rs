@@ -192,3 +192,46 @@ impl Error {
 
 /// The crate's result type.
 pub type Result<T> = std::result::Result<T, Error>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_errors_group_by_field_in_field_order_and_keep_message_order() {
+        let pairs = [
+            ("b", "2"),
+            ("a.x", "1"),
+            ("b", "1"),
+            ("", "top"),
+            ("a", "0"),
+        ];
+        let fields = FieldErrors::from_pairs(
+            pairs
+                .iter()
+                .map(|(f, m)| ((*f).to_owned(), (*m).to_owned()))
+                .collect(),
+        );
+        let order: Vec<(&str, Vec<&str>)> = fields
+            .iter()
+            .map(|(f, m)| (f.as_str(), m.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("", vec!["top"]),
+                ("a", vec!["0"]),
+                ("a.x", vec!["1"]),
+                ("b", vec!["2", "1"])
+            ]
+        );
+        assert_eq!(fields.get("b").map(Vec::len), Some(2));
+        assert_eq!(fields.get("c"), None);
+        assert_eq!(fields.len(), 4);
+        assert_eq!(
+            serde_json::to_string(&fields).unwrap(),
+            r#"{"":["top"],"a":["0"],"a.x":["1"],"b":["2","1"]}"#
+        );
+        assert!(FieldErrors::from_pairs(Vec::new()).is_empty());
+    }
+}

@@ -287,3 +287,63 @@ impl Store {
             .map(|&(not_before, _)| (not_before as f64 - now).max(0.0))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, step: i64, seq: u64) -> Entry {
+        Entry {
+            point: QueuedPoint {
+                name: name.to_owned(),
+                value: 1.0,
+                step: Some(step),
+                timestamp: None,
+            },
+            first_seq: seq,
+            attempts: 0,
+            not_before: 0,
+            logged_at: 0.0,
+            failing_since: None,
+        }
+    }
+
+    #[test]
+    fn settled_keys_give_their_slots_back() {
+        let mut store = Store::default();
+        let mut seq = 0;
+        for round in 0..100 {
+            for step in 0..10 {
+                seq += 1;
+                store.hold_new(entry("m", round * 10 + step, seq));
+            }
+            while let Some(point) = store.send_next(0.0) {
+                let at = store.find(&point.key()).unwrap();
+                assert!(store.take_in_flight(at).is_some());
+                store.tidy(at);
+            }
+            assert_eq!((store.pending_len(), store.in_flight_len()), (0, 0));
+            assert!(store.slot_of.is_empty() && store.order.is_empty());
+        }
+        assert_eq!(
+            store.slots.len(),
+            10,
+            "slots of settled keys were not reused"
+        );
+    }
+
+    #[test]
+    fn a_key_in_flight_keeps_its_slot_for_a_newer_value() {
+        let mut store = Store::default();
+        let first = store.hold_new(entry("m", 0, 1));
+        assert_eq!(store.send_next(0.0).map(|p| p.value), Some(1.0));
+        assert_eq!(store.hold_new(entry("m", 0, 2)), first);
+        assert_eq!(store.send_next(0.0), None, "a key in flight went out twice");
+        store.tidy(first);
+        assert_eq!(store.find(&("m".to_owned(), 0)), Some(first));
+        assert_eq!(
+            store.held_up_to(2).map(|e| e.first_seq).collect::<Vec<_>>(),
+            [1, 2]
+        );
+    }
+}
