@@ -89,6 +89,92 @@ function readColumns(data) {
   return [steps, values, stamps.join("\n"), name, names, odd];
 }
 
+/** How a request without its own cookie jar sends cookies (src/wasm/http.rs's codes; 0 is Node's jar). */
+const CREDENTIALS = [undefined, "same-origin", "include", "omit"];
+
+/**
+ * One whole HTTP exchange for the wasm side (src/wasm/http.rs), so that a request crosses the
+ * boundary once and Rust awaits one promise: `fetch` with a time limit (an AbortController
+ * and a timer, and the caller's `signal`), the body read as text up to `maxBytes`, and JSON
+ * parsed. `jar` 0: the client keeps its own cookies (no redirect followed, `Set-Cookie` handed
+ * back), else the index of the browser's `credentials` mode. Never rejects; resolves to
+ * `[status, parsed, text, setCookies, statusText, retryAfter]` (`parsed` undefined when the
+ * text is not JSON, null when it is blank; the last two only when the status is not 2xx),
+ * `[-1, , , setCookies]` when the body passes `maxBytes` (the fetch is then aborted), or
+ * `[0, why, failure, setCookies]` when the fetch or the read failed: `why` 1 the caller's
+ * signal, 2 the time limit, 3 anything else (`failure` the thrown value).
+ */
+async function exchange(url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = setTimeout(abort, timeoutMs);
+  signal?.addEventListener("abort", abort);
+  const init = { method, headers, signal: controller.signal };
+  if (body !== undefined) init.body = body;
+  if (jar === 0) init.redirect = "manual";
+  else init.credentials = CREDENTIALS[jar];
+  if (keepalive) init.keepalive = true;
+  let cookies;
+  try {
+    const response = await fetch(url, init);
+    const head = response.headers;
+    if (jar === 0) {
+      const all = head.getSetCookie?.();
+      if (all?.length > 0) cookies = all;
+    }
+    const length = head.get("content-length")?.trim();
+    const declared = length !== undefined && /^\+?[0-9]+$/.test(length) && Number(length) <= 18446744073709551615 ? Number(length) : undefined;
+    let text = null;
+    if (declared === undefined || declared <= maxBytes) {
+      // The declared length bounds the body only when it is not compressed, which only a
+      // runtime that shows every header (Node: the one with its own jar) can tell.
+      text = declared !== undefined && jar === 0 && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
+    }
+    if (text === null) {
+      // Past the cap: the connection closes, nothing more is read.
+      controller.abort();
+      return [-1, undefined, undefined, cookies];
+    }
+    let parsed;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      if (text.trim() === "") parsed = null;
+    }
+    const status = response.status;
+    if (status >= 200 && status < 300) return [status, parsed, text, cookies];
+    return [status, parsed, text, cookies, response.statusText, head.get("retry-after") ?? undefined];
+  } catch (failure) {
+    return [0, signal?.aborted ? 1 : controller.signal.aborted ? 2 : 3, failure, cookies];
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", abort);
+  }
+}
+
+/**
+ * `response`'s body as text, read as a stream, or null as soon as it passes `maxBytes`
+ * (decoded as `Response.text()` does: a leading BOM dropped, invalid bytes replaced).
+ */
+async function readCapped(response, maxBytes) {
+  const stream = response.body;
+  if (stream === null) return "";
+  const reader = stream.getReader();
+  const chunks = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) return null;
+    chunks.push(value);
+  }
+  const decoder = new TextDecoder();
+  let text = "";
+  for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
+  return text + decoder.decode();
+}
+
 /** The points of a page the wasm side handed back as columns, each timestamp a `Date`. */
 function pointsOf({ name, names, steps, values, stamps }) {
   const points = new Array(steps.length);
@@ -378,7 +464,7 @@ function defineClient({ WasmClient, wasm = LOADED, keepCookies, defaultAddress, 
       const fallback = defaultAddress();
       const make = () => {
         try {
-          return new WasmClient(address, options, fallback, keepCookies, readColumns);
+          return new WasmClient(address, options, fallback, keepCookies, readColumns, exchange);
         } catch (raw) {
           throw toError(raw);
         }

@@ -4,18 +4,15 @@
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, JsString, Promise, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestRedirect,
-    Response,
-};
+use web_sys::{AbortSignal, Headers};
 
 use crate::core::address::ApiBase;
 use crate::core::cookies::CookieJar;
-use crate::core::decode::{api_error, decode_error, ErrorBody};
+use crate::core::decode::{api_error, decode_error};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
 use crate::core::hints;
@@ -23,31 +20,34 @@ use crate::core::limiter::Limiter;
 use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
-use crate::wasm::body::{read_body, read_declared, Body, MAX_BODY_BYTES};
+use crate::wasm::body::MAX_BODY_BYTES;
+use crate::wasm::metrics::error_body;
 use crate::wasm::slot::Slot;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    /// The global `setTimeout`.
-    pub fn set_timeout(callback: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     /// `Date.now()`.
     pub fn date_now() -> f64;
-    /// `JSON.parse` of a JavaScript string (js-sys's takes a Rust `&str`, copied into wasm).
-    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
-    fn json_parse(text: &js_sys::JsString) -> std::result::Result<JsValue, JsValue>;
-    /// An answer's `Headers`, as Node 20 has them.
-    #[wasm_bindgen(extends = Headers)]
-    type NodeHeaders;
-    /// `Headers.prototype.getSetCookie` (Node 20; throws where the runtime lacks it).
-    #[wasm_bindgen(catch, method, js_name = getSetCookie)]
-    fn get_set_cookie(this: &NodeHeaders) -> std::result::Result<js_sys::Array, JsValue>;
-    /// The global `fetch`: Node, browsers and workers alike.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
+    /// js/api.js's `exchange`: one whole HTTP exchange (see [`Transport::exchange`]).
+    #[wasm_bindgen(extends = Function)]
+    pub type Exchange;
+    /// `exchange.call(undefined, ...)`: one crossing for the whole request.
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(method, js_name = call)]
+    fn call(
+        this: &Exchange,
+        this_arg: &JsValue,
+        url: &str,
+        method: &str,
+        headers: &Headers,
+        body: &JsValue,
+        timeout_ms: f64,
+        signal: &JsValue,
+        jar: u8,
+        keepalive: bool,
+        max_bytes: f64,
+    ) -> Promise;
 }
 
 /// Everything a client needs to send requests: where, how, how many at once, and its cookies
@@ -68,6 +68,8 @@ pub struct Transport {
     /// js/api.js's `readColumns`: reads a history page's points in one pass (see
     /// [`crate::wasm::columns`]).
     pub read_columns: js_sys::Function,
+    /// js/api.js's `exchange`: sends a request and reads its answer in one call.
+    pub exchange: Exchange,
     /// The origin of the page the client runs in (browsers), for error hints.
     pub page_origin: Option<String>,
     /// Whether a login succeeded (and no logout since), for error hints.
@@ -97,102 +99,6 @@ pub struct CallOptions {
     pub signal: Option<AbortSignal>,
     /// Send with `keepalive` (the request may outlive the page).
     pub keepalive: bool,
-}
-
-/// Aborts a request when its time runs out or the caller's signal fires, and cleans up both
-/// the timer and the listener when the request is over.
-struct AbortGuard {
-    controller: AbortController,
-    abort: Function,
-    timer: JsValue,
-    caller: Option<AbortSignal>,
-}
-
-thread_local! {
-    /// `AbortController.prototype.abort`, looked up on the first controller.
-    static ABORT: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
-
-impl AbortGuard {
-    fn new(options: &CallOptions) -> Result<AbortGuard> {
-        let controller = AbortController::new().map_err(|e| js_failure("AbortController", &e))?;
-        let abort = ABORT.with(|cached| -> Result<Function> {
-            if let Some(abort) = cached.borrow().as_ref() {
-                return Ok(abort.clone());
-            }
-            let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
-                .map_err(|e| js_failure("AbortController.abort", &e))?
-                .dyn_into()
-                .map_err(|e| js_failure("AbortController.abort", &e))?;
-            *cached.borrow_mut() = Some(abort.clone());
-            Ok(abort)
-        })?;
-        let abort = abort.bind0(&controller);
-        if let Some(signal) = &options.signal {
-            let _ = signal.add_event_listener_with_callback("abort", &abort);
-        }
-        let timer = set_timeout(&abort, options.timeout_ms);
-        Ok(AbortGuard {
-            controller,
-            abort,
-            timer,
-            caller: options.signal.clone(),
-        })
-    }
-
-    /// Stops the request (its answer is not wanted).
-    fn cancel(&self) {
-        self.controller.abort();
-    }
-
-    fn signal(&self) -> AbortSignal {
-        self.controller.signal()
-    }
-
-    /// The error for a failure of the fetch or of reading its body.
-    fn classify(
-        &self,
-        failure: &JsValue,
-        options: &CallOptions,
-        method: &str,
-        path: &str,
-    ) -> Error {
-        if self.caller.as_ref().is_some_and(AbortSignal::aborted) {
-            Error::Abort {
-                method: method.to_owned(),
-                path: path.to_owned(),
-            }
-        } else if self.controller.signal().aborted() {
-            Error::Timeout {
-                timeout_ms: options.timeout_ms,
-                method: method.to_owned(),
-                path: path.to_owned(),
-            }
-        } else {
-            Error::Network {
-                message: describe_js(failure),
-                method: method.to_owned(),
-                path: path.to_owned(),
-            }
-        }
-    }
-}
-
-impl Drop for AbortGuard {
-    fn drop(&mut self) {
-        clear_timeout(&self.timer);
-        if let Some(signal) = &self.caller {
-            let _ = signal.remove_event_listener_with_callback("abort", &self.abort);
-        }
-    }
-}
-
-fn js_failure(what: &str, error: &JsValue) -> Error {
-    Error::Network {
-        message: format!("{what} is not available: {}", describe_js(error)),
-        method: String::new(),
-        path: String::new(),
-    }
 }
 
 /// The parsed JSON body of a 2xx answer (`null` for an empty body).
@@ -303,7 +209,9 @@ impl Transport {
         })
     }
 
-    /// Sends `request` with `body` once it has its slot, and reads the answer.
+    /// Sends `request` with `body` once it has its slot, and reads the answer: one call of
+    /// js/api.js's `exchange` (fetch, time limit, body read up to [`MAX_BODY_BYTES`], JSON
+    /// parsed), one promise awaited.
     async fn exchange(
         &self,
         request: &ApiRequest,
@@ -312,119 +220,104 @@ impl Transport {
     ) -> Result<Answer> {
         let method = request.method.as_str();
         let path = request.full_path(&self.base);
-        let fail = |message: String| Error::Network {
-            message,
-            method: method.to_owned(),
-            path: path.clone(),
-        };
-        let init = RequestInit::new();
-        init.set_method(method);
-        if let Some(body) = &body {
-            init.set_body(body);
-        }
-        let cookie = match &self.jar {
+        let (jar_mode, cookie) = match &self.jar {
             // Node: no jar of its own, so ours; and no redirect is followed, so that no
             // cookie ever reaches another origin.
-            Some(jar) => {
-                init.set_redirect(RequestRedirect::Manual);
-                jar.borrow_mut().header(&path, date_now())
-            }
-            None => {
-                init.set_credentials(match self.credentials {
-                    Credentials::SameOrigin => RequestCredentials::SameOrigin,
-                    Credentials::Include => RequestCredentials::Include,
-                    Credentials::Omit => RequestCredentials::Omit,
-                });
-                None
-            }
+            Some(jar) => (0, jar.borrow_mut().header(&path, date_now())),
+            None => (
+                match self.credentials {
+                    Credentials::SameOrigin => 1,
+                    Credentials::Include => 2,
+                    Credentials::Omit => 3,
+                },
+                None,
+            ),
         };
         let headers = self
             .request_headers(body.is_some(), cookie)
-            .map_err(|e| fail(describe_js(&e)))?;
-        init.set_headers(&headers);
-        if options.keepalive {
-            // `keepalive` is not among web-sys's stable setters.
-            let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-        }
-        let guard = AbortGuard::new(options)?;
-        init.set_signal(Some(&guard.signal()));
-        let outcome = async {
-            let promise = fetch(&request.url(&self.base), &init)?;
-            let response: Response = JsFuture::from(promise).await?.dyn_into()?;
-            let headers = response.headers();
-            if let Some(jar) = &self.jar {
-                keep_cookies(jar, &headers, &path);
-            }
-            let declared = headers
-                .get("content-length")
-                .ok()
-                .flatten()
-                .and_then(|n| n.trim().parse::<u64>().ok());
-            if declared.is_some_and(|n| n as f64 > MAX_BODY_BYTES) {
-                return Ok(Err(too_large(method, &path)));
-            }
-            // The declared length bounds the body only when it is not compressed, which only
-            // a runtime that shows every header (Node: the one with our own jar) can tell.
-            let plain_length = declared.is_some()
-                && self.jar.is_some()
-                && headers.get("content-encoding").ok().flatten().is_none();
-            let body = if plain_length {
-                read_declared(&response).await?
-            } else {
-                read_body(&response).await?
-            };
-            let Body::Text(text) = body else {
-                return Ok(Err(too_large(method, &path)));
-            };
-            Ok::<_, JsValue>(Ok((response, headers, text)))
-        }
-        .await;
-        let read = outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
-        // Past the cap, the fetch is aborted: the connection closes, nothing more is read.
-        let (response, headers, text) = read.inspect_err(|_| guard.cancel())?;
-        drop(guard);
-        // The body stays a JavaScript string: JSON.parse reads it where it is, so answers never
-        // pass through (nor grow) the wasm memory. An empty (or blank) body, which JSON.parse
-        // refuses, is `null`.
-        let parsed = json_parse(&text).or_else(|e| {
-            if text.trim().length() == 0 {
-                Ok(JsValue::NULL)
-            } else {
-                Err(e)
-            }
+            .map_err(|e| Error::Network {
+                message: describe_js(&e),
+                method: method.to_owned(),
+                path: path.clone(),
+            })?;
+        let signal = options.signal.as_ref().map_or(JsValue::UNDEFINED, |s| {
+            s.clone().into()
         });
-        let status = response.status();
+        let promise = self.exchange.call(
+            &JsValue::UNDEFINED,
+            &request.url(&self.base),
+            method,
+            &headers,
+            body.as_ref().unwrap_or(&JsValue::UNDEFINED),
+            options.timeout_ms,
+            &signal,
+            jar_mode,
+            options.keepalive,
+            MAX_BODY_BYTES,
+        );
+        // `exchange` never rejects: whatever went wrong is in its reply.
+        let reply: Array = JsFuture::from(promise)
+            .await
+            .unwrap_or_else(|e| Array::of4(&JsValue::from(0), &JsValue::from(3), &e, &JsValue::UNDEFINED).into())
+            .unchecked_into();
+        let cookies = reply.get(3);
+        if let (Some(jar), false) = (&self.jar, cookies.is_undefined()) {
+            keep_cookies(jar, &cookies.unchecked_into(), &path);
+        }
+        let status = reply.get(0).as_f64().unwrap_or(0.0);
+        if status == 0.0 {
+            let failure = reply.get(2);
+            return Err(match reply.get(1).as_f64() {
+                Some(1.0) => Error::Abort {
+                    method: method.to_owned(),
+                    path,
+                },
+                Some(2.0) => Error::Timeout {
+                    timeout_ms: options.timeout_ms,
+                    method: method.to_owned(),
+                    path,
+                },
+                _ => Error::Network {
+                    message: describe_js(&failure),
+                    method: method.to_owned(),
+                    path,
+                },
+            });
+        }
+        if status < 0.0 {
+            return Err(too_large(method, &path));
+        }
+        let parsed = reply.get(1);
+        let status = status as u16;
         if !(200..300).contains(&status) {
-            let body = parsed
-                .ok()
-                .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
-            let mut error = api_error(status, &response.status_text(), body, method, &path);
-            let retry_after = headers.get("retry-after").ok().flatten();
+            let body = (!parsed.is_undefined()).then(|| error_body(&parsed));
+            let status_text = reply.get(4).as_string().unwrap_or_default();
+            let mut error = api_error(status, &status_text, body, method, &path);
+            let retry_after = reply.get(5).as_string();
             if let (Error::Api(api), Some(value)) = (&mut error, retry_after) {
                 api.retry_after_ms = parse_retry_after(&value, date_now());
             }
             return Err(error);
         }
-        let body = parsed.map_err(|_| {
-            decode_error(
+        if parsed.is_undefined() {
+            let text: JsString = reply.get(2).unchecked_into();
+            return Err(decode_error(
                 format!("the body is not JSON: {}", excerpt(&text)),
                 method,
                 &path,
-            )
-        })?;
-        Ok(Answer { body, method, path })
+            ));
+        }
+        Ok(Answer {
+            body: parsed,
+            method,
+            path,
+        })
     }
 }
 
-/// Stores an answer's `Set-Cookie` headers (read with Node 20's `Headers.getSetCookie()`;
-/// a runtime without it keeps no cookie).
-fn keep_cookies(jar: &RefCell<CookieJar>, headers: &Headers, path: &str) {
-    let Ok(values) = headers.unchecked_ref::<NodeHeaders>().get_set_cookie() else {
-        return;
-    };
-    if values.length() == 0 {
-        return;
-    }
+/// Stores an answer's `Set-Cookie` headers (read with `Headers.getSetCookie()` by the
+/// exchange; a runtime without it keeps no cookie).
+fn keep_cookies(jar: &RefCell<CookieJar>, values: &Array, path: &str) {
     let now = date_now();
     let mut jar = jar.borrow_mut();
     for value in values.iter() {
@@ -473,7 +366,7 @@ fn too_large(method: &str, path: &str) -> Error {
 }
 
 /// The start of a body, for an error message.
-fn excerpt(text: &js_sys::JsString) -> String {
+fn excerpt(text: &JsString) -> String {
     let cut = String::from(text.slice(0, 80));
     if text.length() > 80 {
         format!("{}…", quote(&cut))
