@@ -94,17 +94,25 @@ const CREDENTIALS = [undefined, "same-origin", "include", "omit"];
 
 /**
  * One whole HTTP exchange for the wasm side (src/wasm/http.rs), so that a request crosses the
- * boundary once and Rust awaits one promise: `fetch` with a time limit (an AbortController
- * and a timer, and the caller's `signal`), the body read as text up to `maxBytes`, and JSON
- * parsed. `jar` 0: the client keeps its own cookies (no redirect followed, `Set-Cookie` handed
- * back), else the index of the browser's `credentials` mode. Never rejects; resolves to
- * `[status, parsed, text, setCookies, statusText, retryAfter]` (`parsed` undefined when the
- * text is not JSON, null when it is blank; the last two only when the status is not 2xx),
- * `[-1, , , setCookies]` when the body passes `maxBytes` (the fetch is then aborted), or
- * `[0, why, failure, setCookies]` when the fetch or the read failed: `why` 1 the caller's
- * signal, 2 the time limit, 3 anything else (`failure` the thrown value).
+ * boundary once: `fetch` with a time limit (an AbortController and a timer, and the caller's
+ * `signal`), the body read as text up to `maxBytes`, and JSON parsed. `jar` 0: the client
+ * keeps its own cookies (no redirect followed, `Set-Cookie` handed back), else the index of
+ * the browser's `credentials` mode. Calls `deliver(id, reply)` when done (src/wasm/reply.rs),
+ * `reply` being `[status, parsed, text, setCookies, statusText, retryAfter]` (`parsed`
+ * undefined when the text is not JSON, null when it is blank; the last two only when the
+ * status is not 2xx), `[-1, , , setCookies]` when the body passes `maxBytes` (the fetch is then
+ * aborted), or `[0, why, failure, setCookies]` when the fetch or the read failed: `why` 1 the
+ * caller's signal, 2 the time limit, 3 anything else (`failure` the thrown value).
  */
-async function exchange(url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
+function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
+  send(url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes).then(
+    (reply) => deliver(id, reply),
+    (failure) => deliver(id, [0, 3, failure]),
+  );
+}
+
+/** The exchange itself: a promise of its reply (see `exchange`). */
+async function send(url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
   const controller = new AbortController();
   const abort = () => controller.abort();
   const timer = setTimeout(abort, timeoutMs);

@@ -4,10 +4,9 @@
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, JsString, Promise, Reflect};
+use js_sys::{Array, Function, JsString, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortSignal, Headers};
 
 use crate::core::address::ApiBase;
@@ -22,6 +21,7 @@ use crate::core::text::quote;
 use crate::core::validate::Credentials;
 use crate::wasm::body::MAX_BODY_BYTES;
 use crate::wasm::metrics::error_body;
+use crate::wasm::reply::Reply;
 use crate::wasm::slot::Slot;
 
 #[wasm_bindgen]
@@ -32,12 +32,15 @@ extern "C" {
     /// js/api.js's `exchange`: one whole HTTP exchange (see [`Transport::exchange`]).
     #[wasm_bindgen(extends = Function)]
     pub type Exchange;
-    /// `exchange.call(undefined, ...)`: one crossing for the whole request.
+    /// `exchange.call(undefined, deliver, id, ...)`: one crossing for the whole request; the
+    /// reply comes back through `deliver(id, reply)` (see [`crate::wasm::reply`]).
     #[allow(clippy::too_many_arguments)]
     #[wasm_bindgen(method, js_name = call)]
     fn call(
         this: &Exchange,
         this_arg: &JsValue,
+        deliver: &JsValue,
+        id: u32,
         url: &str,
         method: &str,
         headers: &Headers,
@@ -47,7 +50,7 @@ extern "C" {
         jar: u8,
         keepalive: bool,
         max_bytes: f64,
-    ) -> Promise;
+    );
 }
 
 /// Everything a client needs to send requests: where, how, how many at once, and its cookies
@@ -243,8 +246,11 @@ impl Transport {
         let signal = options.signal.as_ref().map_or(JsValue::UNDEFINED, |s| {
             s.clone().into()
         });
-        let promise = self.exchange.call(
+        let reply = Reply::new();
+        self.exchange.call(
             &JsValue::UNDEFINED,
+            &Reply::deliver(),
+            reply.id(),
             &request.url(&self.base),
             method,
             &headers,
@@ -255,11 +261,9 @@ impl Transport {
             options.keepalive,
             MAX_BODY_BYTES,
         );
-        // `exchange` never rejects: whatever went wrong is in its reply.
-        let reply: Array = JsFuture::from(promise)
-            .await
-            .unwrap_or_else(|e| Array::of4(&JsValue::from(0), &JsValue::from(3), &e, &JsValue::UNDEFINED).into())
-            .unchecked_into();
+        let reply: Array = reply.await.dyn_into().unwrap_or_else(|other| {
+            Array::of4(&JsValue::from(0), &JsValue::from(3), &other, &JsValue::UNDEFINED)
+        });
         let cookies = reply.get(3);
         if let (Some(jar), false) = (&self.jar, cookies.is_undefined()) {
             keep_cookies(jar, &cookies.unchecked_into(), &path);

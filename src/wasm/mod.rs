@@ -12,6 +12,7 @@ mod journal;
 mod logger;
 mod metrics;
 mod reader;
+mod reply;
 mod slot;
 
 use std::cell::{Cell, RefCell};
