@@ -243,9 +243,10 @@ impl Transport {
                 method: method.to_owned(),
                 path: path.clone(),
             })?;
-        let signal = options.signal.as_ref().map_or(JsValue::UNDEFINED, |s| {
-            s.clone().into()
-        });
+        let signal = options
+            .signal
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, |s| s.clone().into());
         let reply = Reply::new();
         self.exchange.call(
             &JsValue::UNDEFINED,
@@ -262,7 +263,12 @@ impl Transport {
             MAX_BODY_BYTES,
         );
         let reply: Array = reply.await.dyn_into().unwrap_or_else(|other| {
-            Array::of4(&JsValue::from(0), &JsValue::from(3), &other, &JsValue::UNDEFINED)
+            Array::of4(
+                &JsValue::from(0),
+                &JsValue::from(3),
+                &other,
+                &JsValue::UNDEFINED,
+            )
         });
         let cookies = reply.get(3);
         if let (Some(jar), false) = (&self.jar, cookies.is_undefined()) {

@@ -148,7 +148,11 @@ fn error_tree(value: &JsValue, depth: usize) -> ErrorTree {
         return ErrorTree::Message(message);
     }
     if let Some(list) = value.dyn_ref::<Array>() {
-        return ErrorTree::List(list.iter().map(|item| error_tree(&item, depth + 1)).collect());
+        return ErrorTree::List(
+            list.iter()
+                .map(|item| error_tree(&item, depth + 1))
+                .collect(),
+        );
     }
     if !value.is_object() {
         return ErrorTree::Other;
