@@ -90,7 +90,7 @@ function readColumns(data) {
 }
 
 /** How a request without its own cookie jar sends cookies (src/wasm/http.rs's codes; 0 is Node's jar). */
-const CREDENTIALS = [undefined, "same-origin", "include", "omit"];
+const CREDENTIALS = [, "same-origin", "include", "omit"];
 
 /**
  * One whole HTTP exchange for the wasm side (src/wasm/http.rs), so that a request crosses the
@@ -105,25 +105,16 @@ const CREDENTIALS = [undefined, "same-origin", "include", "omit"];
  * caller's signal, 2 the time limit, 3 anything else (`failure` the thrown value).
  */
 function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
-  send(url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes).then(
-    (reply) => deliver(id, reply),
-    (failure) => deliver(id, [0, 3, failure]),
-  );
-}
-
-/** The exchange itself: a promise of its reply (see `exchange`). */
-async function send(url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
   const controller = new AbortController();
   const abort = () => controller.abort();
   const timer = setTimeout(abort, timeoutMs);
   signal?.addEventListener("abort", abort);
-  const init = { method, headers, signal: controller.signal };
-  if (body !== undefined) init.body = body;
+  const init = { method, headers, body, signal: controller.signal };
   if (jar === 0) init.redirect = "manual";
   else init.credentials = CREDENTIALS[jar];
   if (keepalive) init.keepalive = true;
   let cookies;
-  try {
+  const read = async () => {
     const response = await fetch(url, init);
     const head = response.headers;
     if (jar === 0) {
@@ -131,17 +122,14 @@ async function send(url, method, headers, body, timeoutMs, signal, jar, keepaliv
       if (all?.length > 0) cookies = all;
     }
     const length = head.get("content-length")?.trim();
-    const declared = length !== undefined && /^\+?[0-9]+$/.test(length) && Number(length) <= 18446744073709551615 ? Number(length) : undefined;
-    let text = null;
-    if (declared === undefined || declared <= maxBytes) {
-      // The declared length bounds the body only when it is not compressed, which only a
-      // runtime that shows every header (Node: the one with its own jar) can tell.
-      text = declared !== undefined && jar === 0 && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
-    }
+    const declared = /^\+?[0-9]+$/.test(length) ? Number(length) : undefined;
+    // The declared length bounds the body only when it is not compressed, which only a
+    // runtime that shows every header (Node: the one with its own jar) can tell.
+    const text = declared > maxBytes ? null : declared !== undefined && jar === 0 && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
     if (text === null) {
       // Past the cap: the connection closes, nothing more is read.
       controller.abort();
-      return [-1, undefined, undefined, cookies];
+      return [-1, , , cookies];
     }
     let parsed;
     try {
@@ -152,12 +140,14 @@ async function send(url, method, headers, body, timeoutMs, signal, jar, keepaliv
     const status = response.status;
     if (status >= 200 && status < 300) return [status, parsed, text, cookies];
     return [status, parsed, text, cookies, response.statusText, head.get("retry-after") ?? undefined];
-  } catch (failure) {
-    return [0, signal?.aborted ? 1 : controller.signal.aborted ? 2 : 3, failure, cookies];
-  } finally {
-    clearTimeout(timer);
-    signal?.removeEventListener("abort", abort);
-  }
+  };
+  read()
+    .catch((failure) => [0, signal?.aborted ? 1 : controller.signal.aborted ? 2 : 3, failure, cookies])
+    .then((reply) => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", abort);
+      deliver(id, reply);
+    });
 }
 
 /**
@@ -165,22 +155,14 @@ async function send(url, method, headers, body, timeoutMs, signal, jar, keepaliv
  * (decoded as `Response.text()` does: a leading BOM dropped, invalid bytes replaced).
  */
 async function readCapped(response, maxBytes) {
-  const stream = response.body;
-  if (stream === null) return "";
-  const reader = stream.getReader();
+  const reader = response.body?.getReader();
   const chunks = [];
   let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) return null;
-    chunks.push(value);
+  for (let chunk; reader && !(chunk = await reader.read()).done; chunks.push(chunk.value)) {
+    if ((total += chunk.value.byteLength) > maxBytes) return null;
   }
   const decoder = new TextDecoder();
-  let text = "";
-  for (const chunk of chunks) text += decoder.decode(chunk, { stream: true });
-  return text + decoder.decode();
+  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
 }
 
 /** The points of a page the wasm side handed back as columns, each timestamp a `Date`. */

@@ -4,10 +4,10 @@
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, JsString, Reflect};
+use js_sys::{Array, Function, JsString, Object, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
-use web_sys::{AbortSignal, Headers};
+use web_sys::AbortSignal;
 
 use crate::core::address::ApiBase;
 use crate::core::cookies::CookieJar;
@@ -43,7 +43,7 @@ extern "C" {
         id: u32,
         url: &str,
         method: &str,
-        headers: &Headers,
+        headers: &Object,
         body: &JsValue,
         timeout_ms: f64,
         signal: &JsValue,
@@ -82,7 +82,7 @@ pub struct Transport {
     pub header_cache: RefCell<HeaderCache>,
 }
 
-/// The `Headers` objects sent with the last requests: every request of a client sends the
+/// The headers objects sent with the last requests: every request of a client sends the
 /// same headers but for its cookie, and fetch copies them (never changes them), so one object
 /// serves every request until the cookie changes.
 #[derive(Default)]
@@ -90,7 +90,7 @@ pub struct HeaderCache {
     /// The cookie the cached objects carry.
     cookie: Option<String>,
     /// The headers of a request without a body, then of one with a JSON body.
-    objects: [Option<Headers>; 2],
+    objects: [Option<Object>; 2],
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -129,11 +129,7 @@ impl Transport {
     /// The headers of a request (with a JSON body or not, with `cookie` or none): `Accept`,
     /// the client's extra headers, `Content-Type` with a body, `Cookie`. Built once and reused
     /// while the cookie stays the same.
-    fn request_headers(
-        &self,
-        with_body: bool,
-        cookie: Option<String>,
-    ) -> std::result::Result<Headers, JsValue> {
+    fn request_headers(&self, with_body: bool, cookie: Option<String>) -> Object {
         let mut cache = self.header_cache.borrow_mut();
         if cache.cookie != cookie {
             *cache = HeaderCache {
@@ -143,23 +139,29 @@ impl Transport {
         }
         let slot = usize::from(with_body);
         if let Some(Some(headers)) = cache.objects.get(slot) {
-            return Ok(headers.clone());
+            return headers.clone();
         }
-        let headers = Headers::new()?;
-        headers.set("Accept", "application/json")?;
+        // A plain object (fetch makes its `Headers`): names in lower case, so that a later
+        // one replaces an earlier one of the same name, as `Headers.set` would.
+        let headers = Object::new();
+        let set = |name: &str, value: &str| {
+            let name = JsValue::from_str(&name.to_ascii_lowercase());
+            let _ = Reflect::set(&headers, &name, &JsValue::from_str(value));
+        };
+        set("accept", "application/json");
         for (name, value) in &self.headers {
-            headers.set(name, value)?;
+            set(name, value);
         }
         if with_body {
-            headers.set("Content-Type", "application/json")?;
+            set("content-type", "application/json");
         }
         if let Some(cookie) = &cache.cookie {
-            headers.set("Cookie", cookie)?;
+            set("cookie", cookie);
         }
         if let Some(entry) = cache.objects.get_mut(slot) {
             *entry = Some(headers.clone());
         }
-        Ok(headers)
+        headers
     }
 
     /// Confirms that the job or experiment `owner` (its GET) exists, after a read of its items
@@ -236,13 +238,7 @@ impl Transport {
                 None,
             ),
         };
-        let headers = self
-            .request_headers(body.is_some(), cookie)
-            .map_err(|e| Error::Network {
-                message: describe_js(&e),
-                method: method.to_owned(),
-                path: path.clone(),
-            })?;
+        let headers = self.request_headers(body.is_some(), cookie);
         let signal = options
             .signal
             .as_ref()
@@ -262,14 +258,14 @@ impl Transport {
             options.keepalive,
             MAX_BODY_BYTES,
         );
-        let reply: Array = reply.await.dyn_into().unwrap_or_else(|other| {
-            Array::of4(
-                &JsValue::from(0),
-                &JsValue::from(3),
-                &other,
-                &JsValue::UNDEFINED,
-            )
-        });
+        let reply = reply.await;
+        let Some(reply) = reply.dyn_ref::<Array>() else {
+            return Err(Error::Network {
+                message: describe_js(&reply),
+                method: method.to_owned(),
+                path,
+            });
+        };
         let cookies = reply.get(3);
         if let (Some(jar), false) = (&self.jar, cookies.is_undefined()) {
             keep_cookies(jar, &cookies.unchecked_into(), &path);
