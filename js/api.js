@@ -104,7 +104,7 @@ const CREDENTIALS = [, "same-origin", "include", "omit"];
  * aborted), or `[0, why, failure, setCookies]` when the fetch or the read failed: `why` 1 the
  * caller's signal, 2 the time limit, 3 anything else (`failure` the thrown value).
  */
-function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
+async function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
   const controller = new AbortController();
   const abort = () => controller.abort();
   const timer = setTimeout(abort, timeoutMs);
@@ -114,40 +114,36 @@ function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, ja
   else init.credentials = CREDENTIALS[jar];
   if (keepalive) init.keepalive = true;
   let cookies;
-  const read = async () => {
+  let reply;
+  try {
     const response = await fetch(url, init);
     const head = response.headers;
-    if (jar === 0) {
-      const all = head.getSetCookie?.();
-      if (all?.length > 0) cookies = all;
-    }
+    if (jar === 0 && head.getSetCookie?.().length > 0) cookies = head.getSetCookie();
     const length = head.get("content-length")?.trim();
-    const declared = /^\+?[0-9]+$/.test(length) ? Number(length) : undefined;
+    const declared = /^\+?\d+$/.test(length) ? Number(length) : undefined;
     // The declared length bounds the body only when it is not compressed, which only a
     // runtime that shows every header (Node: the one with its own jar) can tell.
     const text = declared > maxBytes ? null : declared !== undefined && jar === 0 && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
     if (text === null) {
       // Past the cap: the connection closes, nothing more is read.
       controller.abort();
-      return [-1, , , cookies];
+      reply = [-1, , , cookies];
+    } else {
+      let parsed;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        if (text.trim() === "") parsed = null;
+      }
+      reply = [response.status, parsed, text, cookies];
+      if (!response.ok) reply.push(response.statusText, head.get("retry-after"));
     }
-    let parsed;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      if (text.trim() === "") parsed = null;
-    }
-    const status = response.status;
-    if (status >= 200 && status < 300) return [status, parsed, text, cookies];
-    return [status, parsed, text, cookies, response.statusText, head.get("retry-after") ?? undefined];
-  };
-  read()
-    .catch((failure) => [0, signal?.aborted ? 1 : controller.signal.aborted ? 2 : 3, failure, cookies])
-    .then((reply) => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", abort);
-      deliver(id, reply);
-    });
+  } catch (failure) {
+    reply = [0, signal?.aborted ? 1 : controller.signal.aborted ? 2 : 3, failure, cookies];
+  }
+  clearTimeout(timer);
+  signal?.removeEventListener("abort", abort);
+  deliver(id, reply);
 }
 
 /**
