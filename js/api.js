@@ -89,41 +89,39 @@ function readColumns(data) {
   return [steps, values, stamps.join("\n"), name, names, odd];
 }
 
-/** How a request without its own cookie jar sends cookies (src/wasm/http.rs's codes; 0 is Node's jar). */
-const CREDENTIALS = [, "same-origin", "include", "omit"];
-
 /**
  * One whole HTTP exchange for the wasm side (src/wasm/http.rs), so that a request crosses the
  * boundary once: `fetch` with a time limit (an AbortController and a timer, and the caller's
- * `signal`), the body read as text up to `maxBytes`, and JSON parsed. `jar` 0: the client
- * keeps its own cookies (no redirect followed, `Set-Cookie` handed back), else the index of
- * the browser's `credentials` mode. Calls `deliver(id, reply)` when done (src/wasm/reply.rs),
- * `reply` being `[status, parsed, text, setCookies, statusText, retryAfter]` (`parsed`
- * undefined when the text is not JSON, null when it is blank; the last two only when the
- * status is not 2xx), `[-1, , , setCookies]` when the body passes `maxBytes` (the fetch is then
- * aborted), or `[0, why, failure, setCookies]` when the fetch or the read failed: `why` 1 the
- * caller's signal, 2 the time limit, 3 anything else (`failure` the thrown value).
+ * `signal`), the body read as text up to `maxBytes`, and JSON parsed. `credentials`
+ * undefined: the client keeps its own cookies (no redirect followed, `Set-Cookie` handed
+ * back), else the browser's `credentials` mode. Calls `deliver(id, reply)` when done
+ * (src/wasm/reply.rs), `reply` being `[status, parsed, text, setCookies, statusText,
+ * retryAfter]` (`parsed` undefined when the text is not JSON, null when it is blank; the last
+ * two only when the status is not 2xx), `[-1, , , setCookies]` when the body passes
+ * `maxBytes` (the fetch is then aborted), or `[0, why, failure, setCookies]` when the fetch or
+ * the read failed: `why` 1 the caller's signal, 2 the time limit, 3 anything else (`failure`
+ * the thrown value).
  */
-async function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, jar, keepalive, maxBytes) {
+async function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, credentials, keepalive, maxBytes) {
   const controller = new AbortController();
   const abort = () => controller.abort();
   const timer = setTimeout(abort, timeoutMs);
   signal?.addEventListener("abort", abort);
-  const init = { method, headers, body, signal: controller.signal };
-  if (jar === 0) init.redirect = "manual";
-  else init.credentials = CREDENTIALS[jar];
+  const jar = credentials === undefined;
+  const init = { method, headers, body, credentials, signal: controller.signal };
+  if (jar) init.redirect = "manual";
   if (keepalive) init.keepalive = true;
   let cookies;
   let reply;
   try {
     const response = await fetch(url, init);
     const head = response.headers;
-    if (jar === 0 && head.getSetCookie?.().length > 0) cookies = head.getSetCookie();
+    if (jar && head.getSetCookie?.().length > 0) cookies = head.getSetCookie();
     const length = head.get("content-length")?.trim();
     const declared = /^\+?\d+$/.test(length) ? Number(length) : undefined;
     // The declared length bounds the body only when it is not compressed, which only a
     // runtime that shows every header (Node: the one with its own jar) can tell.
-    const text = declared > maxBytes ? null : declared !== undefined && jar === 0 && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
+    const text = declared > maxBytes ? null : declared !== undefined && jar && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
     if (text === null) {
       // Past the cap: the connection closes, nothing more is read.
       controller.abort();

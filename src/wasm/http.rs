@@ -20,6 +20,7 @@ use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
 use crate::wasm::body::MAX_BODY_BYTES;
+use crate::wasm::convert::js_key;
 use crate::wasm::metrics::error_body;
 use crate::wasm::reply::Reply;
 use crate::wasm::slot::Slot;
@@ -47,7 +48,7 @@ extern "C" {
         body: &JsValue,
         timeout_ms: f64,
         signal: &JsValue,
-        jar: u8,
+        credentials: &JsValue,
         keepalive: bool,
         max_bytes: f64,
     );
@@ -225,16 +226,19 @@ impl Transport {
     ) -> Result<Answer> {
         let method = request.method.as_str();
         let path = request.full_path(&self.base);
-        let (jar_mode, cookie) = match &self.jar {
+        let (credentials, cookie) = match &self.jar {
             // Node: no jar of its own, so ours; and no redirect is followed, so that no
             // cookie ever reaches another origin.
-            Some(jar) => (0, jar.borrow_mut().header(&path, date_now())),
+            Some(jar) => (
+                JsValue::UNDEFINED,
+                jar.borrow_mut().header(&path, date_now()),
+            ),
             None => (
-                match self.credentials {
-                    Credentials::SameOrigin => 1,
-                    Credentials::Include => 2,
-                    Credentials::Omit => 3,
-                },
+                js_key(match self.credentials {
+                    Credentials::SameOrigin => "same-origin",
+                    Credentials::Include => "include",
+                    Credentials::Omit => "omit",
+                }),
                 None,
             ),
         };
@@ -254,7 +258,7 @@ impl Transport {
             body.as_ref().unwrap_or(&JsValue::UNDEFINED),
             options.timeout_ms,
             &signal,
-            jar_mode,
+            &credentials,
             options.keepalive,
             MAX_BODY_BYTES,
         );
@@ -266,9 +270,11 @@ impl Transport {
                 path,
             });
         };
-        let cookies = reply.get(3);
-        if let (Some(jar), false) = (&self.jar, cookies.is_undefined()) {
-            keep_cookies(jar, &cookies.unchecked_into(), &path);
+        if let Some(jar) = &self.jar {
+            let cookies = reply.get(3);
+            if !cookies.is_undefined() {
+                keep_cookies(jar, cookies.unchecked_ref(), &path);
+            }
         }
         let status = reply.get(0).as_f64().unwrap_or(0.0);
         if status == 0.0 {
