@@ -1,15 +1,14 @@
 //! The `{ name, value }` metrics of an answer (latest values, a stored point), checked and
 //! rebuilt with a few crossings each: serde-wasm-bindgen's walk copies every key and name into
-//! wasm and back out, which made most of a small call's cost. And the body of an error answer,
-//! read by hand the same way.
+//! wasm and back out, which made most of a small call's cost.
 
-use js_sys::{Array, Object, Reflect};
+use js_sys::{Array, Object};
 use wasm_bindgen::prelude::*;
 
-use crate::core::decode::{decode_error, ErrorBody, ErrorTree, Lenient, Metric};
+use crate::core::decode::{decode_error, Metric};
 use crate::core::error::Result;
 use crate::core::value::{special_value, WireValue};
-use crate::wasm::convert::{input, js_key};
+use crate::wasm::convert::input;
 use crate::wasm::http::Answer;
 
 #[wasm_bindgen]
@@ -126,61 +125,5 @@ fn invalid(value: &JsValue, expected: &str, answer: &Answer) -> crate::core::err
         ),
         answer.method,
         &answer.path,
-    )
-}
-
-/// How deep an error answer's `errors` are read, as `core::decode` reads them: deeper parts
-/// are skipped, which bounds the recursion whatever the answer holds.
-const MAX_ERROR_DEPTH: usize = 16;
-
-/// The parsed body of an error answer, as far as it is understood: `error` and `message` when
-/// they are strings, `errors` as messages, lists or maps of them; anything else is ignored
-/// (an error body is read for what it tells, never refused).
-pub fn error_body(parsed: &JsValue) -> ErrorBody {
-    if !parsed.is_object() {
-        return ErrorBody::default();
-    }
-    let text = |key: &'static str| {
-        let value = Reflect::get(parsed, &js_key(key)).ok()?;
-        (!value.is_undefined() && !value.is_null()).then(|| Lenient(value.as_string()))
-    };
-    let errors = Reflect::get(parsed, &js_key("errors"))
-        .ok()
-        .filter(|e| !e.is_undefined() && !e.is_null())
-        .map(|e| error_tree(&e, 0));
-    ErrorBody {
-        error: text("error"),
-        message: text("message"),
-        errors,
-    }
-}
-
-/// `value` as an [`ErrorTree`] at `depth`.
-fn error_tree(value: &JsValue, depth: usize) -> ErrorTree {
-    if depth >= MAX_ERROR_DEPTH {
-        return ErrorTree::Other;
-    }
-    if let Some(message) = value.as_string() {
-        return ErrorTree::Message(message);
-    }
-    if let Some(list) = value.dyn_ref::<Array>() {
-        return ErrorTree::List(
-            list.iter()
-                .map(|item| error_tree(&item, depth + 1))
-                .collect(),
-        );
-    }
-    if !value.is_object() {
-        return ErrorTree::Other;
-    }
-    let object: &Object = value.unchecked_ref();
-    ErrorTree::Fields(
-        Object::keys(object)
-            .iter()
-            .filter_map(|key| {
-                let item = Reflect::get(object, &key).ok()?;
-                Some((key.as_string()?, error_tree(&item, depth + 1)))
-            })
-            .collect(),
     )
 }
