@@ -1,6 +1,7 @@
-//! Sending one request with the global `fetch`: a slot under the client's bound on
-//! concurrent requests, time limit, abort signal, cookies, and the answer read into a
-//! JavaScript value or a typed error.
+//! Sending one request: a slot under the client's bound on concurrent requests, the cookies,
+//! then one call of js/api.js's `exchange` (the global `fetch` with the time limit and the
+//! caller's abort signal, the body read up to [`MAX_BODY_BYTES`], JSON parsed) whose reply,
+//! awaited as one [`Reply`], becomes a JavaScript value or a typed error.
 
 use std::cell::{Cell, RefCell};
 
