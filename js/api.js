@@ -89,6 +89,76 @@ function readColumns(data) {
   return [steps, values, stamps.join("\n"), name, names, odd];
 }
 
+/**
+ * One whole HTTP exchange for the wasm side (src/wasm/http.rs), so that a request crosses the
+ * boundary once: `fetch` with a time limit (an AbortController and a timer, and the caller's
+ * `signal`), the body read as text up to `maxBytes`, and JSON parsed. `credentials`
+ * undefined: the client keeps its own cookies (no redirect followed, `Set-Cookie` handed
+ * back), else the browser's `credentials` mode. Calls `deliver(id, reply)` when done
+ * (src/wasm/reply.rs), `reply` being `[status, parsed, text, setCookies, statusText,
+ * retryAfter]` (`parsed` undefined when the text is not JSON, null when it is blank; the last
+ * two only when the status is not 2xx), `[-1, , , setCookies]` when the body passes
+ * `maxBytes` (the fetch is then aborted), or `[0, why, failure, setCookies]` when the fetch or
+ * the read failed: `why` 1 the caller's signal, 2 the time limit, 3 anything else (`failure`
+ * the thrown value).
+ */
+async function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, credentials, keepalive, maxBytes) {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  const timer = setTimeout(abort, timeoutMs);
+  signal?.addEventListener("abort", abort);
+  const jar = credentials === undefined;
+  const init = { method, headers, body, credentials, signal: controller.signal };
+  if (jar) init.redirect = "manual";
+  if (keepalive) init.keepalive = true;
+  let cookies;
+  let reply;
+  try {
+    const response = await fetch(url, init);
+    const head = response.headers;
+    if (jar && head.getSetCookie?.().length > 0) cookies = head.getSetCookie();
+    const length = head.get("content-length")?.trim();
+    const declared = /^\+?\d+$/.test(length) ? Number(length) : undefined;
+    // The declared length bounds the body only when it is not compressed, which only a
+    // runtime that shows every header (Node: the one with its own jar) can tell.
+    const text = declared > maxBytes ? null : declared !== undefined && jar && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
+    if (text === null) {
+      // Past the cap: the connection closes, nothing more is read.
+      controller.abort();
+      reply = [-1, , , cookies];
+    } else {
+      let parsed;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        if (text.trim() === "") parsed = null;
+      }
+      reply = [response.status, parsed, text, cookies];
+      if (!response.ok) reply.push(response.statusText, head.get("retry-after"));
+    }
+  } catch (failure) {
+    reply = [0, signal?.aborted ? 1 : controller.signal.aborted ? 2 : 3, failure, cookies];
+  }
+  clearTimeout(timer);
+  signal?.removeEventListener("abort", abort);
+  deliver(id, reply);
+}
+
+/**
+ * `response`'s body as text, read as a stream, or null as soon as it passes `maxBytes`
+ * (decoded as `Response.text()` does: a leading BOM dropped, invalid bytes replaced).
+ */
+async function readCapped(response, maxBytes) {
+  const reader = response.body?.getReader();
+  const chunks = [];
+  let total = 0;
+  for (let chunk; reader && !(chunk = await reader.read()).done; chunks.push(chunk.value)) {
+    if ((total += chunk.value.byteLength) > maxBytes) return null;
+  }
+  const decoder = new TextDecoder();
+  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
+}
+
 /** The points of a page the wasm side handed back as columns, each timestamp a `Date`. */
 function pointsOf({ name, names, steps, values, stamps }) {
   const points = new Array(steps.length);
@@ -378,7 +448,7 @@ function defineClient({ WasmClient, wasm = LOADED, keepCookies, defaultAddress, 
       const fallback = defaultAddress();
       const make = () => {
         try {
-          return new WasmClient(address, options, fallback, keepCookies, readColumns);
+          return new WasmClient(address, options, fallback, keepCookies, readColumns, exchange);
         } catch (raw) {
           throw toError(raw);
         }

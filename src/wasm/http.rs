@@ -1,17 +1,14 @@
-//! Sending one request with the global `fetch`: a slot under the client's bound on
-//! concurrent requests, time limit, abort signal, cookies, and the answer read into a
-//! JavaScript value or a typed error.
+//! Sending one request: a slot under the client's bound on concurrent requests, the cookies,
+//! then one call of js/api.js's `exchange` (the global `fetch` with the time limit and the
+//! caller's abort signal, the body read up to [`MAX_BODY_BYTES`], JSON parsed) whose reply,
+//! awaited as one [`Reply`], becomes a JavaScript value or a typed error.
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Function, Promise, Reflect};
+use js_sys::{Array, Function, JsString, Object, Reflect};
 use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{
-    AbortController, AbortSignal, Headers, RequestCredentials, RequestInit, RequestRedirect,
-    Response,
-};
+use web_sys::AbortSignal;
 
 use crate::core::address::ApiBase;
 use crate::core::cookies::CookieJar;
@@ -23,31 +20,38 @@ use crate::core::limiter::Limiter;
 use crate::core::retry::parse_retry_after;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
-use crate::wasm::body::{read_body, read_declared, Body, MAX_BODY_BYTES};
+use crate::wasm::body::MAX_BODY_BYTES;
+use crate::wasm::convert::js_key;
+use crate::wasm::reply::Reply;
 use crate::wasm::slot::Slot;
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    /// The global `setTimeout`.
-    pub fn set_timeout(callback: &Function, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(handle: &JsValue);
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     /// `Date.now()`.
     pub fn date_now() -> f64;
-    /// `JSON.parse` of a JavaScript string (js-sys's takes a Rust `&str`, copied into wasm).
-    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
-    fn json_parse(text: &js_sys::JsString) -> std::result::Result<JsValue, JsValue>;
-    /// An answer's `Headers`, as Node 20 has them.
-    #[wasm_bindgen(extends = Headers)]
-    type NodeHeaders;
-    /// `Headers.prototype.getSetCookie` (Node 20; throws where the runtime lacks it).
-    #[wasm_bindgen(catch, method, js_name = getSetCookie)]
-    fn get_set_cookie(this: &NodeHeaders) -> std::result::Result<js_sys::Array, JsValue>;
-    /// The global `fetch`: Node, browsers and workers alike.
-    #[wasm_bindgen(catch, js_name = fetch)]
-    fn fetch(url: &str, init: &RequestInit) -> std::result::Result<Promise, JsValue>;
+    /// js/api.js's `exchange`: one whole HTTP exchange (see [`Transport::exchange`]).
+    #[wasm_bindgen(extends = Function)]
+    pub type Exchange;
+    /// `exchange.call(undefined, deliver, id, ...)`: one crossing for the whole request; the
+    /// reply comes back through `deliver(id, reply)` (see [`crate::wasm::reply`]).
+    #[allow(clippy::too_many_arguments)]
+    #[wasm_bindgen(method, js_name = call)]
+    fn call(
+        this: &Exchange,
+        this_arg: &JsValue,
+        deliver: &JsValue,
+        id: u32,
+        url: &str,
+        method: &str,
+        headers: &Object,
+        body: &JsValue,
+        timeout_ms: f64,
+        signal: &JsValue,
+        credentials: &JsValue,
+        keepalive: bool,
+        max_bytes: f64,
+    );
 }
 
 /// Everything a client needs to send requests: where, how, how many at once, and its cookies
@@ -68,6 +72,8 @@ pub struct Transport {
     /// js/api.js's `readColumns`: reads a history page's points in one pass (see
     /// [`crate::wasm::columns`]).
     pub read_columns: js_sys::Function,
+    /// js/api.js's `exchange`: sends a request and reads its answer in one call.
+    pub exchange: Exchange,
     /// The origin of the page the client runs in (browsers), for error hints.
     pub page_origin: Option<String>,
     /// Whether a login succeeded (and no logout since), for error hints.
@@ -77,7 +83,7 @@ pub struct Transport {
     pub header_cache: RefCell<HeaderCache>,
 }
 
-/// The `Headers` objects sent with the last requests: every request of a client sends the
+/// The headers objects sent with the last requests: every request of a client sends the
 /// same headers but for its cookie, and fetch copies them (never changes them), so one object
 /// serves every request until the cookie changes.
 #[derive(Default)]
@@ -85,7 +91,7 @@ pub struct HeaderCache {
     /// The cookie the cached objects carry.
     cookie: Option<String>,
     /// The headers of a request without a body, then of one with a JSON body.
-    objects: [Option<Headers>; 2],
+    objects: [Option<Object>; 2],
 }
 
 /// Per-call settings: the time limit and the caller's abort signal.
@@ -97,102 +103,6 @@ pub struct CallOptions {
     pub signal: Option<AbortSignal>,
     /// Send with `keepalive` (the request may outlive the page).
     pub keepalive: bool,
-}
-
-/// Aborts a request when its time runs out or the caller's signal fires, and cleans up both
-/// the timer and the listener when the request is over.
-struct AbortGuard {
-    controller: AbortController,
-    abort: Function,
-    timer: JsValue,
-    caller: Option<AbortSignal>,
-}
-
-thread_local! {
-    /// `AbortController.prototype.abort`, looked up on the first controller.
-    static ABORT: RefCell<Option<Function>> = const { RefCell::new(None) };
-}
-
-impl AbortGuard {
-    fn new(options: &CallOptions) -> Result<AbortGuard> {
-        let controller = AbortController::new().map_err(|e| js_failure("AbortController", &e))?;
-        let abort = ABORT.with(|cached| -> Result<Function> {
-            if let Some(abort) = cached.borrow().as_ref() {
-                return Ok(abort.clone());
-            }
-            let abort: Function = Reflect::get(&controller, &JsValue::from_str("abort"))
-                .map_err(|e| js_failure("AbortController.abort", &e))?
-                .dyn_into()
-                .map_err(|e| js_failure("AbortController.abort", &e))?;
-            *cached.borrow_mut() = Some(abort.clone());
-            Ok(abort)
-        })?;
-        let abort = abort.bind0(&controller);
-        if let Some(signal) = &options.signal {
-            let _ = signal.add_event_listener_with_callback("abort", &abort);
-        }
-        let timer = set_timeout(&abort, options.timeout_ms);
-        Ok(AbortGuard {
-            controller,
-            abort,
-            timer,
-            caller: options.signal.clone(),
-        })
-    }
-
-    /// Stops the request (its answer is not wanted).
-    fn cancel(&self) {
-        self.controller.abort();
-    }
-
-    fn signal(&self) -> AbortSignal {
-        self.controller.signal()
-    }
-
-    /// The error for a failure of the fetch or of reading its body.
-    fn classify(
-        &self,
-        failure: &JsValue,
-        options: &CallOptions,
-        method: &str,
-        path: &str,
-    ) -> Error {
-        if self.caller.as_ref().is_some_and(AbortSignal::aborted) {
-            Error::Abort {
-                method: method.to_owned(),
-                path: path.to_owned(),
-            }
-        } else if self.controller.signal().aborted() {
-            Error::Timeout {
-                timeout_ms: options.timeout_ms,
-                method: method.to_owned(),
-                path: path.to_owned(),
-            }
-        } else {
-            Error::Network {
-                message: describe_js(failure),
-                method: method.to_owned(),
-                path: path.to_owned(),
-            }
-        }
-    }
-}
-
-impl Drop for AbortGuard {
-    fn drop(&mut self) {
-        clear_timeout(&self.timer);
-        if let Some(signal) = &self.caller {
-            let _ = signal.remove_event_listener_with_callback("abort", &self.abort);
-        }
-    }
-}
-
-fn js_failure(what: &str, error: &JsValue) -> Error {
-    Error::Network {
-        message: format!("{what} is not available: {}", describe_js(error)),
-        method: String::new(),
-        path: String::new(),
-    }
 }
 
 /// The parsed JSON body of a 2xx answer (`null` for an empty body).
@@ -220,11 +130,7 @@ impl Transport {
     /// The headers of a request (with a JSON body or not, with `cookie` or none): `Accept`,
     /// the client's extra headers, `Content-Type` with a body, `Cookie`. Built once and reused
     /// while the cookie stays the same.
-    fn request_headers(
-        &self,
-        with_body: bool,
-        cookie: Option<String>,
-    ) -> std::result::Result<Headers, JsValue> {
+    fn request_headers(&self, with_body: bool, cookie: Option<String>) -> Object {
         let mut cache = self.header_cache.borrow_mut();
         if cache.cookie != cookie {
             *cache = HeaderCache {
@@ -234,23 +140,29 @@ impl Transport {
         }
         let slot = usize::from(with_body);
         if let Some(Some(headers)) = cache.objects.get(slot) {
-            return Ok(headers.clone());
+            return headers.clone();
         }
-        let headers = Headers::new()?;
-        headers.set("Accept", "application/json")?;
+        // A plain object (fetch makes its `Headers`): names in lower case, so that a later
+        // one replaces an earlier one of the same name, as `Headers.set` would.
+        let headers = Object::new();
+        let set = |name: &str, value: &str| {
+            let name = JsValue::from_str(&name.to_ascii_lowercase());
+            let _ = Reflect::set(&headers, &name, &JsValue::from_str(value));
+        };
+        set("accept", "application/json");
         for (name, value) in &self.headers {
-            headers.set(name, value)?;
+            set(name, value);
         }
         if with_body {
-            headers.set("Content-Type", "application/json")?;
+            set("content-type", "application/json");
         }
         if let Some(cookie) = &cache.cookie {
-            headers.set("Cookie", cookie)?;
+            set("cookie", cookie);
         }
         if let Some(entry) = cache.objects.get_mut(slot) {
             *entry = Some(headers.clone());
         }
-        Ok(headers)
+        headers
     }
 
     /// Confirms that the job or experiment `owner` (its GET) exists, after a read of its items
@@ -303,7 +215,9 @@ impl Transport {
         })
     }
 
-    /// Sends `request` with `body` once it has its slot, and reads the answer.
+    /// Sends `request` with `body` once it has its slot, and reads the answer: one call of
+    /// js/api.js's `exchange` (fetch, time limit, body read up to [`MAX_BODY_BYTES`], JSON
+    /// parsed), one promise awaited.
     async fn exchange(
         &self,
         request: &ApiRequest,
@@ -312,119 +226,112 @@ impl Transport {
     ) -> Result<Answer> {
         let method = request.method.as_str();
         let path = request.full_path(&self.base);
-        let fail = |message: String| Error::Network {
-            message,
-            method: method.to_owned(),
-            path: path.clone(),
-        };
-        let init = RequestInit::new();
-        init.set_method(method);
-        if let Some(body) = &body {
-            init.set_body(body);
-        }
-        let cookie = match &self.jar {
+        let (credentials, cookie) = match &self.jar {
             // Node: no jar of its own, so ours; and no redirect is followed, so that no
             // cookie ever reaches another origin.
-            Some(jar) => {
-                init.set_redirect(RequestRedirect::Manual);
-                jar.borrow_mut().header(&path, date_now())
-            }
-            None => {
-                init.set_credentials(match self.credentials {
-                    Credentials::SameOrigin => RequestCredentials::SameOrigin,
-                    Credentials::Include => RequestCredentials::Include,
-                    Credentials::Omit => RequestCredentials::Omit,
-                });
-                None
-            }
+            Some(jar) => (
+                JsValue::UNDEFINED,
+                jar.borrow_mut().header(&path, date_now()),
+            ),
+            None => (
+                js_key(match self.credentials {
+                    Credentials::SameOrigin => "same-origin",
+                    Credentials::Include => "include",
+                    Credentials::Omit => "omit",
+                }),
+                None,
+            ),
         };
-        let headers = self
-            .request_headers(body.is_some(), cookie)
-            .map_err(|e| fail(describe_js(&e)))?;
-        init.set_headers(&headers);
-        if options.keepalive {
-            // `keepalive` is not among web-sys's stable setters.
-            let _ = Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+        let headers = self.request_headers(body.is_some(), cookie);
+        let signal = options
+            .signal
+            .as_ref()
+            .map_or(JsValue::UNDEFINED, |s| s.clone().into());
+        let reply = Reply::new();
+        self.exchange.call(
+            &JsValue::UNDEFINED,
+            &Reply::deliver(),
+            reply.id(),
+            &request.url(&self.base),
+            method,
+            &headers,
+            body.as_ref().unwrap_or(&JsValue::UNDEFINED),
+            options.timeout_ms,
+            &signal,
+            &credentials,
+            options.keepalive,
+            MAX_BODY_BYTES,
+        );
+        let reply = reply.await;
+        let Some(reply) = reply.dyn_ref::<Array>() else {
+            return Err(Error::Network {
+                message: describe_js(&reply),
+                method: method.to_owned(),
+                path,
+            });
+        };
+        if let Some(jar) = &self.jar {
+            let cookies = reply.get(3);
+            if !cookies.is_undefined() {
+                keep_cookies(jar, cookies.unchecked_ref(), &path);
+            }
         }
-        let guard = AbortGuard::new(options)?;
-        init.set_signal(Some(&guard.signal()));
-        let outcome = async {
-            let promise = fetch(&request.url(&self.base), &init)?;
-            let response: Response = JsFuture::from(promise).await?.dyn_into()?;
-            let headers = response.headers();
-            if let Some(jar) = &self.jar {
-                keep_cookies(jar, &headers, &path);
-            }
-            let declared = headers
-                .get("content-length")
-                .ok()
-                .flatten()
-                .and_then(|n| n.trim().parse::<u64>().ok());
-            if declared.is_some_and(|n| n as f64 > MAX_BODY_BYTES) {
-                return Ok(Err(too_large(method, &path)));
-            }
-            // The declared length bounds the body only when it is not compressed, which only
-            // a runtime that shows every header (Node: the one with our own jar) can tell.
-            let plain_length = declared.is_some()
-                && self.jar.is_some()
-                && headers.get("content-encoding").ok().flatten().is_none();
-            let body = if plain_length {
-                read_declared(&response).await?
-            } else {
-                read_body(&response).await?
-            };
-            let Body::Text(text) = body else {
-                return Ok(Err(too_large(method, &path)));
-            };
-            Ok::<_, JsValue>(Ok((response, headers, text)))
+        let status = reply.get(0).as_f64().unwrap_or(0.0);
+        if status == 0.0 {
+            let failure = reply.get(2);
+            return Err(match reply.get(1).as_f64() {
+                Some(1.0) => Error::Abort {
+                    method: method.to_owned(),
+                    path,
+                },
+                Some(2.0) => Error::Timeout {
+                    timeout_ms: options.timeout_ms,
+                    method: method.to_owned(),
+                    path,
+                },
+                _ => Error::Network {
+                    message: describe_js(&failure),
+                    method: method.to_owned(),
+                    path,
+                },
+            });
         }
-        .await;
-        let read = outcome.map_err(|e| guard.classify(&e, options, method, &path))?;
-        // Past the cap, the fetch is aborted: the connection closes, nothing more is read.
-        let (response, headers, text) = read.inspect_err(|_| guard.cancel())?;
-        drop(guard);
-        // The body stays a JavaScript string: JSON.parse reads it where it is, so answers never
-        // pass through (nor grow) the wasm memory. An empty (or blank) body, which JSON.parse
-        // refuses, is `null`.
-        let parsed = json_parse(&text).or_else(|e| {
-            if text.trim().length() == 0 {
-                Ok(JsValue::NULL)
-            } else {
-                Err(e)
-            }
-        });
-        let status = response.status();
+        if status < 0.0 {
+            return Err(too_large(method, &path));
+        }
+        let parsed = reply.get(1);
+        let status = status as u16;
         if !(200..300).contains(&status) {
-            let body = parsed
-                .ok()
-                .and_then(|v| serde_wasm_bindgen::from_value::<ErrorBody>(v).ok());
-            let mut error = api_error(status, &response.status_text(), body, method, &path);
-            let retry_after = headers.get("retry-after").ok().flatten();
+            // serde-wasm-bindgen, as `Answer::decode` (which keeps it in the build anyway): a
+            // hand-written reader of the error body measured 932 B larger gzipped.
+            let body = serde_wasm_bindgen::from_value::<ErrorBody>(parsed).ok();
+            let status_text = reply.get(4).as_string().unwrap_or_default();
+            let mut error = api_error(status, &status_text, body, method, &path);
+            let retry_after = reply.get(5).as_string();
             if let (Error::Api(api), Some(value)) = (&mut error, retry_after) {
                 api.retry_after_ms = parse_retry_after(&value, date_now());
             }
             return Err(error);
         }
-        let body = parsed.map_err(|_| {
-            decode_error(
+        if parsed.is_undefined() {
+            let text: JsString = reply.get(2).unchecked_into();
+            return Err(decode_error(
                 format!("the body is not JSON: {}", excerpt(&text)),
                 method,
                 &path,
-            )
-        })?;
-        Ok(Answer { body, method, path })
+            ));
+        }
+        Ok(Answer {
+            body: parsed,
+            method,
+            path,
+        })
     }
 }
 
-/// Stores an answer's `Set-Cookie` headers (read with Node 20's `Headers.getSetCookie()`;
-/// a runtime without it keeps no cookie).
-fn keep_cookies(jar: &RefCell<CookieJar>, headers: &Headers, path: &str) {
-    let Ok(values) = headers.unchecked_ref::<NodeHeaders>().get_set_cookie() else {
-        return;
-    };
-    if values.length() == 0 {
-        return;
-    }
+/// Stores an answer's `Set-Cookie` headers (read with `Headers.getSetCookie()` by the
+/// exchange; a runtime without it keeps no cookie).
+fn keep_cookies(jar: &RefCell<CookieJar>, values: &Array, path: &str) {
     let now = date_now();
     let mut jar = jar.borrow_mut();
     for value in values.iter() {
@@ -473,7 +380,7 @@ fn too_large(method: &str, path: &str) -> Error {
 }
 
 /// The start of a body, for an error message.
-fn excerpt(text: &js_sys::JsString) -> String {
+fn excerpt(text: &JsString) -> String {
     let cut = String::from(text.slice(0, 80));
     if text.length() > 80 {
         format!("{}…", quote(&cut))

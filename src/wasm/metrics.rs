@@ -2,25 +2,41 @@
 //! rebuilt with a few crossings each: serde-wasm-bindgen's walk copies every key and name into
 //! wasm and back out, which made most of a small call's cost.
 
-use js_sys::{Array, Object, Reflect};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::{Array, Object};
+use wasm_bindgen::prelude::*;
 
 use crate::core::decode::{decode_error, Metric};
 use crate::core::error::Result;
 use crate::core::value::{special_value, WireValue};
-use crate::wasm::convert::{input, js_key};
+use crate::wasm::convert::input;
 use crate::wasm::http::Answer;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A metric as JSON.parse made it, or as this module makes it: plain property reads and
+    /// writes (one cheap crossing each, no key string passed, nothing to catch: a parsed
+    /// object has no getters or setters that could throw).
+    type MetricObject;
+    #[wasm_bindgen(method, getter)]
+    fn name(this: &MetricObject) -> JsValue;
+    #[wasm_bindgen(method, getter)]
+    fn value(this: &MetricObject) -> JsValue;
+    #[wasm_bindgen(method, setter)]
+    fn set_name(this: &MetricObject, name: &JsValue);
+    #[wasm_bindgen(method, setter)]
+    fn set_value(this: &MetricObject, value: f64);
+}
 
 /// One metric of `answer`'s body, `{ name, value }` with special values decoded.
 pub fn metric_to_js(answer: &Answer) -> Result<JsValue> {
-    metric(&body(answer)?, answer)
+    metric(body(answer)?, answer)
 }
 
 /// The metrics of `answer`'s body (a list), each `{ name, value }`, and whether it is empty.
 pub fn metrics_to_js(answer: &Answer) -> Result<(JsValue, bool)> {
     let body = body(answer)?;
     let Some(list) = body.dyn_ref::<Array>() else {
-        return Err(invalid(&body, "a list of metrics", answer));
+        return Err(invalid(body, "a list of metrics", answer));
     };
     let out = Array::new();
     for item in list.iter() {
@@ -31,7 +47,7 @@ pub fn metrics_to_js(answer: &Answer) -> Result<(JsValue, bool)> {
 }
 
 /// The body, unless it is empty.
-fn body(answer: &Answer) -> Result<JsValue> {
+fn body(answer: &Answer) -> Result<&JsValue> {
     if answer.body.is_null() {
         return Err(decode_error(
             "the body is empty",
@@ -39,12 +55,12 @@ fn body(answer: &Answer) -> Result<JsValue> {
             &answer.path,
         ));
     }
-    Ok(answer.body.clone())
+    Ok(&answer.body)
 }
 
 /// One metric of `answer`'s body, read into Rust (the logger's check of what was stored).
 pub fn read_metric(answer: &Answer) -> Result<Metric> {
-    let (name, value) = checked(&body(answer)?, answer)?;
+    let (name, value) = checked(body(answer)?, answer)?;
     Ok(Metric {
         name: name.as_string().unwrap_or_default(),
         value: WireValue(value),
@@ -54,9 +70,9 @@ pub fn read_metric(answer: &Answer) -> Result<Metric> {
 /// `item` checked as a metric and rebuilt as `{ name, value }`.
 fn metric(item: &JsValue, answer: &Answer) -> Result<JsValue> {
     let (name, value) = checked(item, answer)?;
-    let out = Object::new();
-    let _ = Reflect::set(&out, &js_key("name"), &name);
-    let _ = Reflect::set(&out, &js_key("value"), &JsValue::from_f64(value));
+    let out: MetricObject = Object::new().unchecked_into();
+    out.set_name(&name);
+    out.set_value(value);
     Ok(out.into())
 }
 
@@ -65,11 +81,12 @@ fn checked(item: &JsValue, answer: &Answer) -> Result<(JsValue, f64)> {
     if !item.is_object() || Array::is_array(item) {
         return Err(invalid(item, "a metric object", answer));
     }
-    let name = field(item, "name", answer)?;
+    let object: &MetricObject = item.unchecked_ref();
+    let name = present(object.name(), "name", answer)?;
     if !name.is_string() {
         return Err(invalid(&name, "a string for `name`", answer));
     }
-    let raw = field(item, "value", answer)?;
+    let raw = present(object.value(), "value", answer)?;
     let value = match raw.as_f64() {
         // As serde reads a number: an integer through i64, so -0 is 0 (and -0 + 0 is 0).
         Some(n) => n + 0.0,
@@ -87,9 +104,8 @@ fn checked(item: &JsValue, answer: &Answer) -> Result<(JsValue, f64)> {
     Ok((name, value))
 }
 
-/// Field `key` of `item`, which must be there.
-fn field(item: &JsValue, key: &'static str, answer: &Answer) -> Result<JsValue> {
-    let value = Reflect::get(item, &js_key(key)).unwrap_or(JsValue::UNDEFINED);
+/// Field `key`'s `value`, which must be there.
+fn present(value: JsValue, key: &'static str, answer: &Answer) -> Result<JsValue> {
     if value.is_undefined() {
         return Err(decode_error(
             format!("missing field `{key}`"),

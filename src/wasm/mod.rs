@@ -12,6 +12,7 @@ mod journal;
 mod logger;
 mod metrics;
 mod reader;
+mod reply;
 mod slot;
 
 use std::cell::{Cell, RefCell};
@@ -132,7 +133,8 @@ pub struct WasmClient {
 impl WasmClient {
     /// A client for the server at `address` (or `default_address` when `address` is
     /// undefined). `keep_cookies` is true where the runtime has no cookie jar (Node);
-    /// `read_columns` is js/api.js's reader of a history page's points.
+    /// `read_columns` is js/api.js's reader of a history page's points, `exchange` its sender
+    /// of one request.
     #[wasm_bindgen(constructor)]
     pub fn new(
         address: JsValue,
@@ -140,13 +142,14 @@ impl WasmClient {
         default_address: Option<String>,
         keep_cookies: bool,
         read_columns: js_sys::Function,
+        exchange: js_sys::Function,
     ) -> std::result::Result<WasmClient, JsValue> {
         Self::build(
             &address,
             &options,
             default_address,
             keep_cookies,
-            read_columns,
+            (read_columns, exchange.unchecked_into()),
         )
         .map_err(|e| error_to_js(&e))
     }
@@ -390,7 +393,7 @@ impl WasmClient {
         options: &JsValue,
         default_address: Option<String>,
         keep_cookies: bool,
-        read_columns: js_sys::Function,
+        (read_columns, exchange): (js_sys::Function, http::Exchange),
     ) -> Result<Self> {
         // Where the runtime has a cookie store (a browser), the default address is the page's.
         let page_origin = if keep_cookies {
@@ -426,6 +429,7 @@ impl WasmClient {
                 jar: keep_cookies.then(|| RefCell::new(CookieJar::for_origin(&base.origin))),
                 limiter: Limiter::new(max_concurrency as usize),
                 read_columns,
+                exchange,
                 page_origin,
                 logged_in: Cell::new(false),
                 header_cache: RefCell::default(),
