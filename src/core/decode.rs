@@ -159,7 +159,7 @@ impl<'de> Deserialize<'de> for Lenient<String> {
 
 /// How deep the server's `errors` are read; deeper parts are skipped. This bounds the
 /// decoder's recursion whatever the answer holds (JSON.parse accepts any depth).
-const MAX_ERROR_DEPTH: usize = 16;
+pub(crate) const MAX_ERROR_DEPTH: usize = 16;
 
 /// The server's `errors` map: messages, lists of them, or maps nested by field.
 #[derive(Debug)]

@@ -22,6 +22,7 @@ pub mod queue;
 pub mod read_retry;
 pub mod retry;
 pub mod sender;
+pub mod shape;
 pub mod text;
 pub mod timestamp;
 pub mod validate;

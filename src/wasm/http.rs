@@ -6,7 +6,6 @@
 use std::cell::{Cell, RefCell};
 
 use js_sys::{Array, Function, JsString, Object, Reflect};
-use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
@@ -18,6 +17,7 @@ use crate::core::error::{Error, Result};
 use crate::core::hints;
 use crate::core::limiter::Limiter;
 use crate::core::retry::parse_retry_after;
+use crate::core::shape::FromJson;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
 use crate::wasm::body::MAX_BODY_BYTES;
@@ -116,13 +116,13 @@ pub struct Answer {
 }
 
 impl Answer {
-    /// The body, decoded as `T`, or a decode error naming the request.
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+    /// The body, read as `T` (see [`crate::core::shape`]), or a decode error naming the
+    /// request.
+    pub fn decode<T: FromJson>(&self) -> Result<T> {
         if self.body.is_null() {
             return Err(decode_error("the body is empty", self.method, &self.path));
         }
-        serde_wasm_bindgen::from_value(self.body.clone())
-            .map_err(|e| decode_error(e, self.method, &self.path))
+        T::from_json(&self.body).map_err(|why| decode_error(why, self.method, &self.path))
     }
 }
 
@@ -302,9 +302,7 @@ impl Transport {
         let parsed = reply.get(1);
         let status = status as u16;
         if !(200..300).contains(&status) {
-            // serde-wasm-bindgen, as `Answer::decode` (which keeps it in the build anyway): a
-            // hand-written reader of the error body measured 932 B larger gzipped.
-            let body = serde_wasm_bindgen::from_value::<ErrorBody>(parsed).ok();
+            let body = ErrorBody::from_json(&parsed);
             let status_text = reply.get(4).as_string().unwrap_or_default();
             let mut error = api_error(status, &status_text, body, method, &path);
             let retry_after = reply.get(5).as_string();

@@ -11,6 +11,7 @@ mod http;
 mod journal;
 mod logger;
 mod metrics;
+mod read;
 mod reader;
 mod reply;
 mod slot;

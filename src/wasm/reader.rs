@@ -1,14 +1,16 @@
 //! Complete reads of paged collections: a metric's history and an experiment's jobs, page by
 //! page, with the core's [`Pager`] deciding what to request and what is new, and
-//! [`PageAttempts`] whether a failed page is asked again; and the logger's read-back of one
-//! stored step, with the core's [`StepLookup`].
+//! [`PageAttempts`] whether a failed page is asked again. How a page is decoded and handed
+//! out is in [`page`]; the logger's read-back of one stored step in [`step`].
+
+mod page;
+mod step;
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::{de::DeserializeOwned, Serialize};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
@@ -18,13 +20,14 @@ use crate::core::decode::{decode_error, JobMetrics, Page};
 use crate::core::endpoints::{self, ApiRequest, ExperimentQuery};
 use crate::core::error::{Error, Result};
 use crate::core::keyset::RunKey;
-use crate::core::lookup::{Lookup, StepLookup};
-use crate::core::paging::{stated_page_limit, IndexMode, Keyed, PageRequest, Pager};
+use crate::core::paging::{stated_page_limit, IndexMode, PageRequest, Pager};
 use crate::core::read_retry::{read_retry_policy, PageAttempts, PageFailure};
 use crate::core::retry::RetryPolicy;
-use crate::wasm::columns::{decode_snapshot_page, put_columns, SnapshotPage};
-use crate::wasm::convert::{error_to_js, to_js, Options};
+use crate::wasm::columns::SnapshotPage;
+use crate::wasm::convert::{error_to_js, Options};
 use crate::wasm::http::{date_now, Answer, CallOptions, Transport};
+use page::ReadPage;
+pub use step::stored_value;
 
 #[wasm_bindgen]
 extern "C" {
@@ -291,63 +294,6 @@ fn launch<K: RunKey>(
     }
 }
 
-/// A page as a reader reads it: decoded from the answer, its items' keys and total, and its
-/// new items handed out to JavaScript.
-trait ReadPage: Sized {
-    /// What tells the items apart.
-    type Key: RunKey;
-    /// The page in `answer`.
-    fn read(answer: &Answer, transport: &Transport) -> Result<Self>;
-    /// Its items' keys, in order.
-    fn keys(&self) -> Vec<Self::Key>;
-    /// The server's `totalNumResults`.
-    fn total(&self) -> u64;
-    /// Puts the items at `fresh` (positions, in order) into `out`.
-    fn put(self, out: &Object, fresh: &[usize]) -> Result<()>;
-}
-
-/// A page of items handed to JavaScript as they are (serde): an experiment's jobs (`{ id,
-/// metrics }`), experiments, an experiment's jobs.
-impl<T: Keyed + DeserializeOwned + Serialize> ReadPage for Page<T> {
-    type Key = T::Key;
-    fn read(answer: &Answer, _: &Transport) -> Result<Self> {
-        answer.decode()
-    }
-    fn keys(&self) -> Vec<T::Key> {
-        self.data.iter().map(Keyed::key).collect()
-    }
-    fn total(&self) -> u64 {
-        self.total_num_results
-    }
-    fn put(self, out: &Object, fresh: &[usize]) -> Result<()> {
-        let mut items: Vec<Option<T>> = self.data.into_iter().map(Some).collect();
-        let data: Vec<T> = fresh
-            .iter()
-            .filter_map(|&i| items.get_mut(i).and_then(Option::take))
-            .collect();
-        let _ = Reflect::set(out, &JsValue::from_str("data"), &to_js(&data)?);
-        Ok(())
-    }
-}
-
-/// A metric's history: its points as columns (see [`crate::wasm::columns`]).
-impl ReadPage for SnapshotPage {
-    type Key = i64;
-    fn read(answer: &Answer, transport: &Transport) -> Result<Self> {
-        decode_snapshot_page(answer, &transport.read_columns)
-    }
-    fn keys(&self) -> Vec<i64> {
-        self.columns.steps.clone()
-    }
-    fn total(&self) -> u64 {
-        self.head.total_num_results
-    }
-    fn put(self, out: &Object, fresh: &[usize]) -> Result<()> {
-        put_columns(out, &self, Some(fresh));
-        Ok(())
-    }
-}
-
 /// At the end of a read that found nothing: confirms its job or experiment exists (once). A
 /// read that found items costs nothing more.
 async fn check_owner<K: RunKey>(
@@ -460,77 +406,4 @@ async fn retry_or_fail<K: RunKey>(
     let again = start(transport, &state.source, flight.page, call, flight.attempts);
     state.in_flight.push_front(again);
     Ok(())
-}
-
-/// The value stored for `step` of a metric's history, if that step is stored (the logger's
-/// check after Dioptra 1.2.2 refuses a NaN overwrite): a bounded search of the pages while
-/// they come in step order (at most 3 + ⌈log₂ pages⌉ requests, see [`StepLookup`]); a read of
-/// every page when they do not.
-pub async fn stored_value(
-    transport: &Transport,
-    job_id: u64,
-    name: &str,
-    step: i64,
-    call: &CallOptions,
-) -> Result<Option<f64>> {
-    let mut lookup = StepLookup::new(step, crate::core::validate::MAX_PAGE_LENGTH);
-    let mut request = lookup.first();
-    loop {
-        let endpoint =
-            endpoints::metric_snapshots(job_id, name, request.index, request.page_length);
-        let answer = match transport.send(&endpoint, call).await {
-            Ok(answer) => answer,
-            Err(error) => {
-                match stated_page_limit(&error).and_then(|l| lookup.shrink_page_length(l)) {
-                    Some(again) => {
-                        request = again;
-                        continue;
-                    }
-                    None => return Err(error),
-                }
-            }
-        };
-        let page = decode_snapshot_page(&answer, &transport.read_columns)?;
-        let keys = &page.columns.steps;
-        match lookup.accept(request, keys, page.head.total_num_results) {
-            Lookup::Ask(next) => request = next,
-            Lookup::Found(position) => return Ok(page.columns.values.get(position).copied()),
-            Lookup::Absent => return Ok(None),
-            Lookup::Scan => return scan_for_step(transport, job_id, name, step, call).await,
-        }
-    }
-}
-
-/// The value stored for `step`, reading the history page by page until it shows up.
-async fn scan_for_step(
-    transport: &Transport,
-    job_id: u64,
-    name: &str,
-    step: i64,
-    call: &CallOptions,
-) -> Result<Option<f64>> {
-    let source = Source::History {
-        job_id,
-        name: name.to_owned(),
-    };
-    let mut pager: Pager<i64> =
-        Pager::new(crate::core::validate::MAX_PAGE_LENGTH, IndexMode::Unknown);
-    while let Some(page_request) = pager.plan(0, 1) {
-        let answer = match transport.send(&source.request(page_request), call).await {
-            Ok(answer) => answer,
-            Err(error) => match stated_page_limit(&error) {
-                Some(limit) if pager.shrink_page_length(limit) => continue,
-                _ => return Err(error),
-            },
-        };
-        let page = decode_snapshot_page(&answer, &transport.read_columns)?;
-        let columns = &page.columns;
-        if let Some(position) = columns.steps.iter().position(|&s| s == step) {
-            return Ok(columns.values.get(position).copied());
-        }
-        pager
-            .accept(page_request, &columns.steps, page.head.total_num_results)
-            .map_err(|why| decode_error(why.0, answer.method, &answer.path))?;
-    }
-    Ok(None)
 }
