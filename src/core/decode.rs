@@ -1,7 +1,8 @@
 //! The shapes the server answers with, checked field by field as they are read.
 //!
-//! The same types deserialize from `serde_json` (native tests) and from JavaScript values
-//! (`serde-wasm-bindgen`, in the package), and serialize to the plain objects callers get.
+//! In the package they are read from the parsed answer by [`crate::core::shape`]'s readers;
+//! their `Deserialize` derives serve the native tests (`serde_json`), which check both agree,
+//! and reach no `.wasm` (nothing there deserializes).
 
 use std::fmt;
 
