@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use crate::core::text::{clip, clip_to};
+use crate::core::value::Num;
 
 /// The server's per-field messages (`errors` in a 400 answer), nested keys joined with `.`.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
@@ -36,7 +37,7 @@ pub enum Error {
         path: String,
     },
     /// No complete answer within the time limit.
-    #[error("{method} {}: no answer within {timeout_ms} ms", clip(.path))]
+    #[error("{method} {}: no answer within {} ms", clip(.path), Num(*.timeout_ms))]
     Timeout {
         /// The limit that ran out, in milliseconds.
         timeout_ms: f64,

@@ -4,12 +4,26 @@ use std::cell::RefCell;
 
 use js_sys::{Array, Object, Reflect};
 use serde::Serialize;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
 use crate::core::text::quote;
 use crate::core::validate;
+
+#[wasm_bindgen]
+extern "C" {
+    /// JavaScript's `String(n)`: a number's shortest round-trip digits.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(n: f64) -> String;
+}
+
+/// A finite number as JavaScript writes it (`String(n)`, the digits `JSON.stringify` writes):
+/// how the core writes numbers in the wasm, so that Rust's float formatting is not in it.
+pub fn number_text(n: f64) -> String {
+    js_string(n)
+}
 
 /// Classifies a JavaScript value for the core's validation rules.
 pub fn input(value: &JsValue) -> Input {
