@@ -38,9 +38,11 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (1 for the first): "full jitter", a uniformly
     /// random share (`random` in [0, 1)) of the capped exponential bound; or what the server
     /// asked for with `Retry-After`, capped by `max_delay_ms` too.
+    // Not `f64::clamp`: its panic message (`min > max`) formats floats, which would bring
+    // Rust's float formatting into the wasm.
+    #[allow(clippy::manual_clamp)]
     pub fn delay_ms(&self, retry: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
         if let Some(asked) = retry_after_ms {
-            // Not `clamp`: its panic message would bring float formatting into the wasm.
             return asked.max(0.0).min(self.max_delay_ms);
         }
         let exponent = retry.saturating_sub(1).min(52) as i32;
