@@ -135,7 +135,6 @@ struct Cursor<'a>(&'a str);
 
 impl Cursor<'_> {
     /// Past the next byte if `wanted` (which takes ASCII bytes only): whether it was.
-    #[inline(always)]
     fn eat(&mut self, wanted: impl Fn(u8) -> bool) -> bool {
         let found = self.0.as_bytes().first().is_some_and(|&b| wanted(b));
         if found {
@@ -144,7 +143,6 @@ impl Cursor<'_> {
         found
     }
 
-    #[inline(always)]
     fn skip_space(&mut self) {
         // Most texts have no whitespace where it may be: the first byte tells.
         if self
@@ -158,21 +156,18 @@ impl Cursor<'_> {
     }
 
     /// Past optional whitespace and then `byte`, or `None` if `byte` is not there.
-    #[inline(always)]
     fn then(&mut self, byte: u8) -> Option<&mut Self> {
         self.skip_space();
         self.eat(|b| b == byte).then_some(self)
     }
 
     /// Up to `max` digits (at least one) after optional whitespace.
-    #[inline(always)]
     fn number(&mut self, max: usize) -> Option<i64> {
         self.skip_space();
         self.digits(max)
     }
 
     /// Up to `max` digits (at least one), right here.
-    #[inline(always)]
     fn digits(&mut self, max: usize) -> Option<i64> {
         let mut n = 0i64;
         let mut len = 0;
