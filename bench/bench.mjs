@@ -44,6 +44,9 @@ import zlib from "node:zlib";
 
 // The package as a user gets it (the package's self-reference: its "exports", node condition).
 import { DioptraClient } from "dioptra-metrics";
+import { fmtInt, fmtS, table } from "./format.mjs";
+import { historySection } from "./history.mjs";
+import { loggingSection } from "./logging.mjs";
 import { faultSections } from "./faults.mjs";
 import { journalSection } from "./journal.mjs";
 import { weightSection } from "./weight.mjs";
@@ -137,25 +140,6 @@ globalThis.fetch = function countedFetch(...args) {
 // helpers
 
 const say = (msg) => process.stderr.write(`bench: ${msg}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const best = (xs) => Math.min(...xs);
-const fmtS = (s) => (s === undefined || Number.isNaN(s) ? "-" : s < 10 ? s.toFixed(3) : s.toFixed(2));
-const fmtX = (x) => (x === undefined || !Number.isFinite(x) ? "-" : x >= 100 ? `${x.toFixed(0)}x` : `${x.toFixed(2)}x`);
-const fmtInt = (n) => n.toLocaleString("en-US");
-
-function table(headers, rows, align) {
-  const cells = [headers, ...rows].map((r) => r.map(String));
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i].length)));
-  const line = (r) =>
-    "| " + r.map((c, i) => ((align?.[i] ?? "l") === "r" ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(" | ") + " |";
-  const sep = "|" + widths.map((w, i) => ((align?.[i] ?? "l") === "r" ? "-".repeat(w + 1) + ":" : "-".repeat(w + 2))).join("|") + "|";
-  return [line(cells[0]), sep, ...cells.slice(1).map(line)].join("\n");
-}
-
 const targets = [];
 function target(ok, text) {
   targets.push({ ok, text });
@@ -244,247 +228,14 @@ const results = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// 1. complete history read
+// 1. complete history read (bench/history.mjs), 2. logging throughput (bench/logging.mjs)
 
+const shared = { address, client, cookie, realFetch, python, value, requests: () => packageRequests, h: { target }, say };
 if (want("history")) {
-  console.log(`\n## 1. Reading a ${fmtInt(HISTORY_POINTS)}-point history (job ${histJob}, metric "loss")`);
-  {
-    say(`seeding job ${histJob} with ${HISTORY_POINTS} points through createLogger({ concurrency: 8 })`);
-    const t0 = performance.now();
-    const logger = client.jobs.createLogger(histJob, { concurrency: 8 });
-    for (let step = 0; step < HISTORY_POINTS; step++) logger.log({ loss: value(0, step) }, { step });
-    await logger.close();
-    const seedSec = (performance.now() - t0) / 1000;
-    const { sent, failed } = logger.stats;
-    if (sent !== HISTORY_POINTS || failed !== 0) throw new Error(`seeding: logger stats ${JSON.stringify(logger.stats)}`);
-    const probe = await client.jobs.getMetricsSnapshotsById(histJob, "loss", { pageLength: 1 });
-    if (probe.totalNumResults !== HISTORY_POINTS) throw new Error(`seeding: server holds ${probe.totalNumResults} points`);
-    console.log(
-      `seeded with createLogger({ concurrency: 8 }): ${fmtInt(HISTORY_POINTS)} points in ${fmtS(seedSec)} s ` +
-        `(${(HISTORY_POINTS / seedSec).toFixed(1)} points/s)`,
-    );
-    results.seed = { points: HISTORY_POINTS, seconds: seedSec };
-  }
-
-  const approaches = [
-    { key: "ours", label: "dioptra-metrics getMetricHistory (pageLength 1000, concurrency 2)", runs: RUNS },
-    { key: "py1000", label: "Python client, pageLength 1000, index = page number", runs: RUNS },
-    { key: "py100", label: "Python client, pageLength 100, index = page number", runs: PY100_RUNS },
-    { key: "py10", label: "Python client, pageLength 10, index = page number", runs: PY10_RUNS },
-    { key: "webui", label: "web UI's way: pageLength 100, follow `next`", runs: RUNS },
-  ];
-  const hist = Object.fromEntries(approaches.map((a) => [a.key, { seconds: [], points: [], requests: [] }]));
-
-  async function readOurs() {
-    const before = packageRequests;
-    const t0 = performance.now();
-    const pts = await client.jobs.getMetricHistory(histJob, "loss");
-    const seconds = (performance.now() - t0) / 1000;
-    for (let i = 0; i < pts.length; i++) {
-      if (pts[i].step !== i) throw new Error(`getMetricHistory: point ${i} has step ${pts[i].step}`);
-    }
-    return { seconds, points: pts.length, requests: packageRequests - before };
-  }
-
-  async function readWebUi() {
-    let url = `${address}/api/v1/jobs/${histJob}/metrics/loss/snapshots?index=0&pageLength=100`;
-    let points = 0;
-    let requests = 0;
-    const t0 = performance.now();
-    while (url && requests < 10_000) {
-      const res = await realFetch(url, { headers: { Cookie: cookie } });
-      requests++;
-      if (!res.ok) throw new Error(`web UI read: HTTP ${res.status} for ${url}`);
-      const page = await res.json();
-      points += page.data.length;
-      if (page.data.length === 0 || !page.next) break;
-      url = new URL(page.next, address + "/").href;
-    }
-    return { seconds: (performance.now() - t0) / 1000, points, requests };
-  }
-
-  const readers = {
-    ours: readOurs,
-    webui: readWebUi,
-    py1000: () => python("python_history.py", [histJob, "loss", 1000]),
-    py100: () => python("python_history.py", [histJob, "loss", 100]),
-    py10: () => python("python_history.py", [histJob, "loss", 10]),
-  };
-
-  // One untimed read by each quick approach first (connections, caches, the interpreter's imports).
-  for (const key of ["ours", "webui", "py1000"]) await readers[key]();
-
-  // Interleaved (run 1 of each, run 2 of each, ...) so a drift of the machine hits all alike.
-  for (let run = 0; run < RUNS; run++) {
-    for (const a of approaches) {
-      if (run >= a.runs) continue;
-      const r = await readers[a.key]();
-      hist[a.key].seconds.push(r.seconds);
-      hist[a.key].points.push(r.points);
-      hist[a.key].requests.push(r.requests);
-      say(`history run ${run + 1}/${a.runs} ${a.key}: ${r.points} points, ${r.requests} requests, ${fmtS(r.seconds)} s`);
-    }
-  }
-
-  {
-    const med = Object.fromEntries(approaches.map((a) => [a.key, median(hist[a.key].seconds)]));
-    const rows = approaches.map((a) => {
-      const h = hist[a.key];
-      const pts = Math.min(...h.points);
-      return [
-        a.label,
-        `${fmtInt(pts)} / ${fmtInt(HISTORY_POINTS)}`,
-        String(median(h.requests)),
-        String(h.seconds.length),
-        fmtS(med[a.key]),
-        fmtS(best(h.seconds)),
-        fmtX(med.py10 / med[a.key]),
-        fmtX(med.py1000 / med[a.key]),
-      ];
-    });
-    console.log();
-    console.log(
-      table(
-        ["approach", "points got", "requests", "runs", "median s", "best s", "vs py L=10", "vs py L=1000"],
-        rows,
-        ["l", "r", "r", "r", "r", "r", "r", "r"],
-      ),
-    );
-    console.log('("vs py" = that Python median / this median: how many times faster than it; medians throughout)');
-    console.log();
-    const oursPts = Math.min(...hist.ours.points);
-    target(oursPts === HISTORY_POINTS, `complete history: ${fmtInt(oursPts)} of ${fmtInt(HISTORY_POINTS)} points, every run`);
-    const x10 = med.py10 / med.ours;
-    target(x10 >= 40, `at least 40x faster than Python pageLength 10: ${fmtX(x10)}`);
-    const r1000 = med.ours / med.py1000;
-    target(
-      r1000 <= 1.15,
-      `within 15% of Python pageLength 1000: ${fmtS(med.ours)} s vs ${fmtS(med.py1000)} s (ours = ${r1000.toFixed(2)} x Python, limit 1.15)`,
-    );
-    results.history = { job: histJob, points: HISTORY_POINTS, approaches: hist };
-  }
+  Object.assign(results, await historySection({ ...shared, job: histJob, knobs: { runs: RUNS, py10Runs: PY10_RUNS, py100Runs: PY100_RUNS, points: HISTORY_POINTS } }));
 }
-
-// ---------------------------------------------------------------------------------------------
-// 2. logging throughput
-
 if (want("logging")) {
-  console.log(
-    `\n## 2. Logging ${fmtInt(LOG_POINTS)} points (${fmtInt(LOG_STEPS)} steps x ${LOG_NAMES.length} metrics, a fresh job each run)`,
-  );
-
-  const writers = [
-    { key: "logger", label: "dioptra-metrics createLogger({ concurrency: 4 }) + close()" },
-    { key: "fetch", label: "plain fetch, 4 requests in flight" },
-    { key: "python", label: "Python client append_metric_by_id, sequential" },
-  ];
-  const logRes = Object.fromEntries(writers.map((w) => [w.key, { seconds: [], points: [], jobs: [] }]));
-
-  async function writeLogger(job) {
-    const logger = client.jobs.createLogger(job, { concurrency: 4 });
-    const t0 = performance.now();
-    for (let step = 0; step < LOG_STEPS; step++) {
-      const m = {};
-      LOG_NAMES.forEach((name, k) => (m[name] = value(k, step)));
-      logger.log(m, { step });
-    }
-    await logger.close();
-    const seconds = (performance.now() - t0) / 1000;
-    if (logger.stats.failed !== 0) throw new Error(`logger: ${logger.stats.failed} points failed`);
-    return { seconds, points: logger.stats.sent };
-  }
-
-  async function writeFetch(job) {
-    const url = `${address}/api/v1/jobs/${job}/metrics`;
-    const headers = { "Content-Type": "application/json", Cookie: cookie };
-    let next = 0;
-    let points = 0;
-    const worker = async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= LOG_POINTS) return;
-        const step = Math.floor(i / LOG_NAMES.length);
-        const k = i % LOG_NAMES.length;
-        const body = JSON.stringify({ name: LOG_NAMES[k], value: value(k, step), step });
-        const res = await realFetch(url, { method: "POST", headers, body });
-        if (!res.ok) throw new Error(`plain fetch: HTTP ${res.status} ${await res.text()}`);
-        await res.arrayBuffer();
-        points++;
-      }
-    };
-    const t0 = performance.now();
-    await Promise.all(Array.from({ length: 4 }, worker));
-    return { seconds: (performance.now() - t0) / 1000, points };
-  }
-
-  const writeFns = {
-    logger: writeLogger,
-    fetch: writeFetch,
-    python: (job) => python("python_append.py", [job, LOG_STEPS, ...LOG_NAMES]),
-  };
-
-  {
-    const jobs = [...logJobs];
-    for (let run = 0; run < RUNS; run++) {
-      for (const w of writers) {
-        const job = jobs.shift();
-        const r = await writeFns[w.key](job);
-        logRes[w.key].seconds.push(r.seconds);
-        logRes[w.key].points.push(r.points);
-        logRes[w.key].jobs.push(job);
-        say(`logging run ${run + 1}/${RUNS} ${w.key} (job ${job}): ${r.points} points in ${fmtS(r.seconds)} s`);
-      }
-    }
-  }
-
-  // Check what the server holds (not timed): every point, and the last step's values.
-  for (const w of writers) {
-    for (const job of logRes[w.key].jobs) {
-      for (const [k, name] of LOG_NAMES.entries()) {
-        const page = await client.jobs.getMetricsSnapshotsById(job, name, { pageLength: 1 });
-        if (page.totalNumResults !== LOG_STEPS) {
-          throw new Error(`${w.key}: job ${job} holds ${page.totalNumResults} points of ${name}, not ${LOG_STEPS}`);
-        }
-      }
-      const latest = await client.jobs.getMetricsById(job);
-      for (const [k, name] of LOG_NAMES.entries()) {
-        const got = latest.find((m) => m.name === name)?.value;
-        if (got !== value(k, LOG_STEPS - 1)) throw new Error(`${w.key}: job ${job} latest ${name} is ${got}`);
-      }
-    }
-  }
-
-  {
-    const rate = (key) => LOG_POINTS / median(logRes[key].seconds);
-    const rows = writers.map((w) => {
-      const h = logRes[w.key];
-      return [
-        w.label,
-        fmtInt(Math.min(...h.points)),
-        fmtS(median(h.seconds)),
-        fmtS(best(h.seconds)),
-        rate(w.key).toFixed(1),
-        (LOG_POINTS / best(h.seconds)).toFixed(1),
-        fmtX(rate(w.key) / rate("fetch")),
-        fmtX(rate(w.key) / rate("python")),
-      ];
-    });
-    console.log();
-    console.log(
-      table(
-        ["approach", "points", "median s", "best s", "median points/s", "best points/s", "vs fetch", "vs Python"],
-        rows,
-        ["l", "r", "r", "r", "r", "r", "r", "r"],
-      ),
-    );
-    console.log('("vs" = this median rate / that median rate)');
-    console.log();
-    const vsFetch = rate("logger") / rate("fetch");
-    target(vsFetch >= 0.9, `logger >= 90% of the plain fetch rate: ${(vsFetch * 100).toFixed(1)}%`);
-    const vsPy = rate("logger") / rate("python");
-    target(vsPy >= 1.2, `logger >= 1.2x the Python client: ${fmtX(vsPy)}`);
-    results.logging = { steps: LOG_STEPS, names: LOG_NAMES, points: LOG_POINTS, approaches: logRes };
-  }
+  results.logging = await loggingSection({ ...shared, jobs: logJobs, knobs: { runs: RUNS, steps: LOG_STEPS, names: LOG_NAMES } });
 }
 
 // ---------------------------------------------------------------------------------------------

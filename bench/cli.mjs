@@ -11,16 +11,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { DioptraClient } from "dioptra-metrics";
+import { median } from "./format.mjs";
 
 const BIN = fileURLToPath(new URL("../bin/dioptra-metrics.mjs", import.meta.url));
 const PY_EXPORT = fileURLToPath(new URL("./python_export.py", import.meta.url));
 const SEEDER = fileURLToPath(new URL("../scripts/seed_metrics.py", import.meta.url));
 const MB = (bytes) => `${(bytes / 1e6).toFixed(1)} MB`;
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 
 /**
  * Runs `cmd args` with `env` and `input` on stdin; resolves to `{ seconds, peakRss, stdout,

@@ -14,6 +14,7 @@ import { fileURLToPath } from "node:url";
 
 import { DioptraClient } from "dioptra-metrics";
 import { openJournalFile } from "../dist/journal-file.js";
+import { median } from "./format.mjs";
 
 const require = createRequire(import.meta.url);
 const { WasmJournal } = require(fileURLToPath(new URL("../dist/wasm/dioptra_metrics.cjs", import.meta.url)));
@@ -23,11 +24,6 @@ const MODES = [null, "none", "interval", "always"];
 const modeLabel = (mode) => (mode === null ? "no journal" : `journal, sync "${mode}"${mode === "interval" ? " (default)" : ""}`);
 const valueOf = (k, step) => (k + 1) / (step + 1);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const KiB = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /**

@@ -8,13 +8,9 @@ import { fileURLToPath } from "node:url";
 
 import { DioptraClient, downsample } from "dioptra-metrics";
 import { seedMetrics } from "../pkg-tests/support/seeded.mjs";
+import { median } from "./format.mjs";
 
 const REF = fileURLToPath(new URL("./series_ref.py", import.meta.url));
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** A textbook LTTB in plain JS (what a page would hand-roll), for comparison. */

@@ -17,22 +17,23 @@ function hasBrowserCookieStore() {
 }
 
 /**
- * The wasm module, instantiated once by `instantiate()` (async) when first needed:
- * `{ ready(), load() }`. A failed load rejects with a DioptraError naming the cause, and the
- * next call tries again.
+ * The wasm module, instantiated once by `instantiate()` (async: resolves to the wasm-bindgen
+ * glue, ready to use) when first needed: `{ ready(), load(), glue() }`. A failed load rejects
+ * with a DioptraError naming the cause, and the next call tries again.
  */
 function lazyWasm(instantiate) {
-  let ready = false;
+  let glue;
   let loading = null;
   return {
-    ready: () => ready,
+    ready: () => glue !== undefined,
+    glue: () => glue,
     load() {
-      if (ready) return Promise.resolve();
+      if (glue !== undefined) return Promise.resolve();
       loading ??= Promise.resolve()
         .then(instantiate)
         .then(
-          () => {
-            ready = true;
+          (loaded) => {
+            glue = loaded;
           },
           (err) => {
             loading = null;
@@ -44,20 +45,28 @@ function lazyWasm(instantiate) {
   };
 }
 
-/** The module's wasm loaded already (workerd imports it as a module and instantiates it at once). */
-const LOADED = { ready: () => true, load: () => Promise.resolve() };
+/** The wasm of an entry whose glue is loaded already (workerd imports the module and instantiates it at once). */
+const loaded = (glue) => ({ ready: () => true, glue: () => glue, load: () => Promise.resolve() });
 
-/** The runtime API of an ESM entry over the wasm-bindgen glue `glue` and its loader `wasm`. */
-function makeApi(glue, wasm) {
+/**
+ * The runtime API of an ESM entry over its wasm loader `wasm` (lazyWasm or loaded): the glue's
+ * classes and functions are reached through `wasm.glue()`, so an entry may import the glue
+ * itself only when the module is first needed.
+ */
+function makeApi(wasm) {
   // downsample() is synchronous: it needs the module loaded (by the first client, or ready()).
   const downsampleIndices = (...args) => {
     if (!wasm.ready()) {
       throw new DioptraError("downsample() needs the WebAssembly module, which is still loading: `await ready()` (exported beside it) first");
     }
-    return glue.downsampleIndices(...args);
+    return wasm.glue().downsampleIndices(...args);
   };
+  /** `new WasmClient(...)` of the glue (made only once the module is loaded). */
+  function WasmClient(...args) {
+    return new (wasm.glue().WasmClient)(...args);
+  }
   const DioptraClient = defineClient({
-    WasmClient: glue.WasmClient,
+    WasmClient,
     wasm,
     keepCookies: !hasBrowserCookieStore(),
     defaultAddress: pageOrigin,
@@ -69,8 +78,8 @@ function makeApi(glue, wasm) {
     ready: () => wasm.load(),
     replayJournal: makeReplayJournal(),
     replayJournals: (client, options) => replayIdbJournals(client, options, () => new DioptraClient()),
-    wasmMemoryBytes: () => (wasm.ready() ? glue.wasmMemoryBytes() : 0),
+    wasmMemoryBytes: () => (wasm.ready() ? wasm.glue().wasmMemoryBytes() : 0),
   };
 }
 
-export { hasBrowserCookieStore, lazyWasm, makeApi, LOADED };
+export { hasBrowserCookieStore, lazyWasm, loaded, makeApi };

@@ -1,16 +1,17 @@
 // Entry point for browsers and the bundlers that pick the `browser` condition (Vite, webpack,
 // esbuild, bun build), and for `<script type="module">` / devtools `await import(...)`. No top-level
-// await and no init call: the wasm is fetched and compiled (streaming) when the first client
-// is made. It is found with `new URL(..., import.meta.url)`, which Vite and webpack emit as an
-// asset; where a bundler did not emit it (esbuild, bun build, Vite's dev pre-bundling), the
-// fetch fails or answers something that is not wasm, and the bytes inlined in
-// ./wasm/inline.js are used instead (a separate chunk where the bundler splits code).
-import * as glue from "./wasm/dioptra_metrics.js";
+// await and no init call: importing it loads this one module (the build bundles the JS layer
+// into it); the first client made loads the wasm-bindgen glue (./wasm/dioptra_metrics.js) and,
+// at the same time, fetches and compiles the wasm (streaming where it is served as
+// `application/wasm`). The wasm is found with `new URL(..., import.meta.url)`, which Vite and
+// webpack emit as an asset; where a bundler did not emit it (esbuild, bun build, Vite's dev
+// pre-bundling), the fetch fails or answers something that is not wasm, and the bytes inlined
+// in ./wasm/inline.js are used instead (a separate chunk where the bundler splits code).
 import { lazyWasm, makeApi } from "./entry.js";
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
-/** The wasm beside this file, if it is there and is wasm; else undefined. */
+/** The wasm beside this file, if it is there and is wasm (a Response served as wasm, or the bytes); else undefined. */
 async function besideThisFile() {
   let response;
   try {
@@ -24,13 +25,44 @@ async function besideThisFile() {
   return WASM_MAGIC.every((b, i) => bytes[i] === b) ? bytes : undefined;
 }
 
-const wasm = lazyWasm(async () => {
+/**
+ * The compiled wasm module: compiled while it downloads where it is served as wasm
+ * (`WebAssembly.compileStreaming`), else from its bytes (served with another MIME type, or the
+ * inlined copy).
+ */
+async function compileWasm() {
   const found = await besideThisFile();
-  const source = found ?? (await (await import("./wasm/inline.js")).wasmBytes());
-  await glue.default({ module_or_path: source });
+  if (found instanceof Response) {
+    if (typeof WebAssembly.compileStreaming === "function") return WebAssembly.compileStreaming(found);
+    return WebAssembly.compile(await found.arrayBuffer());
+  }
+  return WebAssembly.compile(found ?? (await (await import("./wasm/inline.js")).wasmBytes()));
+}
+
+const wasm = lazyWasm(async () => {
+  const [glue, module] = await Promise.all([import("./wasm/dioptra_metrics.js"), compileWasm()]);
+  await glue.default({ module_or_path: module });
+  return glue;
 });
 
-/** The Dioptra metrics client. */
-export const { DioptraClient, downsample, ready, replayJournal, replayJournals, wasmMemoryBytes } = makeApi(glue, wasm);
+// The API, bound under other names and exported under the public ones: in the bundle
+// (scripts/build.mjs), a top-level `DioptraClient` or `downsample` would make esbuild rename the
+// class or function of that name inside it, and so its `name` (DioptraClient2).
+const api = makeApi(wasm);
+const apiClient = api.DioptraClient;
+const apiDownsample = api.downsample;
+const apiReady = api.ready;
+const apiReplayJournal = api.replayJournal;
+const apiReplayJournals = api.replayJournals;
+const apiWasmMemoryBytes = api.wasmMemoryBytes;
+export {
+  /** The Dioptra metrics client. */
+  apiClient as DioptraClient,
+  apiDownsample as downsample,
+  apiReady as ready,
+  apiReplayJournal as replayJournal,
+  apiReplayJournals as replayJournals,
+  apiWasmMemoryBytes as wasmMemoryBytes,
+};
 
 export * from "./exports.js";

@@ -11,7 +11,7 @@ const errors = require("./errors.cjs");
  * required when a journal file is first opened, not at import.
  */
 const openJournalFile = (...args) => require("./journal-file.cjs").openJournalFile(...args);
-const { replayIdbJournals } = require("./journal-idb.cjs");
+const journalIdb = require("./journal-idb.cjs");
 
 let glue;
 /**
@@ -37,8 +37,11 @@ function WasmClient(...args) {
 const downsampleIndices = (...args) => wasm().downsampleIndices(...args);
 const WasmJournal = { replay: (bytes) => wasm().WasmJournal.replay(bytes) };
 
+// The exported client and functions are bound under other names than the public ones: in the
+// bundle, a top-level `DioptraClient`, `toCSV` or `replayIdbJournals` would make esbuild rename
+// the class or function of that name inside it, and so its `name` (DioptraClient2, toCSV2).
 /** The Dioptra metrics client; it keeps its own cookie jar (Node's fetch has none). */
-const DioptraClient = api.defineClient({
+const Client = api.defineClient({
   WasmClient,
   keepCookies: true,
   defaultAddress: () => undefined,
@@ -57,11 +60,21 @@ const ready = () => {
   }
 };
 /** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
-const { toCSV, toJSONLines } = require("./export.cjs");
+const exportFormats = require("./export.cjs");
 /** Sends a journal left by a dead process: `await replayJournal(client, path, options)`. */
 const replayJournal = api.makeReplayJournal({ openFile: openJournalFile, WasmJournal });
 /** Sends a browser's IndexedDB journals (browsers only: here it rejects, Node has no IndexedDB). */
-const replayJournals = (client, options) => replayIdbJournals(client, options, () => new DioptraClient());
+const replayJournals = (client, options) => journalIdb.replayIdbJournals(client, options, () => new Client());
 /** Bytes of wasm memory the package holds (it grows when needed, never shrinks): for watching long runs. */
 const wasmMemoryBytes = () => wasm().wasmMemoryBytes();
-module.exports = { DioptraClient, downsample, ready, toCSV, toJSONLines, replayJournal, replayJournals, wasmMemoryBytes, errors };
+module.exports = {
+  DioptraClient: Client,
+  downsample,
+  ready,
+  toCSV: exportFormats.toCSV,
+  toJSONLines: exportFormats.toJSONLines,
+  replayJournal,
+  replayJournals,
+  wasmMemoryBytes,
+  errors,
+};

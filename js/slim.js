@@ -12,7 +12,7 @@ const wasm = lazyWasm(() => {
   if (given === undefined) {
     throw new Error('call init(wasm) from "dioptra-metrics/slim" first (a URL, a Response, the bytes or a WebAssembly.Module)');
   }
-  return glue.default({ module_or_path: given });
+  return glue.default({ module_or_path: given }).then(() => glue);
 });
 
 /**
@@ -31,7 +31,24 @@ export function init(source) {
   return wasm.load();
 }
 
-/** The Dioptra metrics client. */
-export const { DioptraClient, downsample, ready, replayJournal, replayJournals, wasmMemoryBytes } = makeApi(glue, wasm);
+// The API, bound under other names and exported under the public ones: in the bundle
+// (scripts/build.mjs), a top-level `DioptraClient` or `downsample` would make esbuild rename the
+// class or function of that name inside it, and so its `name` (DioptraClient2).
+const api = makeApi(wasm);
+const apiClient = api.DioptraClient;
+const apiDownsample = api.downsample;
+const apiReady = api.ready;
+const apiReplayJournal = api.replayJournal;
+const apiReplayJournals = api.replayJournals;
+const apiWasmMemoryBytes = api.wasmMemoryBytes;
+export {
+  /** The Dioptra metrics client. */
+  apiClient as DioptraClient,
+  apiDownsample as downsample,
+  apiReady as ready,
+  apiReplayJournal as replayJournal,
+  apiReplayJournals as replayJournals,
+  apiWasmMemoryBytes as wasmMemoryBytes,
+};
 
 export * from "./exports.js";

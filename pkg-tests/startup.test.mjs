@@ -2,7 +2,8 @@
 // glue (which compiles and instantiates the module, synchronously) is required by the first
 // client, downsample(), ready(), journal replay or wasmMemoryBytes(), not by `require`/`import`;
 // in Chromium a page that imports the package but calls nothing does not fetch the .wasm (nor
-// the inlined copy), and the first client fetches it once. Behaviours, not timings (those are
+// the inlined copy), and the first client fetches it once, compiling it while it downloads
+// where it is served as application/wasm, else from its bytes. Behaviours, not timings (those are
 // in `npm run bench`, section "weight").
 //
 //   node scripts/with-dioptra.mjs -- node --test --test-reporter=spec pkg-tests/startup.test.mjs
@@ -125,4 +126,60 @@ describe("Chromium: a page that imports the package fetches no wasm until the fi
     assert.ok(call.memory > 0);
     assert.deepEqual(wasmRequests(), ["/dist/wasm/dioptra_metrics_bg.wasm"], "the first client fetches the .wasm once");
   });
+
+  /** Counts, in the page, the calls of WebAssembly's compile functions (window.compiled). */
+  const COUNT_COMPILES = () => {
+    window.compiled = { streaming: 0, bytes: 0 };
+    const { compile, compileStreaming } = WebAssembly;
+    WebAssembly.compileStreaming = (...args) => {
+      window.compiled.streaming += 1;
+      return compileStreaming(...args);
+    };
+    WebAssembly.compile = (...args) => {
+      window.compiled.bytes += 1;
+      return compile(...args);
+    };
+  };
+
+  for (const [served, expected] of [
+    ["application/wasm", { streaming: 1, bytes: 0 }],
+    ["application/octet-stream", { streaming: 0, bytes: 1 }],
+  ]) {
+    it(`the .wasm served as ${served}: compiled ${expected.streaming ? "while it downloads (compileStreaming)" : "from its bytes"}, and the first call answered`, async (t) => {
+      const context = await browser.newContext();
+      t.after(() => context.close());
+      await context.addInitScript(COUNT_COMPILES);
+      // The same file, with the MIME type `served` (a server that does not know .wasm files).
+      await context.route("**/dist/wasm/dioptra_metrics_bg.wasm", async (route) => {
+        const response = await route.fetch();
+        await route.fulfill({ response, headers: { ...response.headers(), "content-type": served } });
+      });
+      const page = await context.newPage();
+      const requested = [];
+      page.on("request", (r) => requested.push(new URL(r.url()).pathname));
+      const warnings = [];
+      page.on("console", (m) => {
+        if (m.type() === "warning" || m.type() === "error") warnings.push(m.text());
+      });
+      await page.goto(`${server.origin}/pages/blank.html`);
+      const out = await page.evaluate(
+        async ({ username, password }) => {
+          const m = await import("/dist/index.js");
+          const client = new m.DioptraClient();
+          await client.auth.login(username, password);
+          const experiments = await client.experiments.list();
+          return { isArray: Array.isArray(experiments), compiled: window.compiled };
+        },
+        { username, password },
+      );
+      assert.equal(out.isArray, true);
+      assert.deepEqual(out.compiled, expected);
+      assert.deepEqual(
+        requested.filter((p) => p.endsWith(".wasm") || p.endsWith("/wasm/inline.js")),
+        ["/dist/wasm/dioptra_metrics_bg.wasm"],
+        "the .wasm is fetched once, and the inlined copy not at all",
+      );
+      assert.deepEqual(warnings, [], "no warning (wasm-bindgen's 'wrong MIME type' fallback is not taken)");
+    });
+  }
 });

@@ -15,8 +15,14 @@ const dist = join(root, "dist");
 const tmp = join(root, "target", "bindgen");
 /** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
 const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger-messages", "logger-lifecycle", "logger", "series", "watch", "export", "api", "journal-file"];
-/** The ESM-only entry points and their shared part (js/NAME.js), see package.json `exports`. */
-const ESM_ENTRIES = ["entry", "exports", "index", "inlined", "slim", "workerd"];
+/**
+ * The ESM entry points (js/NAME.js, see package.json `exports`): each built as ONE module with
+ * the JS layer it imports bundled in, so a page fetches one module (then the glue and the wasm,
+ * when the first client needs them), not a dozen in waves.
+ */
+const ESM_ENTRIES = ["index", "inlined", "slim", "workerd"];
+/** What the ESM entries share (js/NAME.js), bundled into each; shipped as written besides. */
+const ESM_SHARED = ["entry", "exports"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"]);
@@ -158,8 +164,50 @@ for (const module of JS_MODULES) {
     .replace(exportBlock, `module.exports = {${match[1]}};\n`);
   writeFileSync(join(dist, `${module}.cjs`), `"use strict";\n${cjs}`);
 }
-for (const file of [...ESM_ENTRIES.map((name) => `${name}.js`), "index.cjs"]) {
+for (const file of [...ESM_SHARED.map((name) => `${name}.js`), "index.cjs"]) {
   cpSync(join(root, "js", file), join(dist, file));
+}
+// Each function and class keeps its name (`name`, stack traces): esbuild renames one whose
+// name a top-level binding of the bundle also has (DioptraClient2), so the build fails if a
+// bundle declares a name no source file declares (`class _Name`: esbuild's inner name of a
+// class that refers to itself, `var Name = class _Name`, is allowed).
+const declared = (text) =>
+  new Set(
+    [...text.matchAll(/\b(?:class|function\*?)\s+([\w$]+)/g)].map((m) => m[1].replace(/^_(?=[A-Z])/, "")).filter((name) => name !== "extends"),
+  );
+const sourceNames = new Set(
+  readdirSync(join(root, "js"))
+    .filter((f) => /\.c?js$/.test(f))
+    .flatMap((f) => [...declared(readFileSync(join(root, "js", f), "utf8"))]),
+);
+/** Throws if the bundle `file` (relative to the root) declares a name that no source declares. */
+function keepsNames(file) {
+  const renamed = [...declared(readFileSync(join(root, file), "utf8"))].filter((name) => !sourceNames.has(name));
+  if (renamed.length > 0) throw new Error(`${file}: the bundle renamed ${renamed.join(", ")}; bind the clashing top-level name under another one`);
+}
+
+// The ESM entries, each one bundled module. What stays outside, as separate files named by
+// path: the wasm-bindgen glue, the .wasm and its inlined copy (./wasm/*), so that
+// `new URL("./wasm/dioptra_metrics_bg.wasm", import.meta.url)` still points at the asset for
+// Vite and webpack, and a dynamic `import("./wasm/...")` stays a chunk fetched only when needed.
+// Nothing Node-only is reachable from them (journal-file.js, node:*, the CLI): the build fails
+// if something is.
+const { metafile } = buildSync({
+  entryPoints: ESM_ENTRIES.map((name) => join(root, "js", `${name}.js`)),
+  bundle: true,
+  format: "esm",
+  platform: "neutral",
+  target: "es2022",
+  external: ["./wasm/*"],
+  legalComments: "none",
+  logLevel: "warning",
+  metafile: true,
+  absWorkingDir: root,
+  outdir: dist,
+});
+for (const [output, { imports }] of Object.entries(metafile.outputs)) {
+  const unexpected = imports.map((i) => i.path).filter((path) => !path.startsWith("./wasm/"));
+  if (unexpected.length > 0) throw new Error(`${output} imports what it should bundle or not reach: ${unexpected.join(", ")}`);
 }
 // The Node entry's runtime (js/node.cjs): bundled with the CommonJS copies it requires into one
 // dist/node.cjs, so that require/import reads and compiles one file, not a dozen (~2 ms of
@@ -218,6 +266,10 @@ for (const f of readdirSync(dist, { recursive: true })) {
   });
   writeFileSync(path, code);
 }
+
+// The bundles keep the names of their functions and classes (checked once minified: the
+// minifier drops the unused names of function expressions).
+for (const name of [...ESM_ENTRIES.map((entry) => `${entry}.js`), "node.cjs"]) keepsNames(`dist/${name}`);
 
 // Size report step: every file that ships, then each entry point's weight.
 const files = readdirSync(dist, { recursive: true })

@@ -3,7 +3,6 @@
 //! The same types deserialize from `serde_json` (native tests) and from JavaScript values
 //! (`serde-wasm-bindgen`, in the package), and serialize to the plain objects callers get.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, Visitor};
@@ -169,8 +168,8 @@ pub enum ErrorTree {
     Message(String),
     /// Several.
     List(Vec<ErrorTree>),
-    /// Per field.
-    Fields(BTreeMap<String, ErrorTree>),
+    /// Per field, in the order given (a JavaScript object has no key twice).
+    Fields(Vec<(String, ErrorTree)>),
     /// Anything else (ignored).
     Other,
 }
@@ -228,13 +227,13 @@ impl<'de> Visitor<'de> for TreeVisitor {
     }
 
     fn visit_map<A: de::MapAccess<'de>>(self, mut map: A) -> Result<ErrorTree, A::Error> {
-        let mut fields = BTreeMap::new();
+        let mut fields = Vec::new();
         while let Some(key) = map.next_key::<Lenient<String>>()? {
             let value = map.next_value_seed(TreeSeed {
                 depth: self.depth + 1,
             })?;
             if let Some(key) = key.0 {
-                fields.insert(key, value);
+                fields.push((key, value));
             }
         }
         Ok(ErrorTree::Fields(fields))
@@ -268,18 +267,16 @@ impl<'de> Visitor<'de> for TreeVisitor {
 impl ErrorTree {
     /// The messages by field, nested field names joined with `.`.
     pub fn flatten(&self) -> FieldErrors {
-        let mut out = FieldErrors::new();
+        let mut out = Vec::new();
         self.collect("", &mut out);
-        out
+        FieldErrors::from_pairs(out)
     }
 
-    fn collect(&self, field: &str, out: &mut FieldErrors) {
+    /// Adds this tree's (field, message) pairs to `out`, in the order given.
+    fn collect(&self, field: &str, out: &mut Vec<(String, String)>) {
         match self {
             ErrorTree::Message(message) if message.trim().is_empty() => {}
-            ErrorTree::Message(message) => out
-                .entry(field.to_owned())
-                .or_default()
-                .push(message.clone()),
+            ErrorTree::Message(message) => out.push((field.to_owned(), message.clone())),
             ErrorTree::List(items) => items.iter().for_each(|item| item.collect(field, out)),
             ErrorTree::Fields(fields) => {
                 for (name, tree) in fields {

@@ -2,33 +2,49 @@
 //! steps (or job ids) it handed out. A history's steps are nearly always consecutive, so
 //! 100,000 of them take a few entries here where a hash set takes ~1.2 MB of wasm memory
 //! (which never shrinks).
+//!
+//! Also home of the core's shared collection types, [`Pairs`] (its one ordered collection)
+//! and [`NameStep`] (its one hash-map key): every B-tree or hash-map instantiation brings
+//! its own search, insert, remove, iteration and drop code into the wasm (5 to 10 KB for a
+//! B-tree, about 2 KB for a hash map), so the users share one of each.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
+use std::rc::Rc;
 
-/// A key that is an integer: its place among the `i64`s (one-to-one, so one set type, and
-/// one map type in the wasm, serves every key).
+/// The core's one ordered collection: a set of `(u64, u64)` pairs, in order of the first
+/// then the second. O(log n) to insert, remove and find the pairs around a value.
+pub type Pairs = BTreeSet<(u64, u64)>;
+
+/// A metric's (name, step) as the core's hash maps key it (the logger queue's slots and the
+/// journal's index, both to `u64`): one key type, so one hash map's code in the wasm. The
+/// name is shared with whatever else holds it.
+pub type NameStep = (Rc<str>, i64);
+
+/// A key that is an integer: its place among the `u64`s (one-to-one, so one set type serves
+/// every key).
 pub trait RunKey: Copy + Eq {
-    /// This key as an `i64`.
-    fn run_key(self) -> i64;
+    /// This key as a `u64`.
+    fn run_key(self) -> u64;
 }
 
 impl RunKey for i64 {
-    fn run_key(self) -> i64 {
-        self
+    /// The sign bit flipped: one-to-one and in order (`i64::MIN` is 0).
+    fn run_key(self) -> u64 {
+        (self as u64) ^ (1 << 63)
     }
 }
 
 impl RunKey for u64 {
-    /// The same bits: one-to-one (ids above `i64::MAX` only make runs of their own).
-    fn run_key(self) -> i64 {
-        self as i64
+    fn run_key(self) -> u64 {
+        self
     }
 }
 
 /// A set of keys as disjoint runs `start ..= end`, none adjacent to another.
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
-    runs: BTreeMap<i64, i64>,
+    /// The runs, as (start, end) by [`RunKey::run_key`].
+    runs: Pairs,
     len: usize,
 }
 
@@ -36,7 +52,7 @@ impl KeySet {
     /// An empty set.
     pub fn new() -> Self {
         KeySet {
-            runs: BTreeMap::new(),
+            runs: Pairs::new(),
             len: 0,
         }
     }
@@ -57,44 +73,42 @@ impl KeySet {
         self.len = 0;
     }
 
+    /// The run that starts at or before `key` (the last such), if any.
+    fn run_before(&self, key: u64) -> Option<(u64, u64)> {
+        self.runs.range(..=(key, u64::MAX)).next_back().copied()
+    }
+
     /// Whether `key` is in the set.
     pub fn contains(&self, key: impl RunKey) -> bool {
         let key = key.run_key();
-        self.runs
-            .range(..=key)
-            .next_back()
-            .is_some_and(|(_, &end)| end >= key)
+        self.run_before(key).is_some_and(|(_, end)| end >= key)
     }
 
     /// Adds `key`: whether it was not there yet.
     pub fn insert(&mut self, key: impl RunKey) -> bool {
         let key = key.run_key();
-        let before = self.runs.range(..=key).next_back().map(|(&s, &e)| (s, e));
-        if let Some((_, end)) = before {
-            if end >= key {
-                return false;
-            }
+        let before = self.run_before(key);
+        if before.is_some_and(|(_, end)| end >= key) {
+            return false;
         }
         let joins_before = before.filter(|&(_, end)| end.checked_add(1) == Some(key));
-        let after = key
-            .checked_add(1)
-            .and_then(|next| self.runs.get(&next).map(|&end| (next, end)));
-        match (joins_before, after) {
-            (Some((start, _)), Some((next, end))) => {
-                self.runs.remove(&next);
-                self.runs.insert(start, end);
-            }
-            (Some((start, _)), None) => {
-                self.runs.insert(start, key);
-            }
-            (None, Some((next, end))) => {
-                self.runs.remove(&next);
-                self.runs.insert(key, end);
-            }
-            (None, None) => {
-                self.runs.insert(key, key);
-            }
+        let after = key.checked_add(1).and_then(|next| {
+            self.runs
+                .range((next, 0)..)
+                .next()
+                .copied()
+                .filter(|&(start, _)| start == next)
+        });
+        let mut run = (key, key);
+        if let Some(joined) = joins_before {
+            self.runs.remove(&joined);
+            run.0 = joined.0;
         }
+        if let Some(joined) = after {
+            self.runs.remove(&joined);
+            run.1 = joined.1;
+        }
+        self.runs.insert(run);
         self.len += 1;
         true
     }
@@ -142,7 +156,7 @@ mod tests {
             for k in -60..60 {
                 prop_assert_eq!(set.contains(k), model.contains(&k));
             }
-            let runs: Vec<(i64, i64)> = set.runs.iter().map(|(&s, &e)| (s, e)).collect();
+            let runs: Vec<(u64, u64)> = set.runs.iter().copied().collect();
             for pair in runs.windows(2) {
                 prop_assert!(pair[0].1 + 1 < pair[1].0, "adjacent or overlapping runs {:?}", pair);
             }

@@ -22,8 +22,6 @@
 //! - at most [`request_bound`] requests on a history in step order that only grows at its end
 //!   meanwhile: 3 + ⌈log₂ pages⌉, 9 for 50,000 points in pages of 1,000 (a full read is 50).
 
-use std::collections::BTreeMap;
-
 /// Which request of a lookup this is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Asked {
@@ -79,8 +77,9 @@ pub struct StepLookup {
     meaning: Option<Meaning>,
     /// The first page's keys, to interpret the probe.
     first_page: Vec<i64>,
-    /// First and last step of each page read, by page number.
-    known: BTreeMap<u64, (i64, i64)>,
+    /// Page number, first and last step of each page read (a few dozen at most, see
+    /// [`MAX_REQUESTS`]: a `Vec` costs the wasm less code than a map).
+    known: Vec<(u64, i64, i64)>,
     requests: u32,
 }
 
@@ -109,7 +108,7 @@ impl StepLookup {
             total: 0,
             meaning: None,
             first_page: Vec::new(),
-            known: BTreeMap::new(),
+            known: Vec::new(),
             requests: 0,
         }
     }
@@ -183,7 +182,7 @@ impl StepLookup {
         self.total = total;
         self.pages = total.div_ceil(self.served);
         self.first_page = keys.to_vec();
-        self.known.insert(0, (*first, *last));
+        self.known.push((0, *first, *last));
         Lookup::Ask(self.ask(Asked::Probe))
     }
 
@@ -225,27 +224,27 @@ impl StepLookup {
         if length > self.served || (!is_last && length < self.served) {
             return Lookup::Scan;
         }
-        let fits = self.known.iter().all(|(other, (start, end))| {
-            (*other < page && *end < first) || (*other > page && last < *start)
+        let fits = self.known.iter().all(|&(other, start, end)| {
+            (other < page && end < first) || (other > page && last < start)
         });
         if !fits {
             return Lookup::Scan;
         }
-        self.known.insert(page, (first, last));
+        self.known.push((page, first, last));
         self.next()
     }
 
     /// The last page first, then the middle of the pages where the step can still be.
     fn next(&mut self) -> Lookup {
         let last_page = self.pages.saturating_sub(1);
-        if !self.known.contains_key(&last_page) {
+        if !self.known.iter().any(|&(page, _, _)| page == last_page) {
             return Lookup::Ask(self.ask(Asked::Page(last_page)));
         }
         let step = self.step;
         if self
             .known
-            .values()
-            .any(|(start, end)| *start <= step && step <= *end)
+            .iter()
+            .any(|&(_, start, end)| start <= step && step <= end)
         {
             return Lookup::Absent; // Within an ascending page that does not hold it.
         }
@@ -253,15 +252,15 @@ impl StepLookup {
         let low = self
             .known
             .iter()
-            .filter(|(_, (_, end))| *end < step)
-            .map(|(page, _)| *page + 1)
+            .filter(|&&(_, _, end)| end < step)
+            .map(|&(page, _, _)| page + 1)
             .max()
             .unwrap_or(0);
         let high = self
             .known
             .iter()
-            .filter(|(_, (start, _))| *start > step)
-            .map(|(page, _)| *page)
+            .filter(|&&(_, start, _)| start > step)
+            .map(|&(page, _, _)| page)
             .min()
             .unwrap_or(self.pages);
         if low >= high {

@@ -247,7 +247,7 @@ impl ToJs for FieldErrors {
     /// `{ field: [messages] }`, fields in order.
     fn to_js(&self) -> Result<JsValue> {
         let object = Object::new();
-        for (field, messages) in self {
+        for (field, messages) in self.iter() {
             let list: Array = messages.iter().map(|m| JsValue::from_str(m)).collect();
             let _ = Reflect::set(&object, &JsValue::from_str(field), &list);
         }

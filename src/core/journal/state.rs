@@ -10,6 +10,7 @@ use super::format::{
     LoggedPoint, Record, Tail, FORMAT_VERSION,
 };
 use super::slots::Slots;
+use crate::core::keyset::NameStep;
 
 mod spill;
 
@@ -104,7 +105,7 @@ pub struct Journal {
     /// The unacknowledged points by sequence number: the order to send them in.
     live: Slots<Live>,
     /// (name, step or 0) → the sequence number of its live point.
-    index: HashMap<(Rc<str>, i64), u64>,
+    index: HashMap<NameStep, u64>,
     /// Names of the points held, shared by their points (the first few only: a journal has
     /// a few names, and many points per name).
     names: Vec<Rc<str>>,

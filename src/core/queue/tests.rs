@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::core::decode::api_error;
-use crate::core::retry::is_retryable;
+use crate::core::retry::{is_retryable, RetryPolicy};
 
 fn values(pairs: &[(&str, f64)]) -> Vec<(String, f64)> {
     pairs.iter().map(|(n, v)| ((*n).to_owned(), *v)).collect()
