@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
-use serde::{de::DeserializeOwned, Serialize};
+use serde::de::DeserializeOwned;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AbortSignal;
@@ -23,7 +23,7 @@ use crate::core::paging::{stated_page_limit, IndexMode, Keyed, PageRequest, Page
 use crate::core::read_retry::{read_retry_policy, PageAttempts, PageFailure};
 use crate::core::retry::RetryPolicy;
 use crate::wasm::columns::{decode_snapshot_page, put_columns, SnapshotPage};
-use crate::wasm::convert::{error_to_js, to_js, Options};
+use crate::wasm::convert::{error_to_js, to_js, Options, ToJs};
 use crate::wasm::http::{date_now, Answer, CallOptions, Transport};
 
 #[wasm_bindgen]
@@ -308,7 +308,7 @@ trait ReadPage: Sized {
 
 /// A page of items handed to JavaScript as they are (serde): an experiment's jobs (`{ id,
 /// metrics }`), experiments, an experiment's jobs.
-impl<T: Keyed + DeserializeOwned + Serialize> ReadPage for Page<T> {
+impl<T: Keyed + DeserializeOwned + ToJs> ReadPage for Page<T> {
     type Key = T::Key;
     fn read(answer: &Answer, _: &Transport) -> Result<Self> {
         answer.decode()
