@@ -21,10 +21,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
  * is the one users download.
  */
 const BUDGET_GZIP = {
-  "./dist/index.js": 176_300,
-  "./dist/index.cjs": 178_500,
-  "./dist/workerd.js": 175_900,
-  "./dist/inlined.js": 177_000,
+  "./dist/index.js": 155_100,
+  "./dist/index.cjs": 157_300,
+  "./dist/workerd.js": 154_700,
+  "./dist/inlined.js": 155_800,
   "./dist/slim.js": 26_000,
 };
 

@@ -6,7 +6,7 @@
 
 use crate::core::input::Input;
 use crate::core::timestamp::server_millis;
-use crate::core::value::special_value;
+use crate::core::value::{special_value, Num};
 
 /// The largest integer a JavaScript number holds exactly (2^53 - 1).
 const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
@@ -75,7 +75,10 @@ impl Columns {
         let mut decoded_steps = Vec::with_capacity(n);
         for (i, &step) in steps.iter().enumerate() {
             if !step.is_finite() || step.fract() != 0.0 || step.abs() > MAX_SAFE_INTEGER {
-                return Err(format!("data[{i}].step: expected an integer, not {step}"));
+                return Err(format!(
+                    "data[{i}].step: expected an integer, not {}",
+                    Num(step)
+                ));
             }
             decoded_steps.push(step as i64);
         }

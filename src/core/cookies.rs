@@ -13,9 +13,8 @@
 
 use std::fmt;
 
-use chrono::DateTime;
-
 use crate::core::host::{is_ip_address, is_loopback};
+use crate::core::http_date::http_date_millis;
 
 /// The most cookies a jar holds (RFC 6265 §6.1's minimum per domain).
 pub const MAX_COOKIES: usize = 50;
@@ -93,11 +92,8 @@ impl CookieJar {
             let (key, val) = (key.trim().to_ascii_lowercase(), val.trim());
             match key.as_str() {
                 "max-age" => max_age = max_age_expiry(val, now_ms).or(max_age),
-                "expires" => {
-                    if let Ok(t) = DateTime::parse_from_rfc2822(val) {
-                        expires = Some(t.timestamp_millis() as f64);
-                    }
-                }
+                // RFC 6265 §5.2.1: an Expires that is not a cookie-date is ignored.
+                "expires" => expires = http_date_millis(val).or(expires),
                 "path" if val.starts_with('/') => path = val.to_owned(),
                 // RFC 6265 §5.2.3: an empty Domain is ignored; a leading dot is dropped (and
                 // `Domain=.` leaves an empty domain: a host-only cookie, §5.3 step 6).

@@ -3,6 +3,7 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
 use crate::core::text::{clip, clip_to};
+use crate::core::value::Num;
 
 /// The server's per-field messages (`errors` in a 400 answer), nested keys joined with `.`,
 /// in field order. A sorted `Vec` (an answer names a few fields): far less code in the wasm
@@ -104,7 +105,7 @@ pub enum Error {
         path: String,
     },
     /// No complete answer within the time limit.
-    #[error("{method} {}: no answer within {timeout_ms} ms", clip(.path))]
+    #[error("{method} {}: no answer within {} ms", clip(.path), Num(*.timeout_ms))]
     Timeout {
         /// The limit that ran out, in milliseconds.
         timeout_ms: f64,

@@ -12,6 +12,7 @@ pub mod error;
 mod fake_history;
 pub mod hints;
 pub mod host;
+pub mod http_date;
 pub mod input;
 pub mod journal;
 pub mod keyset;

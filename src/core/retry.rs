@@ -1,9 +1,8 @@
 //! When a failed request is tried again, and after how long; and what a failure says about the
 //! server (down for everyone, refusing one point, or refusing the whole job).
 
-use chrono::DateTime;
-
 use crate::core::error::{Error, Result};
+use crate::core::http_date::http_date_millis;
 use crate::core::input::Input;
 use crate::core::validate;
 
@@ -39,13 +38,16 @@ impl RetryPolicy {
     /// The wait before retry number `retry` (1 for the first): "full jitter", a uniformly
     /// random share (`random` in [0, 1)) of the capped exponential bound; or what the server
     /// asked for with `Retry-After`, capped by `max_delay_ms` too.
+    // Not `f64::clamp`: its panic message (`min > max`) formats floats, which would bring
+    // Rust's float formatting into the wasm.
+    #[allow(clippy::manual_clamp)]
     pub fn delay_ms(&self, retry: u32, random: f64, retry_after_ms: Option<f64>) -> f64 {
         if let Some(asked) = retry_after_ms {
-            return asked.clamp(0.0, self.max_delay_ms);
+            return asked.max(0.0).min(self.max_delay_ms);
         }
         let exponent = retry.saturating_sub(1).min(52) as i32;
         let bound = (self.min_delay_ms * 2f64.powi(exponent)).min(self.max_delay_ms);
-        random.clamp(0.0, 1.0) * bound
+        random.max(0.0).min(1.0) * bound
     }
 
     /// Whether something failing since `since` (ms) after `attempts` failed attempts is to be
@@ -162,8 +164,8 @@ pub fn parse_retry_after(value: &str, now_ms: f64) -> Option<f64> {
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(seconds as f64 * 1000.0);
     }
-    let at = DateTime::parse_from_rfc2822(value).ok()?;
-    Some((at.timestamp_millis() as f64 - now_ms).max(0.0))
+    let at = http_date_millis(value)?;
+    Some((at - now_ms).max(0.0))
 }
 
 #[cfg(test)]

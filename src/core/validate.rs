@@ -2,7 +2,7 @@
 
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
-use crate::core::value::describe_number;
+use crate::core::value::{describe_number, Num};
 
 /// The server's rule for metric names, as it states it.
 pub const METRIC_NAME_RULE: &str = "^([A-Za-z]|[A-Za-z_][A-Za-z0-9_]+)$";
@@ -201,7 +201,8 @@ pub fn timeout_ms(input: &Input) -> Result<Option<f64>> {
         other => Err(Error::validation(
             "timeoutMs",
             format!(
-                "timeoutMs must be a number of milliseconds from 1 to {MAX_TIMEOUT_MS}, not {}",
+                "timeoutMs must be a number of milliseconds from 1 to {}, not {}",
+                Num(MAX_TIMEOUT_MS),
                 other.describe()
             ),
         )),
@@ -216,7 +217,9 @@ pub fn bounded_number(value: &Input, field: &str, min: f64, max: f64, default: f
         other => Err(Error::validation(
             field,
             format!(
-                "{field} must be a number from {min} to {max}, not {}",
+                "{field} must be a number from {} to {}, not {}",
+                Num(min),
+                Num(max),
                 other.describe()
             ),
         )),

@@ -74,14 +74,35 @@ pub fn json_number(value: f64) -> String {
         }
         .to_owned();
     }
-    let magnitude = value.abs();
-    if (1e-6..1e21).contains(&magnitude) {
+    let text = shortest(value);
+    // JavaScript writes `1e+21`; `1e21` is the same JSON number, and what Rust writes.
+    match text.split_once("e+") {
+        Some((digits, exponent)) => format!("{digits}e{exponent}"),
+        None => text,
+    }
+}
+
+/// A finite, non-zero `f64` with the fewest digits that read back to the same bits, as
+/// JavaScript's `String(n)` writes it: without an exponent from 10^-6 up to 10^21, as
+/// `d.ddde±x` outside (the exponent's `+` optional).
+///
+/// In the wasm, JavaScript writes it (`Number.prototype.toString`, the digits `JSON.stringify`
+/// writes too): Rust's float formatting (Grisu/Dragon4, some 16 KB) is not in the `.wasm`.
+/// Natively, Rust writes the same digits (both are the shortest round-trip digits).
+#[cfg(not(target_arch = "wasm32"))]
+fn shortest(value: f64) -> String {
+    if (1e-6..1e21).contains(&value.abs()) {
         // Rust's `Display` prints the shortest round-trip digits without an exponent.
         format!("{value}")
     } else {
-        // `LowerExp` prints the same shortest digits as `d.ddde±x`, which JSON accepts.
+        // `LowerExp` prints the same shortest digits as `d.ddde±x`.
         format!("{value:e}")
     }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn shortest(value: f64) -> String {
+    crate::wasm::convert::number_text(value)
 }
 
 /// A number as JavaScript would print it in a message (`NaN`, `Infinity`, `1.5`).
@@ -92,6 +113,17 @@ pub fn describe_number(n: f64) -> String {
         if n > 0.0 { "Infinity" } else { "-Infinity" }.to_owned()
     } else {
         json_number(n)
+    }
+}
+
+/// A number in a message, written as [`describe_number`] writes it: `format!("{}", Num(x))`
+/// where `format!("{x}")` would bring Rust's float formatting into the wasm.
+#[derive(Debug, Clone, Copy)]
+pub struct Num(pub f64);
+
+impl fmt::Display for Num {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe_number(self.0))
     }
 }
 

@@ -3,13 +3,28 @@
 use std::cell::RefCell;
 
 use js_sys::{Array, Object, Reflect};
-use serde::Serialize;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::core::error::{Error, Result};
+use crate::core::catalog::{ExperimentSummary, JobSummary};
+use crate::core::decode::{JobMetrics, LoginAnswer, Metric, Page};
+use crate::core::error::{Error, FieldErrors, Result};
 use crate::core::input::Input;
 use crate::core::text::quote;
 use crate::core::validate;
+
+#[wasm_bindgen]
+extern "C" {
+    /// JavaScript's `String(n)`: a number's shortest round-trip digits.
+    #[wasm_bindgen(js_name = String)]
+    fn js_string(n: f64) -> String;
+}
+
+/// A finite number as JavaScript writes it (`String(n)`, the digits `JSON.stringify` writes):
+/// how the core writes numbers in the wasm, so that Rust's float formatting is not in it.
+pub fn number_text(n: f64) -> String {
+    js_string(n)
+}
 
 /// Classifies a JavaScript value for the core's validation rules.
 pub fn input(value: &JsValue) -> Input {
@@ -106,14 +121,138 @@ pub fn js_key(key: &'static str) -> JsValue {
     })
 }
 
-/// A result as a plain JavaScript value (objects, not `Map`s; NaN and ±Infinity as numbers).
-pub fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue> {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&serializer).map_err(|e| Error::Decode {
-        message: e.to_string(),
-        method: String::new(),
-        path: String::new(),
-    })
+/// A result built as a plain JavaScript value by hand: objects with the fields in declared
+/// order (`camelCase` where the wire has it), numbers (NaN and ±Infinity included), `null`
+/// for a missing optional field. What `serde_wasm_bindgen`'s JSON-compatible serializer made,
+/// without its walk (smaller, and no serde code in the `.wasm` for it).
+pub trait ToJs {
+    /// The JavaScript value; an error for an integer JavaScript cannot hold exactly.
+    fn to_js(&self) -> Result<JsValue>;
+}
+
+/// `value` as a plain JavaScript value (see [`ToJs`]).
+pub fn to_js<T: ToJs + ?Sized>(value: &T) -> Result<JsValue> {
+    value.to_js()
+}
+
+/// A plain object with `fields`, in order.
+fn object(fields: &[(&'static str, JsValue)]) -> JsValue {
+    let object = Object::new();
+    for (key, value) in fields {
+        let _ = Reflect::set(&object, &js_key(key), value);
+    }
+    object.into()
+}
+
+/// An id or count as a number, if JavaScript holds it exactly (as serde-wasm-bindgen did).
+fn safe_integer(n: u64) -> Result<JsValue> {
+    if n < (1 << 53) {
+        Ok(JsValue::from_f64(n as f64))
+    } else {
+        Err(Error::Decode {
+            message: format!("{n} can't be represented as a JavaScript number"),
+            method: String::new(),
+            path: String::new(),
+        })
+    }
+}
+
+impl<T: ToJs> ToJs for [T] {
+    fn to_js(&self) -> Result<JsValue> {
+        let array = Array::new_with_length(self.len() as u32);
+        for (i, item) in self.iter().enumerate() {
+            array.set(i as u32, item.to_js()?);
+        }
+        Ok(array.into())
+    }
+}
+
+impl<T: ToJs> ToJs for Vec<T> {
+    fn to_js(&self) -> Result<JsValue> {
+        self.as_slice().to_js()
+    }
+}
+
+impl ToJs for LoginAnswer {
+    fn to_js(&self) -> Result<JsValue> {
+        Ok(object(&[
+            ("username", JsValue::from_str(&self.username)),
+            ("status", JsValue::from_str(&self.status)),
+        ]))
+    }
+}
+
+impl ToJs for Metric {
+    fn to_js(&self) -> Result<JsValue> {
+        Ok(object(&[
+            ("name", JsValue::from_str(&self.name)),
+            ("value", JsValue::from_f64(self.value.0)),
+        ]))
+    }
+}
+
+impl ToJs for JobMetrics {
+    fn to_js(&self) -> Result<JsValue> {
+        Ok(object(&[
+            ("id", safe_integer(self.id)?),
+            ("metrics", self.metrics.to_js()?),
+        ]))
+    }
+}
+
+impl ToJs for ExperimentSummary {
+    fn to_js(&self) -> Result<JsValue> {
+        let description = self
+            .description
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str);
+        Ok(object(&[
+            ("id", safe_integer(self.id)?),
+            ("name", JsValue::from_str(&self.name)),
+            ("description", description),
+        ]))
+    }
+}
+
+impl ToJs for JobSummary {
+    fn to_js(&self) -> Result<JsValue> {
+        Ok(object(&[
+            ("id", safe_integer(self.id)?),
+            ("status", JsValue::from_str(&self.status)),
+            ("createdOn", JsValue::from_f64(self.created_on.0)),
+        ]))
+    }
+}
+
+impl<T: ToJs> ToJs for Page<T> {
+    fn to_js(&self) -> Result<JsValue> {
+        let mut fields = vec![
+            ("index", safe_integer(self.index)?),
+            ("isComplete", JsValue::from_bool(self.is_complete)),
+            ("totalNumResults", safe_integer(self.total_num_results)?),
+            ("first", JsValue::from_str(&self.first)),
+        ];
+        if let Some(next) = &self.next {
+            fields.push(("next", JsValue::from_str(next)));
+        }
+        if let Some(prev) = &self.prev {
+            fields.push(("prev", JsValue::from_str(prev)));
+        }
+        fields.push(("data", self.data.to_js()?));
+        Ok(object(&fields))
+    }
+}
+
+impl ToJs for FieldErrors {
+    /// `{ field: [messages] }`, fields in order.
+    fn to_js(&self) -> Result<JsValue> {
+        let object = Object::new();
+        for (field, messages) in self.iter() {
+            let list: Array = messages.iter().map(|m| JsValue::from_str(m)).collect();
+            let _ = Reflect::set(&object, &JsValue::from_str(field), &list);
+        }
+        Ok(object.into())
+    }
 }
 
 /// An error as a plain object `{ kind, message, ... }` that the JavaScript layer turns into an

@@ -370,7 +370,7 @@ fn too_large(method: &str, path: &str) -> Error {
     decode_error(
         format!(
             "the answer is larger than {} MiB",
-            MAX_BODY_BYTES / 1024.0 / 1024.0
+            crate::core::value::Num(MAX_BODY_BYTES / 1024.0 / 1024.0)
         ),
         method,
         path,

@@ -3,6 +3,9 @@
 //! JavaScript layer, which calls `pump()` and hears back through `notify`.
 
 mod journal;
+mod send;
+
+use send::append_request;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,20 +13,18 @@ use std::rc::Rc;
 use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
-use crate::core::decode::decode_error;
-use crate::core::endpoints::{self, ApiRequest, NewMetric};
+use crate::core::endpoints;
 use crate::core::error::{Error, Result};
 use crate::core::input::Input;
-use crate::core::queue::{Failure, Key, MetricQueue, QueuedPoint, Refusal};
+use crate::core::queue::{Failure, MetricQueue, QueuedPoint, Refusal};
 use crate::core::retry::{self, RetryPolicy};
 use crate::core::sender::Sender;
 use crate::core::text::{clip, quote};
 use crate::core::timestamp::{timestamp, wire_millis};
 use crate::core::validate;
-use crate::core::value::{describe_number, metric_value};
+use crate::core::value::metric_value;
 use crate::wasm::convert::{error_to_js, input, Options};
-use crate::wasm::http::{date_now, Answer, CallOptions, Transport};
-use crate::wasm::reader::stored_value;
+use crate::wasm::http::{date_now, CallOptions, Transport};
 
 /// What every send of one logger shares.
 struct LoggerSetup {
@@ -405,57 +406,6 @@ impl WasmLogger {
             state.new_failures.extend(failures);
         }
     }
-
-    fn send(&self, point: QueuedPoint, request: ApiRequest, keepalive: bool) {
-        let setup = Rc::clone(&self.setup);
-        let state = Rc::clone(&self.state);
-        let this = WasmLogger {
-            setup: Rc::clone(&self.setup),
-            state: Rc::clone(&self.state),
-        };
-        wasm_bindgen_futures::spawn_local(async move {
-            let key: Key = point.key();
-            let call = CallOptions {
-                keepalive,
-                ..setup.call.clone()
-            };
-            let sent = match setup.transport.send(&request, &call).await {
-                Ok(answer) => check_answer(&answer, &point),
-                Err(error) => Err(error),
-            };
-            let result = check_nan_refusal(&setup, &point, &call, sent).await;
-            {
-                let mut state = state.borrow_mut();
-                state.in_flight = state.in_flight.saturating_sub(1);
-                match result {
-                    Ok(()) => {
-                        state.sender.succeeded(&key);
-                        journal::stored(&mut state, &point);
-                    }
-                    Err(NanRefusal(error)) => {
-                        let failures = state.sender.refused(&key, error);
-                        journal::given_up(&mut state, &failures);
-                        this.keep_for_on_error(&mut state, failures);
-                    }
-                    Err(Failed(error)) => {
-                        let unauthorized = error.clone();
-                        let verdict =
-                            state
-                                .sender
-                                .failed(&key, error, date_now(), js_sys::Math::random());
-                        if verdict.needs_login {
-                            state.login_wanted = true;
-                            state.unauthorized = Some(unauthorized);
-                        }
-                        journal::given_up(&mut state, &verdict.failures);
-                        this.keep_for_on_error(&mut state, verdict.failures);
-                    }
-                }
-            }
-            // The state is released before the callback runs: it may log again.
-            let _ = setup.notify.call0(&JsValue::UNDEFINED);
-        });
-    }
 }
 
 /// The logger's retry policy from its `retry` option.
@@ -470,91 +420,9 @@ fn retry_policy(options: &Options) -> Result<RetryPolicy> {
     )
 }
 
-/// A 2xx answer to an append counts only if it is the point: `{ name, value }` with the name
-/// and value sent (a stored -0 reads back as 0).
-fn check_answer(answer: &Answer, point: &QueuedPoint) -> Result<()> {
-    let stored = crate::wasm::metrics::read_metric(answer)?;
-    let value = stored.value.0;
-    let same_value = value == point.value || (value.is_nan() && point.value.is_nan());
-    if stored.name == point.name && same_value {
-        return Ok(());
-    }
-    Err(decode_error(
-        format!(
-            "the server answered {}={} for {}={}",
-            quote(&clip(&stored.name)),
-            describe_number(value),
-            clip(&point.name),
-            describe_number(point.value)
-        ),
-        answer.method,
-        &answer.path,
-    ))
-}
-
-/// The request that stores `point`.
-fn append_request(job_id: u64, point: &QueuedPoint) -> ApiRequest {
-    let metric = NewMetric {
-        name: point.name.clone(),
-        value: point.value,
-        step: point.step,
-        timestamp: point.timestamp.clone(),
-    };
-    endpoints::append_metric(job_id, &metric)
-}
-
 /// The bytes of request bodies sent with `keepalive` in one go (browsers allow 64 KiB in
 /// flight; headers count too).
 const KEEPALIVE_BUDGET_BYTES: usize = 48 * 1024;
-
-/// Dioptra 1.2.2 answers 500 when a NaN overwrites a stored (name, step): its update path
-/// writes the raw NaN, which SQLite stores as NULL in a NOT NULL column. So a 500 for a NaN
-/// is checked by reading the history: NaN already stored (an earlier attempt whose answer
-/// was lost) counts as stored; another value stored means the server cannot take this one,
-/// and retrying would not help.
-async fn check_nan_refusal(
-    setup: &LoggerSetup,
-    point: &QueuedPoint,
-    call: &CallOptions,
-    sent: Result<()>,
-) -> std::result::Result<(), SendFailure> {
-    let error = match sent {
-        Ok(()) => return Ok(()),
-        Err(error) => error,
-    };
-    let refused_nan =
-        point.value.is_nan() && matches!(&error, Error::Api(api) if api.status == 500);
-    if !refused_nan {
-        return Err(Failed(error));
-    }
-    let step = point.step.unwrap_or(0);
-    match stored_value(&setup.transport, setup.job_id, &point.name, step, call).await {
-        Ok(Some(stored)) if stored.is_nan() => Ok(()),
-        Ok(Some(stored)) => {
-            let Error::Api(mut api) = error else {
-                return Err(Failed(error));
-            };
-            api.message = format!(
-                "Dioptra refused to overwrite {}@{step} (stored value {}) with NaN: its 1.2.2 release answers 500 \
-                 to a NaN that replaces a stored value",
-                clip(&point.name),
-                describe_number(stored)
-            );
-            Err(NanRefusal(Error::Api(api)))
-        }
-        // Not stored: a genuine 500 (retried), or the check itself failed (retry the point).
-        Ok(None) | Err(_) => Err(Failed(error)),
-    }
-}
-
-/// Why a request did not store its point.
-enum SendFailure {
-    /// The request failed: the sender's policy decides (see [`crate::core::sender`]).
-    Failed(Error),
-    /// Dioptra 1.2.2 cannot store this NaN over the value it holds: no retry can help.
-    NanRefusal(Error),
-}
-use SendFailure::{Failed, NanRefusal};
 
 /// The `metrics` argument of `log()`: a plain object of metric names to values.
 fn metric_values(metrics: &JsValue) -> Result<Vec<(String, f64)>> {

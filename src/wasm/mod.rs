@@ -5,7 +5,7 @@
 mod body;
 mod catalog;
 mod columns;
-mod convert;
+pub(crate) mod convert;
 mod downsample;
 mod http;
 mod journal;

@@ -15,6 +15,7 @@ use thiserror::Error as ThisError;
 
 use crate::core::error::Error;
 use crate::core::text::clip;
+use crate::core::value::Num;
 
 /// The min/max preselection ratio of `MinMaxLttb` (tsdownsample's default).
 pub const MINMAX_RATIO: usize = 4;
@@ -61,7 +62,7 @@ pub enum DownsampleError {
         y: usize,
     },
     /// An x value is NaN or infinite.
-    #[error("x[{index}] is {value}: x values must be finite")]
+    #[error("x[{index}] is {}: x values must be finite", Num(*.value))]
     XNotFinite {
         /// Where.
         index: usize,
@@ -69,7 +70,7 @@ pub enum DownsampleError {
         value: f64,
     },
     /// x goes down somewhere.
-    #[error("x must be sorted ascending (x[{index}] = {value} is below the value before it)")]
+    #[error("x must be sorted ascending (x[{index}] = {} is below the value before it)", Num(*.value))]
     XNotSorted {
         /// Where.
         index: usize,
@@ -241,7 +242,10 @@ pub fn downsample_input(
     if !(max_points.fract() == 0.0 && (3.0..=f64::from(u32::MAX)).contains(&max_points)) {
         return Err(Error::validation(
             "maxPoints",
-            format!("maxPoints must be an integer of at least 3, not {max_points}"),
+            format!(
+                "maxPoints must be an integer of at least 3, not {}",
+                Num(max_points)
+            ),
         ));
     }
     downsample(x, y, max_points as usize, method).map_err(|e| {

@@ -3,7 +3,6 @@
 //! for the pager, and its new items handed out to JavaScript.
 
 use js_sys::{Object, Reflect};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::core::decode::Page;
@@ -12,7 +11,7 @@ use crate::core::keyset::RunKey;
 use crate::core::paging::Keyed;
 use crate::core::shape::Item;
 use crate::wasm::columns::{decode_snapshot_page, put_columns, SnapshotPage};
-use crate::wasm::convert::to_js;
+use crate::wasm::convert::{to_js, ToJs};
 use crate::wasm::http::{Answer, Transport};
 
 /// A page as a reader reads it: decoded from the answer, its items' keys and total, and its
@@ -30,9 +29,9 @@ pub trait ReadPage: Sized {
     fn put(self, out: &Object, fresh: &[usize]) -> Result<()>;
 }
 
-/// A page of items handed to JavaScript as they are (serde): an experiment's jobs (`{ id,
+/// A page of items handed to JavaScript as they are: an experiment's jobs (`{ id,
 /// metrics }`), experiments, an experiment's jobs.
-impl<T: Keyed + Item + Serialize> ReadPage for Page<T> {
+impl<T: Keyed + Item + ToJs> ReadPage for Page<T> {
     type Key = T::Key;
     fn read(answer: &Answer, _: &Transport) -> Result<Self> {
         answer.decode()
