@@ -82,4 +82,36 @@ function makeApi(wasm) {
   };
 }
 
-export { hasBrowserCookieStore, lazyWasm, loaded, makeApi };
+// The API an entry exports, bound under other names and exported under the public ones: in the
+// bundles (scripts/build.mjs), a top-level `DioptraClient` or `downsample` would make esbuild
+// rename the class or function of that name inside them, and so its `name` (DioptraClient2).
+// They are set once, by the entry module's own body (attachWasm), before any importer of the
+// entry runs; exports.js re-exports them.
+let apiClient;
+let apiDownsample;
+let apiReady;
+let apiReplayJournal;
+let apiReplayJournals;
+let apiWasmMemoryBytes;
+
+/** Builds the API over the entry's wasm loader `wasm` (lazyWasm or loaded): called once, by the entry. */
+function attachWasm(wasm) {
+  const api = makeApi(wasm);
+  apiClient = api.DioptraClient;
+  apiDownsample = api.downsample;
+  apiReady = api.ready;
+  apiReplayJournal = api.replayJournal;
+  apiReplayJournals = api.replayJournals;
+  apiWasmMemoryBytes = api.wasmMemoryBytes;
+}
+
+export { attachWasm, hasBrowserCookieStore, lazyWasm, loaded };
+export {
+  /** The Dioptra metrics client. */
+  apiClient as DioptraClient,
+  apiDownsample as downsample,
+  apiReady as ready,
+  apiReplayJournal as replayJournal,
+  apiReplayJournals as replayJournals,
+  apiWasmMemoryBytes as wasmMemoryBytes,
+};

@@ -1,7 +1,8 @@
-// The exports every ESM entry point shares as they are (index.js, inlined.js, slim.js,
-// workerd.js: `export * from "./exports.js"`): the error classes and the export functions.
-// What depends on how an entry loads the wasm (the client, downsample, ready, ...) is made by
-// each entry through entry.js.
+// The exports every ESM entry point shares (index.js, inlined.js, slim.js, workerd.js:
+// `export * from "./exports.js"`): the API over the wasm, which each entry attaches to the way
+// it loads the wasm (entry.js attachWasm), the error classes and the export functions.
+
+export { DioptraClient, downsample, ready, replayJournal, replayJournals, wasmMemoryBytes } from "./entry.js";
 
 /** A series or snapshots as CSV / JSON Lines (special values as Dioptra spells them, RFC 3339 timestamps). */
 export { toCSV, toJSONLines } from "./export.js";

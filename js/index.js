@@ -7,7 +7,7 @@
 // webpack emit as an asset; where a bundler did not emit it (esbuild, bun build, Vite's dev
 // pre-bundling), the fetch fails or answers something that is not wasm, and the bytes inlined
 // in ./wasm/inline.js are used instead (a separate chunk where the bundler splits code).
-import { lazyWasm, makeApi } from "./entry.js";
+import { attachWasm, lazyWasm } from "./entry.js";
 
 const WASM_MAGIC = [0x00, 0x61, 0x73, 0x6d];
 
@@ -45,24 +45,6 @@ const wasm = lazyWasm(async () => {
   return glue;
 });
 
-// The API, bound under other names and exported under the public ones: in the bundle
-// (scripts/build.mjs), a top-level `DioptraClient` or `downsample` would make esbuild rename the
-// class or function of that name inside it, and so its `name` (DioptraClient2).
-const api = makeApi(wasm);
-const apiClient = api.DioptraClient;
-const apiDownsample = api.downsample;
-const apiReady = api.ready;
-const apiReplayJournal = api.replayJournal;
-const apiReplayJournals = api.replayJournals;
-const apiWasmMemoryBytes = api.wasmMemoryBytes;
-export {
-  /** The Dioptra metrics client. */
-  apiClient as DioptraClient,
-  apiDownsample as downsample,
-  apiReady as ready,
-  apiReplayJournal as replayJournal,
-  apiReplayJournals as replayJournals,
-  apiWasmMemoryBytes as wasmMemoryBytes,
-};
+attachWasm(wasm);
 
 export * from "./exports.js";

@@ -3,7 +3,7 @@
 // the bytes (ArrayBuffer / typed array) or a compiled `WebAssembly.Module`. The file ships as
 // `dioptra-metrics/wasm`. A call made before init() rejects with a DioptraError saying so.
 import * as glue from "./wasm/dioptra_metrics.js";
-import { lazyWasm, makeApi } from "./entry.js";
+import { attachWasm, lazyWasm } from "./entry.js";
 import { DioptraValidationError } from "./errors.js";
 
 let given;
@@ -31,24 +31,6 @@ export function init(source) {
   return wasm.load();
 }
 
-// The API, bound under other names and exported under the public ones: in the bundle
-// (scripts/build.mjs), a top-level `DioptraClient` or `downsample` would make esbuild rename the
-// class or function of that name inside it, and so its `name` (DioptraClient2).
-const api = makeApi(wasm);
-const apiClient = api.DioptraClient;
-const apiDownsample = api.downsample;
-const apiReady = api.ready;
-const apiReplayJournal = api.replayJournal;
-const apiReplayJournals = api.replayJournals;
-const apiWasmMemoryBytes = api.wasmMemoryBytes;
-export {
-  /** The Dioptra metrics client. */
-  apiClient as DioptraClient,
-  apiDownsample as downsample,
-  apiReady as ready,
-  apiReplayJournal as replayJournal,
-  apiReplayJournals as replayJournals,
-  apiWasmMemoryBytes as wasmMemoryBytes,
-};
+attachWasm(wasm);
 
 export * from "./exports.js";
