@@ -32,16 +32,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 
 import { entrySizes } from "../scripts/sizes.mjs";
+import { median } from "./format.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
 const ADDRESS = "http://127.0.0.1:9";
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const stats = (xs) => ({ min: Math.min(...xs), median: median(xs), max: Math.max(...xs), runs: xs });
 const KiB = (b) => `${(b / 1024).toFixed(1)} KiB`;
 const MiB = (b) => `${(b / 1048576).toFixed(2)} MiB`;
