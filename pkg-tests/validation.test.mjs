@@ -65,6 +65,9 @@ const cases = [
   ["unknown option", (c) => c.jobs.getMetricsSnapshotsById(1, "a", { page_length: 5 }), "page_length"],
   ["options not an object", (c) => c.jobs.getMetricsById(1, "fast"), "options"],
   ["options null", (c) => c.jobs.getMetricsById(1, null), "options"],
+  // Options are read through the prototype too (a class's getters, Object.create's defaults).
+  ["step from the options' prototype", (c) => c.jobs.appendMetricById(1, "a", 1, Object.create({ step: 1.5 })), "step"],
+  ["timeoutMs from a class getter", (c) => c.jobs.getMetricsById(1, new (class { get timeoutMs() { return 0; } })()), "timeoutMs"],
   ["timeoutMs zero", (c) => c.jobs.getMetricsById(1, { timeoutMs: 0 }), "timeoutMs"],
   ["timeoutMs string", (c) => c.jobs.getMetricsById(1, { timeoutMs: "5" }), "timeoutMs"],
   ["signal not a signal", (c) => c.jobs.getMetricsById(1, { signal: {} }), "signal"],
