@@ -9,10 +9,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { openJournalFile } from "../dist/journal-file.js";
 import { measureJournalProtocol } from "./journal.mjs";
 
 const require = createRequire(import.meta.url);
+// The journal's Node storage as the package ships it (CommonJS; dist/node.cjs requires it on first use).
+const { openJournalFile } = require("../dist/journal-file.cjs");
 const { WasmJournal } = require(fileURLToPath(new URL("../dist/wasm/dioptra_metrics.cjs", import.meta.url)));
 
 const N = Number(process.argv[2] ?? 20000);

@@ -13,10 +13,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { DioptraClient } from "dioptra-metrics";
-import { openJournalFile } from "../dist/journal-file.js";
 import { median } from "./format.mjs";
 
 const require = createRequire(import.meta.url);
+// The journal's Node storage as the package ships it (CommonJS; dist/node.cjs requires it on first use).
+const { openJournalFile } = require("../dist/journal-file.cjs");
 const { WasmJournal } = require(fileURLToPath(new URL("../dist/wasm/dioptra_metrics.cjs", import.meta.url)));
 
 const NAMES = ["loss", "acc"];

@@ -1,4 +1,4 @@
-// The journal's Node storage (dist/journal-file.js and its .cjs copy), with the journal format
+// The journal's Node storage (dist/journal-file.cjs, as the package ships it), with the journal format
 // of the wasm (WasmJournal): one writer per journal (a lock file naming the owner's pid; a dead
 // owner's lock is taken over), appends that survive a SIGKILL once they returned, torn last
 // records skipped, atomic rewrites. Needs no Dioptra server.
@@ -13,10 +13,10 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 
-import { openJournalFile } from "../dist/journal-file.js";
 
 const require = createRequire(import.meta.url);
 const cjsPath = fileURLToPath(new URL("../dist/journal-file.cjs", import.meta.url));
+const { openJournalFile } = require(cjsPath);
 const wasmPath = fileURLToPath(new URL("../dist/wasm/dioptra_metrics.cjs", import.meta.url));
 const { WasmJournal } = require(wasmPath);
 const BASE = "http://127.0.0.1:5000/api/v1";

@@ -13,7 +13,12 @@ import { sizeReport } from "./sizes.mjs";
 const root = new URL("..", import.meta.url).pathname;
 const dist = join(root, "dist");
 const tmp = join(root, "target", "bindgen");
-/** The JS layer's modules (js/NAME.js), each shipped as ESM and as a CommonJS copy. */
+const cjsDir = join(root, "target", "js-cjs");
+/**
+ * The JS layer's modules (js/NAME.js). The ESM entries bundle them from js/; for Node, each gets
+ * a CommonJS copy in target/js-cjs/, which dist/node.cjs bundles. Of these only journal-file.cjs
+ * ships as a file of its own (required on first use); nothing ships a module no entry loads.
+ */
 const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger-messages", "logger-lifecycle", "logger", "series", "watch", "export", "api", "journal-file"];
 /**
  * The ESM entry points (js/NAME.js, see package.json `exports`): each built as ONE module with
@@ -21,8 +26,6 @@ const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger-mes
  * when the first client needs them), not a dozen in waves.
  */
 const ESM_ENTRIES = ["index", "inlined", "slim", "workerd"];
-/** What the ESM entries share (js/NAME.js), bundled into each; shipped as written besides. */
-const ESM_SHARED = ["entry", "exports"];
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
 
 run("cargo", ["build", "--release", "--target", "wasm32-unknown-unknown", "--quiet"]);
@@ -40,6 +43,8 @@ if (!webWasm.equals(nodeWasm)) {
 
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(join(dist, "wasm"), { recursive: true });
+rmSync(cjsDir, { recursive: true, force: true });
+mkdirSync(cjsDir, { recursive: true });
 // wasm-opt step. `-Oz` alone inlines functions called once into their callers, which gzips
 // worse than not optimizing at all; without that inlining, repeated to a fixed point
 // (--converge), the gzipped .wasm is ~10 KB smaller than plain -Oz (measured on this crate).
@@ -142,7 +147,7 @@ exports.wasmBytes = wasmBytes;
 `,
 );
 
-// The JS layer: ESM modules as written, and a CommonJS copy of each made by rewriting its
+// The JS layer's CommonJS copies (for dist/node.cjs), each made by rewriting its
 // imports (`import { ... } from "./x.js"` of siblings, `from "node:..."` of Node's own modules)
 // into `require`s and its one `export { ... };` into `module.exports`.
 const importLine = /^import \{([^}]*)\} from "(\.\/[\w-]+\.js|node:[a-z_/]+)";\s*$/gm;
@@ -154,7 +159,6 @@ for (const module of JS_MODULES) {
   if (!match || /^\s*(import|export)\b/m.test(rest)) {
     throw new Error(`js/${module}.js: only sibling or node: imports and exactly one \`export { ... };\` statement are allowed`);
   }
-  writeFileSync(join(dist, `${module}.js`), source);
   const cjs = source
     .replace(importLine, (_, names, from) =>
       from.startsWith("node:")
@@ -162,11 +166,10 @@ for (const module of JS_MODULES) {
         : `const {${names}} = require("${from.replace(/\.js$/, ".cjs")}");\n`,
     )
     .replace(exportBlock, `module.exports = {${match[1]}};\n`);
-  writeFileSync(join(dist, `${module}.cjs`), `"use strict";\n${cjs}`);
+  writeFileSync(join(cjsDir, `${module}.cjs`), `"use strict";\n${cjs}`);
 }
-for (const file of [...ESM_SHARED.map((name) => `${name}.js`), "index.cjs"]) {
-  cpSync(join(root, "js", file), join(dist, file));
-}
+cpSync(join(cjsDir, "journal-file.cjs"), join(dist, "journal-file.cjs"));
+cpSync(join(root, "js/index.cjs"), join(dist, "index.cjs"));
 // Each function and class keeps its name (`name`, stack traces): esbuild renames one whose
 // name a top-level binding of the bundle also has (DioptraClient2), so the build fails if a
 // bundle declares a name no source file declares (`class _Name`: esbuild's inner name of a
@@ -214,7 +217,7 @@ for (const [output, { imports }] of Object.entries(metafile.outputs)) {
 // Node's start-up); the wasm glue and journal-file.cjs stay outside it, required on first use.
 // dist/index.cjs stays small: `import` of a CommonJS file scans its whole source for export names.
 buildSync({
-  stdin: { contents: readFileSync(join(root, "js/node.cjs"), "utf8"), resolveDir: dist, sourcefile: "js/node.cjs", loader: "js" },
+  stdin: { contents: readFileSync(join(root, "js/node.cjs"), "utf8"), resolveDir: cjsDir, sourcefile: "js/node.cjs", loader: "js" },
   bundle: true,
   platform: "node",
   format: "cjs",
