@@ -43,8 +43,11 @@ impl RunKey for u64 {
 /// A set of keys as disjoint runs `start ..= end`, none adjacent to another.
 #[derive(Debug, Clone, Default)]
 pub struct KeySet {
-    /// The runs, as (start, end) by [`RunKey::run_key`].
+    /// The runs, as (start, end) by [`RunKey::run_key`], but the open one.
     runs: Pairs,
+    /// The run the last new key went into, kept out of `runs`: a read in order extends it
+    /// key after key in place, with no remove and insert of a pair per key.
+    open: Option<(u64, u64)>,
     len: usize,
 }
 
@@ -53,6 +56,7 @@ impl KeySet {
     pub fn new() -> Self {
         KeySet {
             runs: Pairs::new(),
+            open: None,
             len: 0,
         }
     }
@@ -70,6 +74,7 @@ impl KeySet {
     /// Forgets every key.
     pub fn clear(&mut self) {
         self.runs.clear();
+        self.open = None;
         self.len = 0;
     }
 
@@ -78,15 +83,41 @@ impl KeySet {
         self.runs.range(..=(key, u64::MAX)).next_back().copied()
     }
 
+    /// Whether a run of `runs` starts at `key`.
+    fn starts_at(&self, key: Option<u64>) -> bool {
+        key.is_some_and(|key| {
+            self.runs
+                .range((key, 0)..)
+                .next()
+                .is_some_and(|&(start, _)| start == key)
+        })
+    }
+
     /// Whether `key` is in the set.
     pub fn contains(&self, key: impl RunKey) -> bool {
         let key = key.run_key();
-        self.run_before(key).is_some_and(|(_, end)| end >= key)
+        self.open
+            .is_some_and(|(start, end)| start <= key && key <= end)
+            || self.run_before(key).is_some_and(|(_, end)| end >= key)
     }
 
     /// Adds `key`: whether it was not there yet.
     pub fn insert(&mut self, key: impl RunKey) -> bool {
         let key = key.run_key();
+        if let Some((start, end)) = self.open {
+            if start <= key && key <= end {
+                return false;
+            }
+            // The next key of a read in order: no run holds it (it would be adjacent to the
+            // open one), so the open run grows unless that makes it touch the next run.
+            if end.checked_add(1) == Some(key) && !self.starts_at(key.checked_add(1)) {
+                self.open = Some((start, key));
+                self.len += 1;
+                return true;
+            }
+            self.runs.insert((start, end));
+            self.open = None;
+        }
         let before = self.run_before(key);
         if before.is_some_and(|(_, end)| end >= key) {
             return false;
@@ -108,9 +139,17 @@ impl KeySet {
             self.runs.remove(&joined);
             run.1 = joined.1;
         }
-        self.runs.insert(run);
+        self.open = Some(run);
         self.len += 1;
         true
+    }
+
+    /// Every run, the open one included, in order.
+    #[cfg(test)]
+    fn all_runs(&self) -> Vec<(u64, u64)> {
+        let mut runs: Vec<(u64, u64)> = self.runs.iter().copied().chain(self.open).collect();
+        runs.sort_unstable();
+        runs
     }
 }
 
@@ -127,7 +166,7 @@ mod tests {
             assert!(set.insert(k));
         }
         assert!(!set.insert(5i64));
-        assert_eq!((set.len(), set.runs.len()), (100_000, 1));
+        assert_eq!((set.len(), set.all_runs().len()), (100_000, 1));
         set.clear();
         assert!(set.is_empty() && !set.contains(5i64));
     }
@@ -136,7 +175,7 @@ mod tests {
     fn extremes_have_no_successor() {
         let mut set = KeySet::new();
         assert!(set.insert(i64::MAX) && set.insert(i64::MAX - 1) && !set.insert(i64::MAX));
-        assert_eq!(set.runs.len(), 1);
+        assert_eq!(set.all_runs().len(), 1);
         let mut ids = KeySet::new();
         for id in [u64::MAX, 0, 1 << 63, (1 << 63) - 1] {
             assert!(ids.insert(id));
@@ -144,22 +183,47 @@ mod tests {
         assert!(ids.contains(u64::MAX) && !ids.contains(2u64) && !ids.insert(1u64 << 63));
     }
 
+    /// Inserts `keys` into a KeySet and a HashSet alike and checks they agree throughout, and
+    /// that no two runs touch.
+    fn agrees_with_a_hash_set(keys: Vec<i64>) -> Result<(), TestCaseError> {
+        let mut set = KeySet::new();
+        let mut model = HashSet::new();
+        for k in keys {
+            prop_assert_eq!(set.insert(k), model.insert(k));
+            prop_assert_eq!(set.len(), model.len());
+        }
+        for k in -80..80 {
+            prop_assert_eq!(set.contains(k), model.contains(&k));
+        }
+        for pair in set.all_runs().windows(2) {
+            prop_assert!(
+                pair[0].1 + 1 < pair[1].0,
+                "adjacent or overlapping runs {:?}",
+                pair
+            );
+        }
+        Ok(())
+    }
+
     proptest! {
+        /// Stretches of consecutive keys, up or down, as pages in and out of order bring them.
+        #[test]
+        fn stretches_behave_as_a_hash_set(
+            stretches in proptest::collection::vec((-60i64..60, 1i64..15, any::<bool>()), 0..40)
+        ) {
+            let keys = stretches
+                .into_iter()
+                .flat_map(|(start, len, up)| {
+                    let stretch: Vec<i64> = (start..start + len).collect();
+                    if up { stretch } else { stretch.into_iter().rev().collect() }
+                })
+                .collect();
+            agrees_with_a_hash_set(keys)?;
+        }
+
         #[test]
         fn behaves_as_a_hash_set(keys in proptest::collection::vec(-50i64..50, 0..300)) {
-            let mut set = KeySet::new();
-            let mut model = HashSet::new();
-            for k in keys {
-                prop_assert_eq!(set.insert(k), model.insert(k));
-                prop_assert_eq!(set.len(), model.len());
-            }
-            for k in -60..60 {
-                prop_assert_eq!(set.contains(k), model.contains(&k));
-            }
-            let runs: Vec<(u64, u64)> = set.runs.iter().copied().collect();
-            for pair in runs.windows(2) {
-                prop_assert!(pair[0].1 + 1 < pair[1].0, "adjacent or overlapping runs {:?}", pair);
-            }
+            agrees_with_a_hash_set(keys)?;
         }
     }
 }
