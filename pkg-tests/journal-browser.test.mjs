@@ -37,7 +37,7 @@ async function openPage(context, problems) {
 const valueAt = (step) => (step + 1) / 7 - 40;
 
 describe('journal: "indexeddb"', () => {
-  it("points logged in a page closed while the API was unreachable are sent by the next page, once", async () => {
+  it("points logged in a page closed while the API was unreachable are sent by the next page, once", async (t) => {
     const jobId = takeJob();
     const name = "idb_loss";
     const problems = [];
@@ -67,8 +67,15 @@ describe('journal: "indexeddb"', () => {
       const wrong = stored.filter((p, i) => p.step !== i || Number(p.repr) !== valueAt(i));
       assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} wrong point(s)`);
       const posts = server.apiRequests.slice(from).filter((r) => r.method === "POST" && r.url === `/api/v1/jobs/${jobId}/metrics`);
-      // Each point once, plus the logger's own retries (a request the proxy could not pass on).
-      assert.equal(posts.length, POINTS + resumed.stats.retried, `${posts.length} POSTs for ${JSON.stringify(resumed.stats)}`);
+      // The second page sent each point once, plus its own retries (a request the proxy could
+      // not pass on): counted by its logger. The proxy may see more: Chromium delivers some of the
+      // closed first page's keepalive requests (its pagehide flush, sent while the API was down)
+      // or re-sends a request whose reused connection was reset; seen 1,030 and 1,057 POSTs for
+      // 1,000 points with the logger at 1,000 requests and no retries. Those repeat a point with
+      // its own value, which the stored check above shows once.
+      assert.equal(resumed.stats.requests, POINTS + resumed.stats.retried, JSON.stringify(resumed.stats));
+      assert.ok(posts.length >= resumed.stats.requests, `${posts.length} POSTs for ${JSON.stringify(resumed.stats)}`);
+      if (posts.length > resumed.stats.requests) t.diagnostic(`the proxy saw ${posts.length - resumed.stats.requests} POST(s) more than the logger sent`);
 
       // The journal is gone: a third page's logger replays nothing.
       const third = await openPage(context, problems);
