@@ -116,7 +116,8 @@ async function exchange(deliver, id, url, method, headers, body, timeoutMs, sign
   try {
     const response = await fetch(url, init);
     const head = response.headers;
-    if (jar && head.getSetCookie?.().length > 0) cookies = head.getSetCookie();
+    const setCookies = jar ? head.getSetCookie?.() : undefined;
+    if (setCookies?.length > 0) cookies = setCookies;
     const length = head.get("content-length")?.trim();
     const declared = /^\+?\d+$/.test(length) ? Number(length) : undefined;
     // The declared length bounds the body only when it is not compressed, which only a
