@@ -67,3 +67,39 @@ describe("20,000 points queued against a dead server", () => {
     }
   });
 });
+
+describe("a logger closed while the server is down", () => {
+  // Node ends a process whose event loop is empty: close() must keep a timer (or a request)
+  // alive for as long as it waits. A pump that read the clock twice once set no timer when a
+  // millisecond ticked over between the readings (CI saw exit code 13, "unsettled top-level
+  // await", and every point reported unstored); the child's clock makes such ticks common.
+  it("keeps the process waiting through the outage's probes, then sends everything once", { timeout: 120_000 }, async () => {
+    const port = await freePortOutsideEphemeralRange();
+    const job = 8;
+    const steps = 50;
+    const run = startNode(
+      "fixtures/close-in-outage-child.mjs",
+      { ADDRESS: `http://127.0.0.1:${port}`, JOB: String(job), STEPS: String(steps) },
+      { timeoutMs: 90_000 },
+    );
+    let echo;
+    try {
+      await run.firstLine((l) => l.phase === "closing");
+      // Long enough for several probes, each one a timer that must be set (full jitter from 50 ms).
+      await new Promise((resolve) => setTimeout(resolve, 8_000));
+      assert.equal(run.child.exitCode, null, `the child ended during the outage:\n${run.lines.map(JSON.stringify).join("\n")}`);
+      echo = await startMetricsEcho(port);
+      const done = await run.firstLine((l) => l.phase === "done");
+      const { code, stderr } = await run.exited;
+      assert.equal(code, 0, stderr.slice(0, 2000));
+      assert.equal(done.closeError, null, JSON.stringify(done.closeError));
+      assert.equal(done.stats.sent, steps);
+      for (let step = 0; step < steps; step++) {
+        assert.deepEqual(echo.received.get(`${job} loss ${step}`), [step / 8], `loss@${step}`);
+      }
+    } finally {
+      run.child.kill("SIGKILL");
+      await echo?.close();
+    }
+  });
+});

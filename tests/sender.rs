@@ -354,3 +354,42 @@ fn a_failed_login_leaves_the_logger_able_to_send_again() {
         "the queue stayed paused after the login failed"
     );
 }
+
+/// The logger's pump sets its timer from `next_due_in(now)` after `next(now, ..)` has given
+/// all it would, and reads 0 as "due, but waits for a free slot" (a request's end pumps
+/// again): so with a slot free, what `next()` refused at `now` must be due strictly later,
+/// or wait for an answer. Checked through an outage and its probes, at fractional times.
+#[test]
+fn what_next_refuses_with_a_slot_free_is_due_later_not_now() {
+    let mut s = sender(50, RetryPolicy::default(), false);
+    let mut now = 0.0;
+    let mut probes_checked = 0;
+    while now < 120_000.0 {
+        let mut batch = Vec::new();
+        while let Some(point) = s.next(now, 0, CONCURRENCY) {
+            batch.push(point);
+        }
+        if batch.is_empty() {
+            let due = s.next_due_in(now);
+            assert!(
+                due.is_none_or(|ms| ms > 0.0),
+                "at {now} ms nothing was sent, yet due in {due:?} ms"
+            );
+            // Step to just before the next probe, then onto it: the edge where two clock
+            // readings a millisecond apart disagreed.
+            now += due.map_or(10.0, |ms| if ms > 0.75 { ms - 0.75 } else { ms });
+            continue;
+        }
+        for point in batch {
+            let verdict = s.failed(&point.key(), refused_connection(), now, 0.5);
+            assert!(verdict.failures.is_empty());
+            probes_checked += 1;
+        }
+        now += 0.25;
+    }
+    assert!(
+        probes_checked >= 10,
+        "only {probes_checked} probes in two minutes of outage"
+    );
+    assert!(matches!(s.link(), Link::Outage { .. }));
+}

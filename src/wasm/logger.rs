@@ -120,6 +120,12 @@ impl WasmLogger {
     /// (or the next probe of an outage) is due, or -1 when none will be without an answer.
     pub fn pump(&self, keepalive: bool) -> f64 {
         let mut keepalive_budget = KEEPALIVE_BUDGET_BYTES;
+        // One clock reading for the round: the delay returned below must agree with what
+        // `next()` refused. Read twice, a millisecond ticking over in between turned a probe
+        // not yet due into "due now, 0 ms", which is filtered out as "waits for a free slot":
+        // no timer was set, and a logger closing during an outage waited for nothing (Node
+        // ended with exit code 13, its `close()` unsettled).
+        let mut now = date_now();
         loop {
             let (point, request) = {
                 let mut state = self.state.borrow_mut();
@@ -128,9 +134,7 @@ impl WasmLogger {
                     // Going away: nothing waits for a delay or a probe any more.
                     state.sender.next_unloading()
                 } else {
-                    state
-                        .sender
-                        .next(date_now(), in_flight, self.setup.concurrency)
+                    state.sender.next(now, in_flight, self.setup.concurrency)
                 };
                 let Some(point) = next else {
                     break;
@@ -149,12 +153,13 @@ impl WasmLogger {
                 (point, request)
             };
             self.send(point, request, keepalive);
+            now = date_now();
         }
         let state = self.state.borrow();
         // A point due now but not sent waits for a free slot: a request's end pumps again.
         state
             .sender
-            .next_due_in(date_now())
+            .next_due_in(now)
             .filter(|due| *due > 0.0)
             .unwrap_or(-1.0)
     }
