@@ -4,7 +4,7 @@
 //! decodes them ([`Columns`]), and they go back as typed arrays that js/api.js makes the point
 //! objects and `Date`s of.
 
-use js_sys::{Array, Float64Array, Function, Object, Reflect};
+use js_sys::{Array, Float64Array, Function, Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::core::columns::{Columns, OddField};
@@ -49,7 +49,13 @@ pub fn decode_snapshot_page(answer: &Answer, reader: &Function) -> Result<Snapsh
     let (Ok(steps), Ok(values)) = (numbers(0), numbers(1)) else {
         return Err(fail("data: the columns are not number arrays".to_owned()));
     };
-    let stamps = read.get(2).as_string().unwrap_or_default();
+    // UTF-8 from a TextEncoder: valid, but checked all the same (one pass, ASCII fast).
+    let stamps = read
+        .get(2)
+        .dyn_into::<Uint8Array>()
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok())
+        .ok_or_else(|| fail("data: the timestamps are not UTF-8 text".to_owned()))?;
     let odd: Vec<OddField> = read
         .get(5)
         .dyn_into::<Array>()
