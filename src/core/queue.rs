@@ -323,13 +323,22 @@ impl MetricQueue {
 
     /// The request for `key` succeeded.
     pub fn succeeded(&mut self, key: &Key) {
-        let Some(at) = self.store.find(key) else {
-            return;
-        };
-        if self.store.take_in_flight(at).is_some() {
+        if self.end_in_flight(key) {
             self.stats.sent += 1;
+        }
+    }
+
+    /// Forgets `key`'s in-flight entry (a value logged for it since stays pending): whether
+    /// there was one.
+    fn end_in_flight(&mut self, key: &Key) -> bool {
+        let Some(at) = self.store.find(key) else {
+            return false;
+        };
+        let ended = self.store.take_in_flight(at).is_some();
+        if ended {
             self.store.tidy(at);
         }
+        ended
     }
 }
 

@@ -47,10 +47,7 @@ impl MetricQueue {
         let at = self.store.find(key)?;
         let entry = self.store.release(at)?;
         self.store.tidy(at);
-        match self.give_up(entry, error) {
-            Outcome::Failed(failure) => Some(failure),
-            _ => None,
-        }
+        Some(self.give_up(entry, error))
     }
 
     /// `newer`, logged for the key of `older` while `older` was in flight, covering both.
@@ -76,21 +73,14 @@ impl MetricQueue {
             None => entry,
         };
         self.store.tidy(at);
-        match self.give_up(entry, error) {
-            Outcome::Failed(failure) => Some(failure),
-            _ => None,
-        }
+        Some(self.give_up(entry, error))
     }
 
     /// Forgets `key`'s in-flight entry, counted as failed but not kept among the failures (it
     /// was already reported, as of unknown outcome).
     pub fn drop_in_flight(&mut self, key: &Key) {
-        let Some(at) = self.store.find(key) else {
-            return;
-        };
-        if self.store.take_in_flight(at).is_some() {
+        if self.end_in_flight(key) {
             self.stats.failed += 1;
-            self.store.tidy(at);
         }
     }
 
@@ -100,10 +90,7 @@ impl MetricQueue {
         let at = self.store.find(key)?;
         let entry = self.store.take_in_flight(at)?;
         self.store.tidy(at);
-        match self.give_up(entry, error) {
-            Outcome::Failed(failure) => Some(failure),
-            _ => None,
-        }
+        Some(self.give_up(entry, error))
     }
 
     /// Gives up every pending point (not in flight) for which `expired(logged_at,
@@ -120,9 +107,7 @@ impl MetricQueue {
         for at in slots {
             if let Some(entry) = self.store.release(at) {
                 self.store.tidy(at);
-                if let Outcome::Failed(failure) = self.give_up(entry, error.clone()) {
-                    failures.push(failure);
-                }
+                failures.push(self.give_up(entry, error.clone()));
             }
         }
         failures
@@ -160,7 +145,7 @@ impl MetricQueue {
             let merged = self.merged(Entry { attempts, ..entry }, newer);
             if retryable && !may_retry {
                 self.store.tidy(at);
-                return Some(self.give_up(merged, error));
+                return Some(Outcome::Failed(self.give_up(merged, error)));
             }
             let not_before = if retryable {
                 (now + wait()).ceil() as u64
@@ -185,10 +170,11 @@ impl MetricQueue {
             return Some(Outcome::Retry(delay));
         }
         self.store.tidy(at);
-        Some(self.give_up(entry, error))
+        Some(Outcome::Failed(self.give_up(entry, error)))
     }
 
-    fn give_up(&mut self, entry: Entry, error: Error) -> Outcome {
+    /// Gives `entry` up with `error`: counted, and kept among the failures to report.
+    fn give_up(&mut self, entry: Entry, error: Error) -> Failure {
         self.stats.failed += 1;
         let failure = Failure {
             point: entry.point,
@@ -196,7 +182,7 @@ impl MetricQueue {
             error,
         };
         self.failures.push(failure.clone());
-        Outcome::Failed(failure)
+        failure
     }
 
     /// Whether failures wait to be taken.
