@@ -83,14 +83,14 @@ impl KeySet {
         self.runs.range(..=(key, u64::MAX)).next_back().copied()
     }
 
-    /// Whether a run of `runs` starts at `key`.
-    fn starts_at(&self, key: Option<u64>) -> bool {
-        key.is_some_and(|key| {
-            self.runs
-                .range((key, 0)..)
-                .next()
-                .is_some_and(|&(start, _)| start == key)
-        })
+    /// The run of `runs` that starts at `key`, if any.
+    fn run_at(&self, key: Option<u64>) -> Option<(u64, u64)> {
+        let key = key?;
+        self.runs
+            .range((key, 0)..)
+            .next()
+            .copied()
+            .filter(|&(start, _)| start == key)
     }
 
     /// Whether `key` is in the set.
@@ -110,7 +110,7 @@ impl KeySet {
             }
             // The next key of a read in order: no run holds it (it would be adjacent to the
             // open one), so the open run grows unless that makes it touch the next run.
-            if end.checked_add(1) == Some(key) && !self.starts_at(key.checked_add(1)) {
+            if end.checked_add(1) == Some(key) && self.run_at(key.checked_add(1)).is_none() {
                 self.open = Some((start, key));
                 self.len += 1;
                 return true;
@@ -123,13 +123,7 @@ impl KeySet {
             return false;
         }
         let joins_before = before.filter(|&(_, end)| end.checked_add(1) == Some(key));
-        let after = key.checked_add(1).and_then(|next| {
-            self.runs
-                .range((next, 0)..)
-                .next()
-                .copied()
-                .filter(|&(start, _)| start == next)
-        });
+        let after = self.run_at(key.checked_add(1));
         let mut run = (key, key);
         if let Some(joined) = joins_before {
             self.runs.remove(&joined);
