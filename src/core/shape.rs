@@ -177,6 +177,16 @@ impl<'a, J: Json> Fields<'a, J> {
     }
 }
 
+/// A metric's `value` as the wire spells it: a number, or one of "nan", "inf" and "-inf";
+/// `None` for anything else.
+pub fn wire_value<J: Json>(raw: &J) -> Option<f64> {
+    match raw.number() {
+        // As serde reads a number: an integer through i64, so -0 is 0 (and -0 + 0 is 0).
+        Some(n) => Some(n + 0.0),
+        None => raw.text().and_then(|text| special_value(&text)),
+    }
+}
+
 /// An item of a list, read at its place.
 pub trait Item: Sized {
     /// The item at `at`.
@@ -188,20 +198,13 @@ impl Item for Metric {
         let fields = Fields::of(value, at, "a metric object")?;
         let name = fields.text("name")?;
         let raw = fields.required("value")?;
-        let value = match raw.number() {
-            // As serde reads a number: an integer through i64, so -0 is 0 (and -0 + 0 is 0).
-            Some(n) => n + 0.0,
-            None => raw
-                .text()
-                .and_then(|text| special_value(&text))
-                .ok_or_else(|| {
-                    invalid(
-                        &raw,
-                        &path(at, "value"),
-                        "a number or one of \"nan\", \"inf\", \"-inf\"",
-                    )
-                })?,
-        };
+        let value = wire_value(&raw).ok_or_else(|| {
+            invalid(
+                &raw,
+                &path(at, "value"),
+                "a number or one of \"nan\", \"inf\", \"-inf\"",
+            )
+        })?;
         Ok(Metric {
             name,
             value: WireValue(value),

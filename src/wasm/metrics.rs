@@ -7,7 +7,8 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::decode::{decode_error, Metric};
 use crate::core::error::Result;
-use crate::core::value::{special_value, WireValue};
+use crate::core::shape::wire_value;
+use crate::core::value::WireValue;
 use crate::wasm::convert::input;
 use crate::wasm::http::Answer;
 
@@ -87,20 +88,13 @@ fn checked(item: &JsValue, answer: &Answer) -> Result<(JsValue, f64)> {
         return Err(invalid(&name, "a string for `name`", answer));
     }
     let raw = present(object.value(), "value", answer)?;
-    let value = match raw.as_f64() {
-        // As serde reads a number: an integer through i64, so -0 is 0 (and -0 + 0 is 0).
-        Some(n) => n + 0.0,
-        None => raw
-            .as_string()
-            .and_then(|text| special_value(&text))
-            .ok_or_else(|| {
-                invalid(
-                    &raw,
-                    "a number or one of \"nan\", \"inf\", \"-inf\" for `value`",
-                    answer,
-                )
-            })?,
-    };
+    let value = wire_value(&raw).ok_or_else(|| {
+        invalid(
+            &raw,
+            "a number or one of \"nan\", \"inf\", \"-inf\" for `value`",
+            answer,
+        )
+    })?;
     Ok((name, value))
 }
 
