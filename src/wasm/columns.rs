@@ -10,7 +10,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use crate::core::columns::{Columns, OddField};
 use crate::core::decode::{decode_error, PageHead};
 use crate::core::error::Result;
-use crate::wasm::convert::input;
+use crate::wasm::convert::{input, page_envelope};
 use crate::wasm::http::{describe_js, Answer};
 
 /// The points' names: one for all (a metric's history: the usual case), or each its own.
@@ -98,23 +98,15 @@ fn set(out: &Object, key: &str, value: &JsValue) {
 }
 
 /// The envelope of `head` as a plain object (the points are added by [`put_columns`]).
-pub fn head_to_js(head: &PageHead) -> Object {
-    let out = Object::new();
-    set(&out, "index", &JsValue::from_f64(head.index as f64));
-    set(&out, "isComplete", &JsValue::from_bool(head.is_complete));
-    set(
-        &out,
-        "totalNumResults",
-        &JsValue::from_f64(head.total_num_results as f64),
-    );
-    set(&out, "first", &JsValue::from_str(&head.first));
-    if let Some(next) = &head.next {
-        set(&out, "next", &JsValue::from_str(next));
-    }
-    if let Some(prev) = &head.prev {
-        set(&out, "prev", &JsValue::from_str(prev));
-    }
-    out
+pub fn head_to_js(head: &PageHead) -> Result<Object> {
+    page_envelope(
+        head.index,
+        head.is_complete,
+        head.total_num_results,
+        &head.first,
+        head.next.as_deref(),
+        head.prev.as_deref(),
+    )
 }
 
 /// Puts the points at `positions` (all of them when `None`) into `out` as `name` (or `names`),

@@ -226,21 +226,45 @@ impl ToJs for JobSummary {
 
 impl<T: ToJs> ToJs for Page<T> {
     fn to_js(&self) -> Result<JsValue> {
-        let mut fields = vec![
-            ("index", safe_integer(self.index)?),
-            ("isComplete", JsValue::from_bool(self.is_complete)),
-            ("totalNumResults", safe_integer(self.total_num_results)?),
-            ("first", JsValue::from_str(&self.first)),
-        ];
-        if let Some(next) = &self.next {
-            fields.push(("next", JsValue::from_str(next)));
-        }
-        if let Some(prev) = &self.prev {
-            fields.push(("prev", JsValue::from_str(prev)));
-        }
-        fields.push(("data", self.data.to_js()?));
-        Ok(object(&fields))
+        let out = page_envelope(
+            self.index,
+            self.is_complete,
+            self.total_num_results,
+            &self.first,
+            self.next.as_deref(),
+            self.prev.as_deref(),
+        )?;
+        let _ = Reflect::set(&out, &js_key("data"), &self.data.to_js()?);
+        Ok(out.into())
     }
+}
+
+/// A page's envelope as a plain object: `index`, `isComplete`, `totalNumResults`, `first`,
+/// then `next` and `prev` where the server gave them. Its items are set on it after (`data`,
+/// or a history page's columns).
+pub fn page_envelope(
+    index: u64,
+    is_complete: bool,
+    total_num_results: u64,
+    first: &str,
+    next: Option<&str>,
+    prev: Option<&str>,
+) -> Result<Object> {
+    let out = Object::new();
+    let set = |key: &'static str, value: &JsValue| {
+        let _ = Reflect::set(&out, &js_key(key), value);
+    };
+    set("index", &safe_integer(index)?);
+    set("isComplete", &JsValue::from_bool(is_complete));
+    set("totalNumResults", &safe_integer(total_num_results)?);
+    set("first", &JsValue::from_str(first));
+    if let Some(next) = next {
+        set("next", &JsValue::from_str(next));
+    }
+    if let Some(prev) = prev {
+        set("prev", &JsValue::from_str(prev));
+    }
+    Ok(out)
 }
 
 impl ToJs for FieldErrors {

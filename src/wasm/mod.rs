@@ -270,7 +270,7 @@ impl WasmClient {
                     .confirm_exists(&endpoints::job(job_id), &call)
                     .await?;
             }
-            let out = columns::head_to_js(&page.head);
+            let out = columns::head_to_js(&page.head)?;
             columns::put_columns(&out, &page, None);
             Ok(out.into())
         })
