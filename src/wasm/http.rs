@@ -20,10 +20,16 @@ use crate::core::retry::parse_retry_after;
 use crate::core::shape::FromJson;
 use crate::core::text::quote;
 use crate::core::validate::Credentials;
-use crate::wasm::body::MAX_BODY_BYTES;
 use crate::wasm::convert::js_key;
 use crate::wasm::reply::Reply;
 use crate::wasm::slot::Slot;
+
+/// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB). js/api.js's
+/// `exchange` enforces it: it reads a body as a stream, as JavaScript values only (no body
+/// ever passes through, or grows, the wasm memory), and stops as soon as the body passes the
+/// cap; a body whose declared, uncompressed length is within it is read with
+/// `Response.text()`, and one declared longer is not read at all.
+pub const MAX_BODY_BYTES: f64 = 16.0 * 1024.0 * 1024.0;
 
 #[wasm_bindgen]
 extern "C" {

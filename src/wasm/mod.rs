@@ -2,7 +2,6 @@
 //! the core's rules, send the request, and hand back plain JavaScript values. The package's
 //! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
 
-mod body;
 mod catalog;
 mod columns;
 pub(crate) mod convert;
