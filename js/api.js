@@ -1,6 +1,8 @@
 // The public JavaScript API of dioptra-metrics, shared by every entry point: thin collections
 // over the wasm client. Argument checks, requests and decoding happen in Rust (src/wasm); this
-// layer makes errors real `Error` subclasses and timestamps `Date`s.
+// layer makes errors real `Error` subclasses and timestamps `Date`s, and sends the one-shot
+// calls whose arguments are plain numbers and strings by the direct path (js/exchange.js,
+// src/wasm/direct.rs): checked and sent in one crossing, read back in one, no wasm future.
 //
 // An entry point hands it the wasm module (see index.js and index.cjs). Its imports are
 // sibling modules only: the build writes a CommonJS copy of each (scripts/build.mjs).
@@ -8,6 +10,7 @@ import { toError, tooManyArguments, checkArity, settle, DioptraValidationError }
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
 import { checkAddress } from "./preflight.js";
+import { DirectReplies, exchange, finishDirect, numberOptions, readColumns } from "./exchange.js";
 import { defineDownsample, getMetricSeries, compareMetric } from "./series.js";
 import { watchMetrics } from "./watch.js";
 
@@ -20,6 +23,8 @@ const LOADED = { ready: () => true, load: () => Promise.resolve() };
  * Until then the address is checked in JS (js/preflight.js), so a bad one still throws at once.
  */
 class WasmHandle {
+  /** The replies of this client's direct-path requests. */
+  replies = new DirectReplies();
   #client = null;
   #make;
   #wasm;
@@ -28,7 +33,7 @@ class WasmHandle {
     this.#make = make;
     this.#wasm = wasm;
     if (wasm.ready()) {
-      this.#client = make();
+      this.#client = make(this.replies);
       return;
     }
     this.#baseUrl = checkAddress(address, fallback);
@@ -42,7 +47,7 @@ class WasmHandle {
   /** A promise of the wasm client (rejects, typed, if the module or the client cannot be made). */
   get ready() {
     if (this.#client) return Promise.resolve(this.#client);
-    return this.#wasm.load().then(() => (this.#client ??= this.#make()));
+    return this.#wasm.load().then(() => (this.#client ??= this.#make(this.replies)));
   }
   /** `fn(client)` now where the wasm is ready (synchronous errors stay synchronous), else once it is. */
   use(fn) {
@@ -51,117 +56,6 @@ class WasmHandle {
   get baseUrl() {
     return this.#client ? this.#client.baseUrl : this.#baseUrl;
   }
-}
-
-/**
- * The columns of a history page's points, read in one pass for the wasm side to check and
- * decode (src/wasm/columns.rs): `[steps, values, stamps, name, names, odd]`, steps and values
- * as `Float64Array`s, the timestamps joined by newlines and encoded as UTF-8 bytes (copied into
- * the wasm memory at once, where a string would be encoded there one character at a time: about
- * a tenth of a 1,000-point page's cost), the one name of every point (or
- * `names`, each point's, when they differ), and `odd`: `index, field, raw` of each field that
- * is not a number (step, value) or a one-line string (timestamp), or of a point that is not an
- * object. `null` when `data` is not a list.
- */
-const utf8 = new TextEncoder();
-
-function readColumns(data) {
-  if (!Array.isArray(data)) return null;
-  const n = data.length;
-  const steps = new Float64Array(n);
-  const values = new Float64Array(n);
-  const stamps = new Array(n);
-  const odd = [];
-  const name = n > 0 ? data[0]?.name : undefined;
-  let names = null;
-  for (let i = 0; i < n; i++) {
-    const point = data[i];
-    stamps[i] = "";
-    if (typeof point !== "object" || point === null || Array.isArray(point)) {
-      odd.push(i, "point", point);
-      continue;
-    }
-    const { step, value, timestamp } = point;
-    if (typeof step === "number") steps[i] = step;
-    else odd.push(i, "step", step);
-    if (typeof value === "number") values[i] = value;
-    else odd.push(i, "value", value);
-    if (typeof timestamp === "string" && !timestamp.includes("\n")) stamps[i] = timestamp;
-    else odd.push(i, "timestamp", timestamp);
-    if (point.name !== name && names === null) names = data.map((p) => p?.name);
-  }
-  return [steps, values, utf8.encode(stamps.join("\n")), name, names, odd];
-}
-
-/**
- * One whole HTTP exchange for the wasm side (src/wasm/http.rs), so that a request crosses the
- * boundary once: `fetch` with a time limit (an AbortController and a timer, and the caller's
- * `signal`), the body read as text up to `maxBytes`, and JSON parsed. `credentials`
- * undefined: the client keeps its own cookies (no redirect followed, `Set-Cookie` handed
- * back), else the browser's `credentials` mode. Calls `deliver(id, reply)` when done
- * (src/wasm/reply.rs), `reply` being `[status, parsed, text, setCookies, statusText,
- * retryAfter]` (`parsed` undefined when the text is not JSON, null when it is blank; the last
- * two only when the status is not 2xx), `[-1, , , setCookies]` when the body passes
- * `maxBytes` (the fetch is then aborted), or `[0, why, failure, setCookies]` when the fetch or
- * the read failed: `why` 1 the caller's signal, 2 the time limit, 3 anything else (`failure`
- * the thrown value).
- */
-async function exchange(deliver, id, url, method, headers, body, timeoutMs, signal, credentials, keepalive, maxBytes) {
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  const timer = setTimeout(abort, timeoutMs);
-  signal?.addEventListener("abort", abort);
-  const jar = credentials === undefined;
-  const init = { method, headers, body, credentials, signal: controller.signal };
-  if (jar) init.redirect = "manual";
-  if (keepalive) init.keepalive = true;
-  let cookies;
-  let reply;
-  try {
-    const response = await fetch(url, init);
-    const head = response.headers;
-    const setCookies = jar ? head.getSetCookie?.() : undefined;
-    if (setCookies?.length > 0) cookies = setCookies;
-    const length = head.get("content-length")?.trim();
-    const declared = /^\+?\d+$/.test(length) ? Number(length) : undefined;
-    // The declared length bounds the body only when it is not compressed, which only a
-    // runtime that shows every header (Node: the one with its own jar) can tell.
-    const text = declared > maxBytes ? null : declared !== undefined && jar && !head.has("content-encoding") ? await response.text() : await readCapped(response, maxBytes);
-    if (text === null) {
-      // Past the cap: the connection closes, nothing more is read.
-      controller.abort();
-      reply = [-1, , , cookies];
-    } else {
-      let parsed;
-      try {
-        parsed = JSON.parse(text);
-      } catch {
-        if (text.trim() === "") parsed = null;
-      }
-      reply = [response.status, parsed, text, cookies];
-      if (!response.ok) reply.push(response.statusText, head.get("retry-after"));
-    }
-  } catch (failure) {
-    reply = [0, signal?.aborted ? 1 : controller.signal.aborted ? 2 : 3, failure, cookies];
-  }
-  clearTimeout(timer);
-  signal?.removeEventListener("abort", abort);
-  deliver(id, reply);
-}
-
-/**
- * `response`'s body as text, read as a stream, or null as soon as it passes `maxBytes`
- * (decoded as `Response.text()` does: a leading BOM dropped, invalid bytes replaced).
- */
-async function readCapped(response, maxBytes) {
-  const reader = response.body?.getReader();
-  const chunks = [];
-  let total = 0;
-  for (let chunk; reader && !(chunk = await reader.read()).done; chunks.push(chunk.value)) {
-    if ((total += chunk.value.byteLength) > maxBytes) return null;
-  }
-  const decoder = new TextDecoder();
-  return chunks.map((chunk) => decoder.decode(chunk, { stream: true })).join("") + decoder.decode();
 }
 
 /** The points of a page the wasm side handed back as columns, each timestamp a `Date`. */
@@ -253,6 +147,10 @@ class AuthCollection {
   }
 }
 
+/** The options the direct path of `appendMetricById` and `getMetricsById` takes (numbers). */
+const APPEND_DIRECT = ["step", "timeoutMs"];
+const LATEST_DIRECT = ["timeoutMs"];
+
 /** What `jobs.logMetrics` takes: the point's step and timestamp, and how to send. */
 const LOG_METRICS_OPTIONS = ["step", "timestamp", "concurrency", "retry", "timeoutMs"];
 
@@ -283,7 +181,28 @@ class JobsCollection {
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("jobs.getMetricsById", 2, arguments.length));
+    const w = this.#wasm.now;
+    const plain = w !== null && typeof jobId === "number" ? numberOptions(options, LATEST_DIRECT) : null;
+    if (plain !== null) {
+      let id;
+      try {
+        id = w.latestDirect(jobId, plain.timeoutMs);
+      } catch (raw) {
+        return Promise.reject(toError(raw));
+      }
+      if (id !== 0) return finishDirect(this.#wasm.replies, id, (reply) => w.finishLatest(id, reply) ?? this.#confirmJob(w, jobId, plain.timeoutMs, options));
+    }
     return settle(this.#wasm.use((w) => w.getJobMetrics(jobId, options)));
+  }
+  /**
+   * `[]` once job `jobId` is found to exist (its own GET), after its metrics read empty: only
+   * that GET tells "no metrics yet" from "no such job". Where no slot is free, the general
+   * path reads the metrics again and asks.
+   */
+  #confirmJob(w, jobId, timeoutMs, options) {
+    const id = w.jobDirect(jobId, timeoutMs);
+    if (id === 0) return settle(w.getJobMetrics(jobId, options));
+    return finishDirect(this.#wasm.replies, id, (reply) => (w.finishJob(id, reply), []));
   }
   /** GET /jobs/{id}/metrics/{name}/snapshots: one page of a metric's history. */
   getMetricsSnapshotsById(jobId, metricName, options) {
@@ -306,6 +225,18 @@ class JobsCollection {
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
     if (arguments.length > 4) return Promise.reject(tooManyArguments("jobs.appendMetricById", 4, arguments.length));
+    const w = this.#wasm.now;
+    const direct = w !== null && typeof jobId === "number" && typeof metricName === "string" && typeof metricValue === "number";
+    const plain = direct ? numberOptions(options, APPEND_DIRECT) : null;
+    if (plain !== null) {
+      let id;
+      try {
+        id = w.appendDirect(jobId, metricName, metricValue, plain.step, plain.timeoutMs);
+      } catch (raw) {
+        return Promise.reject(toError(raw));
+      }
+      if (id !== 0) return finishDirect(this.#wasm.replies, id, (reply) => w.finishAppend(id, reply, Number.isNaN(metricValue)));
+    }
     return settle(this.#wasm.use((w) => w.appendMetric(jobId, metricName, metricValue, options)));
   }
   /**
@@ -451,9 +382,9 @@ function defineClient({ WasmClient, wasm = LOADED, keepCookies, defaultAddress, 
     constructor(address, options) {
       checkArity("new DioptraClient", 2, arguments);
       const fallback = defaultAddress();
-      const make = () => {
+      const make = (replies) => {
         try {
-          return new WasmClient(address, options, fallback, keepCookies, readColumns, exchange);
+          return new WasmClient(address, options, fallback, keepCookies, readColumns, exchange, replies.deliver);
         } catch (raw) {
           throw toError(raw);
         }

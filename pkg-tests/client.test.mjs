@@ -215,6 +215,22 @@ describe("errors from the server", () => {
     });
   });
 
+  it("getMetricsById: [] for a job without metrics, a 404 for a job that does not exist (with and without a signal)", async () => {
+    // Plain arguments take the direct path (src/wasm/direct.rs), a `signal` the general one:
+    // both must ask for the job itself when its metrics read empty.
+    const job = takeJob();
+    const signal = new AbortController().signal;
+    for (const options of [undefined, { timeoutMs: 20_000 }, { signal }]) {
+      assert.deepEqual(await client.jobs.getMetricsById(job, options), []);
+      await assert.rejects(client.jobs.getMetricsById(999999, options), (err) => {
+        assert.ok(err instanceof DioptraApiError, String(err));
+        assert.equal(err.status, 404);
+        assert.equal(err.path, "/api/v1/jobs/999999");
+        return true;
+      });
+    }
+  });
+
   it("logout ends the session", async () => {
     const session = new DioptraClient(address);
     await session.auth.login(username, password);

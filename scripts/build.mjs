@@ -19,7 +19,7 @@ const cjsDir = join(root, "target", "js-cjs");
  * a CommonJS copy in target/js-cjs/, which dist/node.cjs bundles. Of these only journal-file.cjs
  * ships as a file of its own (required on first use); nothing ships a module no entry loads.
  */
-const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger-messages", "logger-lifecycle", "logger", "series", "watch", "export", "api", "journal-file"];
+const JS_MODULES = ["errors", "preflight", "journal-idb", "journal", "logger-messages", "logger-lifecycle", "logger", "series", "watch", "export", "exchange", "api", "journal-file"];
 /**
  * The ESM entry points (js/NAME.js, see package.json `exports`): each built as ONE module with
  * the JS layer it imports bundled in, so a page fetches one module (then the glue and the wasm,

@@ -1,28 +1,32 @@
 //! Sending one request: a slot under the client's bound on concurrent requests, the cookies,
 //! then one call of js/api.js's `exchange` (the global `fetch` with the time limit and the
 //! caller's abort signal, the body read up to [`MAX_BODY_BYTES`], JSON parsed) whose reply,
-//! awaited as one [`Reply`], becomes a JavaScript value or a typed error.
+//! awaited as one [`Reply`], becomes a JavaScript value or a typed error (src/wasm/http/answer.rs).
+//! The direct path's requests ([`Transport::start`], [`Transport::finish`]) are the same
+//! exchange without the future: sent at once where a slot is free, read when js/api.js hands
+//! the reply back.
 
 use std::cell::{Cell, RefCell};
 
-use js_sys::{Array, Function, JsString, Object, Reflect};
+use js_sys::{Function, Object, Reflect};
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
 
 use crate::core::address::ApiBase;
 use crate::core::cookies::CookieJar;
-use crate::core::decode::{api_error, decode_error, ErrorBody};
+use crate::core::decode::decode_error;
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
 use crate::core::hints;
 use crate::core::limiter::Limiter;
-use crate::core::retry::parse_retry_after;
 use crate::core::shape::FromJson;
-use crate::core::text::quote;
 use crate::core::validate::Credentials;
 use crate::wasm::convert::js_key;
 use crate::wasm::reply::Reply;
 use crate::wasm::slot::Slot;
+
+mod answer;
+pub use answer::describe_js;
 
 /// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB). js/api.js's
 /// `exchange` enforces it: it reads a body as a stream, as JavaScript values only (no body
@@ -87,6 +91,10 @@ pub struct Transport {
     /// The request headers of the last requests with and without a body (see
     /// [`Transport::request_headers`]).
     pub header_cache: RefCell<HeaderCache>,
+    /// js/api.js's `deliver(id, reply)` for the requests [`Transport::start`] sends.
+    pub deliver: JsValue,
+    /// The requests [`Transport::start`] sent, until their answers are read.
+    pub started: RefCell<StartedRequests>,
 }
 
 /// The headers objects sent with the last requests: every request of a client sends the
@@ -206,6 +214,54 @@ impl Transport {
         // exchange's (thousands of waiting calls would otherwise grow the wasm memory, which
         // never shrinks, by about a kilobyte each).
         let outcome = Box::pin(self.exchange(request, body, options)).await;
+        self.conclude(outcome)
+    }
+
+    /// Sends `request` at once, without a future: `None` when no slot is free (the caller
+    /// then sends it with [`Transport::send`], which waits for one). The exchange hands its
+    /// reply to the client's `deliver(id, reply)` (js/api.js), whose caller passes it to
+    /// [`Transport::finish`] with the id returned here. No signal: a call with one takes
+    /// [`Transport::send`].
+    pub fn start(&self, request: &ApiRequest, timeout_ms: f64) -> Option<u32> {
+        let slot = Slot::try_take(&self.limiter)?;
+        let out = self.outgoing(request);
+        let id = self.started.borrow_mut().next_id();
+        let body = request.body.as_deref().map(JsValue::from_str);
+        self.call_exchange(
+            &out,
+            &self.deliver,
+            id,
+            body.as_ref(),
+            timeout_ms,
+            None,
+            false,
+        );
+        let started = Started {
+            method: out.method,
+            path: out.path,
+            timeout_ms,
+            _slot: slot,
+        };
+        self.started.borrow_mut().requests.push((id, started));
+        Some(id)
+    }
+
+    /// The answer to the request [`Transport::start`] sent as `id`, from the exchange's
+    /// `reply`; its slot is freed.
+    pub fn finish(&self, id: u32, reply: &JsValue) -> Result<Answer> {
+        let Some(started) = self.started.borrow_mut().take(id) else {
+            return Err(Error::Network {
+                message: format!("no request {id} is waiting for an answer"),
+                method: String::new(),
+                path: String::new(),
+            });
+        };
+        let outcome = self.answer(reply, started.method, started.path, started.timeout_ms);
+        self.conclude(outcome)
+    }
+
+    /// An outcome as the caller gets it: the session's state noted, an error explained.
+    fn conclude(&self, outcome: Result<Answer>) -> Result<Answer> {
         match &outcome {
             Ok(answer) if answer.path.ends_with("/auth/login") => self.logged_in.set(true),
             Ok(answer) if answer.path.ends_with("/auth/logout") => self.logged_in.set(false),
@@ -230,6 +286,24 @@ impl Transport {
         body: Option<JsValue>,
         options: &CallOptions,
     ) -> Result<Answer> {
+        let out = self.outgoing(request);
+        let reply = Reply::new();
+        self.call_exchange(
+            &out,
+            &Reply::deliver(),
+            reply.id(),
+            body.as_ref(),
+            options.timeout_ms,
+            options.signal.as_ref(),
+            options.keepalive,
+        );
+        let reply = reply.await;
+        self.answer(&reply, out.method, out.path, options.timeout_ms)
+    }
+
+    /// What `request` sends: its URL, method, path, headers (with this client's cookie) and
+    /// credentials mode.
+    fn outgoing(&self, request: &ApiRequest) -> Outgoing {
         let method = request.method.as_str();
         let path = request.full_path(&self.base);
         let (credentials, cookie) = match &self.jar {
@@ -248,147 +322,84 @@ impl Transport {
                 None,
             ),
         };
-        let headers = self.request_headers(body.is_some(), cookie);
-        let signal = options
-            .signal
-            .as_ref()
-            .map_or(JsValue::UNDEFINED, |s| s.clone().into());
-        let reply = Reply::new();
-        self.exchange.call(
-            &JsValue::UNDEFINED,
-            &Reply::deliver(),
-            reply.id(),
-            &request.url(&self.base),
-            method,
-            &headers,
-            body.as_ref().unwrap_or(&JsValue::UNDEFINED),
-            options.timeout_ms,
-            &signal,
-            &credentials,
-            options.keepalive,
-            MAX_BODY_BYTES,
-        );
-        let reply = reply.await;
-        let Some(reply) = reply.dyn_ref::<Array>() else {
-            return Err(Error::Network {
-                message: describe_js(&reply),
-                method: method.to_owned(),
-                path,
-            });
-        };
-        if let Some(jar) = &self.jar {
-            let cookies = reply.get(3);
-            if !cookies.is_undefined() {
-                keep_cookies(jar, cookies.unchecked_ref(), &path);
-            }
-        }
-        let status = reply.get(0).as_f64().unwrap_or(0.0);
-        if status == 0.0 {
-            let failure = reply.get(2);
-            return Err(match reply.get(1).as_f64() {
-                Some(1.0) => Error::Abort {
-                    method: method.to_owned(),
-                    path,
-                },
-                Some(2.0) => Error::Timeout {
-                    timeout_ms: options.timeout_ms,
-                    method: method.to_owned(),
-                    path,
-                },
-                _ => Error::Network {
-                    message: describe_js(&failure),
-                    method: method.to_owned(),
-                    path,
-                },
-            });
-        }
-        if status < 0.0 {
-            return Err(too_large(method, &path));
-        }
-        let parsed = reply.get(1);
-        let status = status as u16;
-        if !(200..300).contains(&status) {
-            let body = ErrorBody::from_json(&parsed);
-            let status_text = reply.get(4).as_string().unwrap_or_default();
-            let mut error = api_error(status, &status_text, body, method, &path);
-            let retry_after = reply.get(5).as_string();
-            if let (Error::Api(api), Some(value)) = (&mut error, retry_after) {
-                api.retry_after_ms = parse_retry_after(&value, date_now());
-            }
-            return Err(error);
-        }
-        if parsed.is_undefined() {
-            let text: JsString = reply.get(2).unchecked_into();
-            return Err(decode_error(
-                format!("the body is not JSON: {}", excerpt(&text)),
-                method,
-                &path,
-            ));
-        }
-        Ok(Answer {
-            body: parsed,
+        Outgoing {
+            url: request.url(&self.base),
             method,
             path,
-        })
-    }
-}
-
-/// Stores an answer's `Set-Cookie` headers (read with `Headers.getSetCookie()` by the
-/// exchange; a runtime without it keeps no cookie).
-fn keep_cookies(jar: &RefCell<CookieJar>, values: &Array, path: &str) {
-    let now = date_now();
-    let mut jar = jar.borrow_mut();
-    for value in values.iter() {
-        if let Some(value) = value.as_string() {
-            jar.store(&value, path, now);
+            headers: self.request_headers(request.body.is_some(), cookie),
+            credentials,
         }
     }
-}
 
-/// What a thrown JavaScript value says about itself, with its `cause`s (Node's fetch puts
-/// the real reason, ECONNREFUSED and the like, there), at most four deep: a cause may be
-/// cyclic.
-pub fn describe_js(value: &JsValue) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut current = value.clone();
-    for _ in 0..4 {
-        let Some(error) = current.dyn_ref::<js_sys::Error>() else {
-            if let Some(text) = current.as_string() {
-                parts.push(text);
-            }
-            break;
-        };
-        parts.push(String::from(error.message()));
-        match Reflect::get(error, &JsValue::from_str("cause")) {
-            Ok(cause) if !cause.is_undefined() && !cause.is_null() => current = cause,
-            _ => break,
-        }
+    /// One call of js/api.js's `exchange` for `out`, its reply handed to `deliver(id, reply)`.
+    #[allow(clippy::too_many_arguments)]
+    fn call_exchange(
+        &self,
+        out: &Outgoing,
+        deliver: &JsValue,
+        id: u32,
+        body: Option<&JsValue>,
+        timeout_ms: f64,
+        signal: Option<&AbortSignal>,
+        keepalive: bool,
+    ) {
+        self.exchange.call(
+            &JsValue::UNDEFINED,
+            deliver,
+            id,
+            &out.url,
+            out.method,
+            &out.headers,
+            body.unwrap_or(&JsValue::UNDEFINED),
+            timeout_ms,
+            signal.map_or(&JsValue::UNDEFINED, |s| s.as_ref()),
+            &out.credentials,
+            keepalive,
+            MAX_BODY_BYTES,
+        );
     }
-    parts.retain(|p| !p.is_empty());
-    match parts.split_first() {
-        None => "unknown failure".to_owned(),
-        Some((first, [])) => first.clone(),
-        Some((first, causes)) => format!("{first} ({})", causes.join(": ")),
+}
+
+/// What one request sends (see [`Transport::outgoing`]).
+struct Outgoing {
+    url: String,
+    method: &'static str,
+    /// The path, for errors.
+    path: String,
+    headers: Object,
+    /// The credentials mode (undefined: this client's own jar).
+    credentials: JsValue,
+}
+
+/// A request [`Transport::start`] sent, until its answer is read: what its errors name, and
+/// its slot.
+struct Started {
+    method: &'static str,
+    path: String,
+    timeout_ms: f64,
+    _slot: Slot,
+}
+
+/// The requests sent by [`Transport::start`] whose answers are not read yet, by id (a few
+/// dozen at most: a linear search).
+#[derive(Default)]
+pub struct StartedRequests {
+    requests: Vec<(u32, Started)>,
+    next: u32,
+}
+
+impl StartedRequests {
+    /// A new request's id (never 0, which js/api.js reads as "not sent"). The request is kept
+    /// right after the exchange is called: its reply reaches [`Transport::finish`] only after
+    /// [`Transport::start`] has returned.
+    fn next_id(&mut self) -> u32 {
+        self.next = self.next.checked_add(1).unwrap_or(1);
+        self.next
     }
-}
 
-fn too_large(method: &str, path: &str) -> Error {
-    decode_error(
-        format!(
-            "the answer is larger than {} MiB",
-            crate::core::value::Num(MAX_BODY_BYTES / 1024.0 / 1024.0)
-        ),
-        method,
-        path,
-    )
-}
-
-/// The start of a body, for an error message.
-fn excerpt(text: &JsString) -> String {
-    let cut = String::from(text.slice(0, 80));
-    if text.length() > 80 {
-        format!("{}…", quote(&cut))
-    } else {
-        quote(&cut)
+    /// The request sent as `id`, no longer kept.
+    fn take(&mut self, id: u32) -> Option<Started> {
+        let at = self.requests.iter().position(|(key, _)| *key == id)?;
+        Some(self.requests.swap_remove(at).1)
     }
 }

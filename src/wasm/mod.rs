@@ -5,6 +5,7 @@
 mod catalog;
 mod columns;
 pub(crate) mod convert;
+mod direct;
 mod downsample;
 mod http;
 mod journal;
@@ -134,7 +135,8 @@ impl WasmClient {
     /// A client for the server at `address` (or `default_address` when `address` is
     /// undefined). `keep_cookies` is true where the runtime has no cookie jar (Node);
     /// `read_columns` is js/api.js's reader of a history page's points, `exchange` its sender
-    /// of one request.
+    /// of one request, `deliver` where the exchange hands the replies of the direct path's
+    /// requests (src/wasm/direct.rs).
     #[wasm_bindgen(constructor)]
     pub fn new(
         address: JsValue,
@@ -143,13 +145,14 @@ impl WasmClient {
         keep_cookies: bool,
         read_columns: js_sys::Function,
         exchange: js_sys::Function,
+        deliver: js_sys::Function,
     ) -> std::result::Result<WasmClient, JsValue> {
         Self::build(
             &address,
             &options,
             default_address,
             keep_cookies,
-            (read_columns, exchange.unchecked_into()),
+            (read_columns, exchange.unchecked_into(), deliver.into()),
         )
         .map_err(|e| error_to_js(&e))
     }
@@ -393,7 +396,7 @@ impl WasmClient {
         options: &JsValue,
         default_address: Option<String>,
         keep_cookies: bool,
-        (read_columns, exchange): (js_sys::Function, http::Exchange),
+        (read_columns, exchange, deliver): (js_sys::Function, http::Exchange, JsValue),
     ) -> Result<Self> {
         // Where the runtime has a cookie store (a browser), the default address is the page's.
         let page_origin = if keep_cookies {
@@ -433,6 +436,8 @@ impl WasmClient {
                 page_origin,
                 logged_in: Cell::new(false),
                 header_cache: RefCell::default(),
+                deliver,
+                started: RefCell::default(),
                 base,
             }),
         })

@@ -76,6 +76,11 @@ impl Slot {
         };
         Some(Slot(Some(permit)))
     }
+
+    /// A slot of `limiter` now, if one is free and nobody is waiting for one.
+    pub fn try_take(limiter: &Limiter) -> Option<Slot> {
+        limiter.try_acquire().map(|permit| Slot(Some(permit)))
+    }
 }
 
 thread_local! {
