@@ -4,11 +4,12 @@
 //! (which never shrinks).
 //!
 //! Also home of the core's shared collection types, [`Pairs`] (its one ordered collection)
-//! and [`NameStep`] (its one hash-map key): every B-tree or hash-map instantiation brings
+//! and [`NameStepMap`] (its one hash map): every B-tree or hash-map instantiation brings
 //! its own search, insert, remove, iteration and drop code into the wasm (5 to 10 KB for a
 //! B-tree, about 2 KB for a hash map), so the users share one of each.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 
 /// The core's one ordered collection: a set of `(u64, u64)` pairs, in order of the first
@@ -19,6 +20,60 @@ pub type Pairs = BTreeSet<(u64, u64)>;
 /// journal's index, both to `u64`): one key type, so one hash map's code in the wasm. The
 /// name is shared with whatever else holds it.
 pub type NameStep = (Rc<str>, i64);
+
+/// The core's one hash map: [`NameStep`] keys to `u64`, hashed by [`KeyHasher`].
+pub type NameStepMap = HashMap<NameStep, u64, BuildHasherDefault<KeyHasher>>;
+
+/// A hasher for the core's own keys (a metric's name and step, which the user gives: nothing
+/// an attacker chooses to collide), the multiply-and-rotate of rustc's FxHasher: a logged
+/// point is hashed a few times on its way through the queue and the journal. Against std's
+/// SipHash, measured: 1.1 KB less wasm, and the logger's wasm time per point 297 -> 264 ms
+/// per 20,000 points in one profile each (end to end, within the noise).
+#[derive(Default, Clone, Copy)]
+pub struct KeyHasher(u64);
+
+impl KeyHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        let mut last = [0; 8];
+        for (to, from) in last.iter_mut().zip(rest) {
+            *to = *from;
+        }
+        self.add(u64::from_le_bytes(last) ^ rest.len() as u64);
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn write_u64(&mut self, word: u64) {
+        self.add(word);
+    }
+
+    fn write_i64(&mut self, word: i64) {
+        self.add(word as u64);
+    }
+
+    fn write_usize(&mut self, word: usize) {
+        self.add(word as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// A key that is an integer: its place among the `u64`s (one-to-one, so one set type serves
 /// every key).
@@ -152,6 +207,48 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::collections::HashSet;
+
+    /// The map's hasher spreads the keys a logger makes (a few names, consecutive steps;
+    /// names differing in one byte or in length only) over distinct hashes, so lookups stay
+    /// O(1), and the map keeps and finds each key as std's would.
+    #[test]
+    fn name_step_keys_hash_apart_and_map_as_std() {
+        use std::hash::BuildHasher;
+        let names: Vec<Rc<str>> = [
+            "loss",
+            "lost",
+            "loss_",
+            "acc",
+            "accuracy_of_the_model_1",
+            "accuracy_of_the_model_2",
+            "a",
+            "",
+        ]
+        .iter()
+        .map(|n| Rc::from(*n))
+        .collect();
+        let keys: Vec<NameStep> = names
+            .iter()
+            .flat_map(|n| (-500..5_000i64).map(move |step| (Rc::clone(n), step)))
+            .collect();
+        let build = BuildHasherDefault::<KeyHasher>::default();
+        let hashes: HashSet<u64> = keys.iter().map(|k| build.hash_one(k)).collect();
+        assert_eq!(hashes.len(), keys.len(), "two keys share a hash");
+        let mut map = NameStepMap::default();
+        let mut model = HashMap::new();
+        for (i, key) in keys.iter().enumerate() {
+            assert_eq!(
+                map.insert(key.clone(), i as u64),
+                model.insert(key.clone(), i as u64)
+            );
+        }
+        for (i, key) in keys.iter().enumerate().filter(|(i, _)| i % 3 == 0) {
+            assert_eq!(map.remove(key), Some(i as u64));
+            model.remove(key);
+        }
+        assert_eq!(map.len(), model.len());
+        assert!(model.iter().all(|(k, v)| map.get(k) == Some(v)));
+    }
 
     #[test]
     fn consecutive_keys_make_one_run() {

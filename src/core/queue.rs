@@ -7,11 +7,10 @@
 //! that request is over; a value logged meanwhile waits, and replaces the in-flight one if
 //! that one fails. So the value logged last for a key is the one the server keeps.
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use crate::core::error::Error;
-use crate::core::keyset::NameStep;
+use crate::core::keyset::{NameStep, NameStepMap};
 
 mod failures;
 mod store;
@@ -104,8 +103,8 @@ pub struct MetricQueue {
     next_seq: u64,
     max_queue: usize,
     /// Per-name next steps (never negative), when steps are numbered automatically. Keyed
-    /// (name, 0): the core's one hash-map type (see [`NameStep`]).
-    auto_steps: Option<HashMap<NameStep, u64>>,
+    /// (name, 0): the core's one hash-map type (see [`NameStepMap`]).
+    auto_steps: Option<NameStepMap>,
     stats: Stats,
 }
 
@@ -118,7 +117,7 @@ impl MetricQueue {
             failures: Vec::new(),
             next_seq: 1,
             max_queue: max_queue.max(1),
-            auto_steps: auto_steps.then(HashMap::new),
+            auto_steps: auto_steps.then(NameStepMap::default),
             stats: Stats::default(),
         }
     }

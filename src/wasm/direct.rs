@@ -105,7 +105,10 @@ impl WasmClient {
         (|| {
             let timeout_ms = self.timeout(timeout_ms)?;
             let job_id = validate::resource_id(&Input::Number(job_id), "jobId")?;
-            Ok(self.transport.start(&endpoints::job(job_id), timeout_ms).unwrap_or(0))
+            Ok(self
+                .transport
+                .start(&endpoints::job(job_id), timeout_ms)
+                .unwrap_or(0))
         })()
         .map_err(|e| error_to_js(&e))
     }

@@ -1,7 +1,6 @@
 //! The journal's state: the unacknowledged points (last write wins per (name, step)), what to
 //! append on each log and acknowledgement, and when and how to compact.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::rc::Rc;
 
@@ -10,7 +9,7 @@ use super::format::{
     LoggedPoint, Record, Tail, FORMAT_VERSION,
 };
 use super::slots::Slots;
-use crate::core::keyset::NameStep;
+use crate::core::keyset::NameStepMap;
 
 mod spill;
 
@@ -105,7 +104,7 @@ pub struct Journal {
     /// The unacknowledged points by sequence number: the order to send them in.
     live: Slots<Live>,
     /// (name, step or 0) → the sequence number of its live point.
-    index: HashMap<NameStep, u64>,
+    index: NameStepMap,
     /// Names of the points held, shared by their points (the first few only: a journal has
     /// a few names, and many points per name).
     names: Vec<Rc<str>>,
@@ -125,7 +124,7 @@ impl Journal {
             header,
             ctx: Context::default(),
             live: Slots::default(),
-            index: HashMap::new(),
+            index: NameStepMap::default(),
             names: Vec::new(),
             next_seq: 1,
             file_bytes: 0,
@@ -191,7 +190,7 @@ impl Journal {
             header,
             ctx: Context::after_header(base_seq),
             live: Slots::default(),
-            index: HashMap::new(),
+            index: NameStepMap::default(),
             names: Vec::new(),
             next_seq: base_seq.saturating_add(1),
             file_bytes: 0,

@@ -5,13 +5,12 @@
 //! (what `flush()` waits for), the pending entries that may be sent now by `first_seq`, and
 //! those waiting out a retry delay by `not_before`. One B-tree type for the three (and for
 //! [`crate::core::keyset`]) keeps one copy of its code in the wasm; so does the map from
-//! keys to slots, of the journal's index type ([`NameStep`] to `u64`).
+//! keys to slots, of the journal's index type ([`NameStepMap`]).
 
-use std::collections::HashMap;
 use std::rc::Rc;
 
 use super::{Key, QueuedPoint};
-use crate::core::keyset::{NameStep, Pairs};
+use crate::core::keyset::{NameStep, NameStepMap, Pairs};
 
 /// The latest value for one key and what it settles.
 #[derive(Debug, Clone)]
@@ -42,7 +41,7 @@ struct Slot {
 /// costs O(log n) in the entries held, plus the few keys in flight that a search skips.
 #[derive(Debug, Default)]
 pub(super) struct Store {
-    slot_of: HashMap<NameStep, u64>,
+    slot_of: NameStepMap,
     slots: Vec<Slot>,
     /// Slots of keys no longer held, to reuse.
     free: Vec<usize>,
