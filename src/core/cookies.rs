@@ -15,6 +15,7 @@ use std::fmt;
 
 use crate::core::host::{is_ip_address, is_loopback};
 use crate::core::http_date::http_date_millis;
+use crate::core::sort::sorted_by_key;
 
 /// The most cookies a jar holds (RFC 6265 §6.1's minimum per domain).
 pub const MAX_COOKIES: usize = 50;
@@ -151,7 +152,7 @@ impl CookieJar {
     /// The `Cookie` header for a request to `request_path` at `now_ms`, if any cookie applies.
     pub fn header(&mut self, request_path: &str, now_ms: f64) -> Option<String> {
         self.remove_expired(now_ms);
-        let mut applicable: Vec<&Cookie> = self
+        let applicable: Vec<&Cookie> = self
             .cookies
             .iter()
             .filter(|c| path_matches(&c.path, request_path) && (self.secure || !c.secure))
@@ -160,7 +161,7 @@ impl CookieJar {
             return None;
         }
         // Longer paths first, then older cookies first, as RFC 6265 asks.
-        applicable.sort_by_key(|c| std::cmp::Reverse(c.path.len()));
+        let applicable = sorted_by_key(applicable, |c| std::cmp::Reverse(c.path.len()));
         let pairs: Vec<String> = applicable
             .iter()
             .map(|c| format!("{}={}", c.name, c.value))

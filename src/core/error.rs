@@ -16,8 +16,9 @@ pub struct FieldErrors {
 impl FieldErrors {
     /// The messages of `(field, message)` pairs, grouped by field: the fields in order, each
     /// field's messages in the order given.
-    pub fn from_pairs(mut pairs: Vec<(String, String)>) -> Self {
-        pairs.sort_by(|a, b| a.0.cmp(&b.0)); // Stable: messages keep their order.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Self {
+        // Stable: messages keep their order.
+        let pairs = crate::core::sort::sorted_by_key(pairs, |pair| pair.0.clone());
         let mut fields: Vec<(String, Vec<String>)> = Vec::new();
         for (field, message) in pairs {
             match fields.last_mut() {

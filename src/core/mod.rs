@@ -24,6 +24,7 @@ pub mod read_retry;
 pub mod retry;
 pub mod sender;
 pub mod shape;
+pub mod sort;
 pub mod text;
 pub mod timestamp;
 pub mod validate;
