@@ -1,8 +1,8 @@
 // The public JavaScript API of dioptra-metrics, shared by every entry point: thin collections
 // over the wasm client. Argument checks, requests and decoding happen in Rust (src/wasm); this
-// layer makes errors real `Error` subclasses and timestamps `Date`s, and sends the one-shot
-// calls whose arguments are plain numbers and strings by the direct path (js/exchange.js,
-// src/wasm/direct.rs): checked and sent in one crossing, read back in one, no wasm future.
+// layer makes errors real `Error` subclasses and timestamps `Date`s. A one-shot call is a
+// `*Start` of the wasm client (checks, request sent: one crossing) and its `finish` (the reply
+// read: one crossing), with no wasm future (js/exchange.js, src/wasm/calls.rs).
 //
 // An entry point hands it the wasm module (see index.js and index.cjs). Its imports are
 // sibling modules only: the build writes a CommonJS copy of each (scripts/build.mjs).
@@ -10,7 +10,7 @@ import { toError, tooManyArguments, checkArity, settle, DioptraValidationError }
 import { MetricLogger } from "./logger.js";
 import { makeReplayJournal } from "./journal.js";
 import { checkAddress } from "./preflight.js";
-import { DirectReplies, exchange, finishDirect, numberOptions, readColumns } from "./exchange.js";
+import { DirectReplies, callDirect, exchange, numberOptions, readColumns } from "./exchange.js";
 import { defineDownsample, getMetricSeries, compareMetric } from "./series.js";
 import { watchMetrics } from "./watch.js";
 
@@ -23,7 +23,7 @@ const LOADED = { ready: () => true, load: () => Promise.resolve() };
  * Until then the address is checked in JS (js/preflight.js), so a bad one still throws at once.
  */
 class WasmHandle {
-  /** The replies of this client's direct-path requests. */
+  /** The replies of this client's one-shot calls. */
   replies = new DirectReplies();
   #client = null;
   #make;
@@ -48,6 +48,13 @@ class WasmHandle {
   get ready() {
     if (this.#client) return Promise.resolve(this.#client);
     return this.#wasm.load().then(() => (this.#client ??= this.#make(this.replies)));
+  }
+  /**
+   * A one-shot call whose request `start(client)` checks and sends (see js/exchange.js's
+   * `callDirect`); `chained`: it may ask a second request.
+   */
+  call(start, chained = false) {
+    return this.use((w) => callDirect(w, this.replies, () => start(w), chained));
   }
   /** `fn(client)` now where the wasm is ready (synchronous errors stay synchronous), else once it is. */
   use(fn) {
@@ -138,16 +145,16 @@ class AuthCollection {
   /** POST /auth/login. Resolves to `{ username, status }`. */
   login(username, password, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("auth.login", 3, arguments.length));
-    return settle(this.#wasm.use((w) => w.login(username, password, options)));
+    return this.#wasm.call((w) => w.loginStart(username, password, options));
   }
   /** POST /auth/logout. Resolves to the server's answer; the client forgets its session. */
   logout(options) {
     if (arguments.length > 1) return Promise.reject(tooManyArguments("auth.logout", 1, arguments.length));
-    return settle(this.#wasm.use((w) => w.logout(options)));
+    return this.#wasm.call((w) => w.logoutStart(options));
   }
 }
 
-/** The options the direct path of `appendMetricById` and `getMetricsById` takes (numbers). */
+/** The options `appendMetricById` and `getMetricsById` read themselves (numbers: see `numberOptions`). */
 const APPEND_DIRECT = ["step", "timeoutMs"];
 const LATEST_DIRECT = ["timeoutMs"];
 
@@ -181,33 +188,14 @@ class JobsCollection {
   /** GET /jobs/{id}/metrics: the latest (highest-step) value of each metric. */
   getMetricsById(jobId, options) {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("jobs.getMetricsById", 2, arguments.length));
-    const w = this.#wasm.now;
-    const plain = w !== null && typeof jobId === "number" ? numberOptions(options, LATEST_DIRECT) : null;
-    if (plain !== null) {
-      let id;
-      try {
-        id = w.latestDirect(jobId, plain.timeoutMs);
-      } catch (raw) {
-        return Promise.reject(toError(raw));
-      }
-      if (id !== 0) return finishDirect(this.#wasm.replies, id, (reply) => w.finishLatest(id, reply) ?? this.#confirmJob(w, jobId, plain.timeoutMs, options));
-    }
-    return settle(this.#wasm.use((w) => w.getJobMetrics(jobId, options)));
-  }
-  /**
-   * `[]` once job `jobId` is found to exist (its own GET), after its metrics read empty: only
-   * that GET tells "no metrics yet" from "no such job". Where no slot is free, the general
-   * path reads the metrics again and asks.
-   */
-  #confirmJob(w, jobId, timeoutMs, options) {
-    const id = w.jobDirect(jobId, timeoutMs);
-    if (id === 0) return settle(w.getJobMetrics(jobId, options));
-    return finishDirect(this.#wasm.replies, id, (reply) => (w.finishJob(id, reply), []));
+    const plain = typeof jobId === "number" ? numberOptions(options, LATEST_DIRECT) : null;
+    const start = plain ? (w) => w.latestDirect(jobId, plain.timeoutMs) : (w) => w.latestStart(jobId, options);
+    return this.#wasm.call(start, true);
   }
   /** GET /jobs/{id}/metrics/{name}/snapshots: one page of a metric's history. */
   getMetricsSnapshotsById(jobId, metricName, options) {
     if (arguments.length > 3) return Promise.reject(tooManyArguments("jobs.getMetricsSnapshotsById", 3, arguments.length));
-    return settle(this.#wasm.use((w) => w.getSnapshotPage(jobId, metricName, options))).then(snapshotPage);
+    return this.#wasm.call((w) => w.pageStart(jobId, metricName, options), true).then(snapshotPage);
   }
   /**
    * A live tail of the job's metrics: an async iterable of each point as it is stored
@@ -225,19 +213,12 @@ class JobsCollection {
   /** POST /jobs/{id}/metrics: stores one value (an upsert on name and step). */
   appendMetricById(jobId, metricName, metricValue, options) {
     if (arguments.length > 4) return Promise.reject(tooManyArguments("jobs.appendMetricById", 4, arguments.length));
-    const w = this.#wasm.now;
-    const direct = w !== null && typeof jobId === "number" && typeof metricName === "string" && typeof metricValue === "number";
-    const plain = direct ? numberOptions(options, APPEND_DIRECT) : null;
-    if (plain !== null) {
-      let id;
-      try {
-        id = w.appendDirect(jobId, metricName, metricValue, plain.step, plain.timeoutMs);
-      } catch (raw) {
-        return Promise.reject(toError(raw));
-      }
-      if (id !== 0) return finishDirect(this.#wasm.replies, id, (reply) => w.finishAppend(id, reply, Number.isNaN(metricValue)));
-    }
-    return settle(this.#wasm.use((w) => w.appendMetric(jobId, metricName, metricValue, options)));
+    const numbers = typeof jobId === "number" && typeof metricName === "string" && typeof metricValue === "number";
+    const plain = numbers ? numberOptions(options, APPEND_DIRECT) : null;
+    const start = plain
+      ? (w) => w.appendDirect(jobId, metricName, metricValue, plain.step, plain.timeoutMs)
+      : (w) => w.appendStart(jobId, metricName, metricValue, options);
+    return this.#wasm.call(start);
   }
   /**
    * Every point of a metric's history, page by page as the loop asks (in the server's order).
@@ -332,7 +313,7 @@ class ExperimentsCollection {
   /** GET /experiments/{id}/metrics: one page of jobs with their latest metrics. */
   getMetricsById(experimentId, options) {
     if (arguments.length > 2) return Promise.reject(tooManyArguments("experiments.getMetricsById", 2, arguments.length));
-    return settle(this.#wasm.use((w) => w.getExperimentPage(experimentId, options)));
+    return this.#wasm.call((w) => w.experimentPageStart(experimentId, options), true);
   }
   /**
    * Every job of the experiment with its latest metrics, page by page as the loop asks.

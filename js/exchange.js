@@ -1,7 +1,8 @@
 // What crosses between the JavaScript layer and the wasm client, made for few crossings:
 // one whole HTTP exchange per request (`exchange`), a history page's points read as columns
-// (`readColumns`), and the replies of the direct path's requests (`DirectReplies`; see
-// src/wasm/direct.rs), with the plain options that path takes (`numberOptions`).
+// (`readColumns`), and the one-shot calls' requests and replies (`callDirect`,
+// `DirectReplies`; see src/wasm/calls.rs), with the plain options of the calls that take
+// numbers (`numberOptions`).
 import { toError } from "./errors.js";
 
 /**
@@ -116,7 +117,7 @@ async function readCapped(response, maxBytes) {
 }
 
 /**
- * The replies of one client's direct-path requests (src/wasm/direct.rs), by id: `deliver(id,
+ * The replies of one client's one-shot calls (src/wasm/calls.rs), by request id: `deliver(id,
  * reply)` is the exchange's callback for them, `wait(id)` a promise of the reply (a reply may
  * come first, when a `fetch` throws at once).
  */
@@ -137,22 +138,33 @@ class DirectReplies {
 }
 
 /**
- * `finish(reply)` once the reply to direct-path request `id` comes: its result, or its error
- * made a typed `Error`.
+ * One call of the wasm client's one-shot calls (src/wasm/calls.rs): `start()` checks the
+ * arguments and sends the request (its id, negative while it waits for a slot: then
+ * `sendWhenFree` sends it), and `finish(id, reply)` reads the reply. `chained`: the call may
+ * ask a second request (its `finish` then answers that request's id, a number, which no
+ * result of such a call is). Errors come out typed.
  */
-function finishDirect(replies, id, finish) {
-  return replies.wait(id).then((reply) => {
-    try {
-      return finish(reply);
-    } catch (raw) {
-      throw toError(raw);
+async function callDirect(w, replies, start, chained) {
+  try {
+    let id = start();
+    for (;;) {
+      if (id < 0) {
+        id = -id;
+        await w.sendWhenFree(id);
+      }
+      const result = w.finish(id, await replies.wait(id));
+      if (!chained || typeof result !== "number") return result;
+      id = result;
     }
-  });
+  } catch (raw) {
+    throw toError(raw);
+  }
 }
 
 /**
  * `options` when it is undefined or a plain object whose own keys are all in `keys` and whose
- * values there are numbers or undefined (what the direct path takes), else null.
+ * values there are numbers or undefined (what `appendDirect` and `latestDirect` take), else
+ * null.
  */
 function numberOptions(options, keys) {
   if (options === undefined) return NO_OPTIONS;
@@ -166,4 +178,4 @@ function numberOptions(options, keys) {
 }
 const NO_OPTIONS = Object.freeze({});
 
-export { DirectReplies, exchange, finishDirect, numberOptions, readColumns };
+export { DirectReplies, callDirect, exchange, numberOptions, readColumns };

@@ -16,7 +16,7 @@ use crate::core::address::ApiBase;
 use crate::core::cookies::CookieJar;
 use crate::core::decode::decode_error;
 use crate::core::endpoints::ApiRequest;
-use crate::core::error::{Error, Result};
+use crate::core::error::Result;
 use crate::core::hints;
 use crate::core::limiter::Limiter;
 use crate::core::shape::FromJson;
@@ -26,7 +26,9 @@ use crate::wasm::reply::Reply;
 use crate::wasm::slot::Slot;
 
 mod answer;
+mod started;
 pub use answer::describe_js;
+pub use started::StartedRequests;
 
 /// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB). js/api.js's
 /// `exchange` enforces it: it reads a body as a stream, as JavaScript values only (no body
@@ -91,7 +93,7 @@ pub struct Transport {
     /// The request headers of the last requests with and without a body (see
     /// [`Transport::request_headers`]).
     pub header_cache: RefCell<HeaderCache>,
-    /// js/api.js's `deliver(id, reply)` for the requests [`Transport::start`] sends.
+    /// js/exchange.js's `deliver(id, reply)` for the requests [`Transport::start`] sends.
     pub deliver: JsValue,
     /// The requests [`Transport::start`] sent, until their answers are read.
     pub started: RefCell<StartedRequests>,
@@ -199,17 +201,13 @@ impl Transport {
         body: Option<JsValue>,
         options: &CallOptions,
     ) -> Result<Answer> {
-        let abort = || Error::Abort {
-            method: request.method.as_str().to_owned(),
-            path: request.full_path(&self.base),
-        };
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(abort());
+            return Err(self.abort_error(request));
         }
         // The request waits for its slot here; its time limit starts once it has one.
         let _slot = Slot::take(&self.limiter, options.keepalive, options.signal.as_ref())
             .await
-            .ok_or_else(abort)?;
+            .ok_or_else(|| self.abort_error(request))?;
         // Boxed: a request waiting for its slot holds only this small future, not the whole
         // exchange's (thousands of waiting calls would otherwise grow the wasm memory, which
         // never shrinks, by about a kilobyte each).
@@ -217,51 +215,8 @@ impl Transport {
         self.conclude(outcome)
     }
 
-    /// Sends `request` at once, without a future: `None` when no slot is free (the caller
-    /// then sends it with [`Transport::send`], which waits for one). The exchange hands its
-    /// reply to the client's `deliver(id, reply)` (js/api.js), whose caller passes it to
-    /// [`Transport::finish`] with the id returned here. No signal: a call with one takes
-    /// [`Transport::send`].
-    pub fn start(&self, request: &ApiRequest, timeout_ms: f64) -> Option<u32> {
-        let slot = Slot::try_take(&self.limiter)?;
-        let out = self.outgoing(request);
-        let id = self.started.borrow_mut().next_id();
-        let body = request.body.as_deref().map(JsValue::from_str);
-        self.call_exchange(
-            &out,
-            &self.deliver,
-            id,
-            body.as_ref(),
-            timeout_ms,
-            None,
-            false,
-        );
-        let started = Started {
-            method: out.method,
-            path: out.path,
-            timeout_ms,
-            _slot: slot,
-        };
-        self.started.borrow_mut().requests.push((id, started));
-        Some(id)
-    }
-
-    /// The answer to the request [`Transport::start`] sent as `id`, from the exchange's
-    /// `reply`; its slot is freed.
-    pub fn finish(&self, id: u32, reply: &JsValue) -> Result<Answer> {
-        let Some(started) = self.started.borrow_mut().take(id) else {
-            return Err(Error::Network {
-                message: format!("no request {id} is waiting for an answer"),
-                method: String::new(),
-                path: String::new(),
-            });
-        };
-        let outcome = self.answer(reply, started.method, started.path, started.timeout_ms);
-        self.conclude(outcome)
-    }
-
     /// An outcome as the caller gets it: the session's state noted, an error explained.
-    fn conclude(&self, outcome: Result<Answer>) -> Result<Answer> {
+    pub(super) fn conclude(&self, outcome: Result<Answer>) -> Result<Answer> {
         match &outcome {
             Ok(answer) if answer.path.ends_with("/auth/login") => self.logged_in.set(true),
             Ok(answer) if answer.path.ends_with("/auth/logout") => self.logged_in.set(false),
@@ -303,7 +258,7 @@ impl Transport {
 
     /// What `request` sends: its URL, method, path, headers (with this client's cookie) and
     /// credentials mode.
-    fn outgoing(&self, request: &ApiRequest) -> Outgoing {
+    pub(super) fn outgoing(&self, request: &ApiRequest) -> Outgoing {
         let method = request.method.as_str();
         let path = request.full_path(&self.base);
         let (credentials, cookie) = match &self.jar {
@@ -333,7 +288,7 @@ impl Transport {
 
     /// One call of js/api.js's `exchange` for `out`, its reply handed to `deliver(id, reply)`.
     #[allow(clippy::too_many_arguments)]
-    fn call_exchange(
+    pub(super) fn call_exchange(
         &self,
         out: &Outgoing,
         deliver: &JsValue,
@@ -361,45 +316,12 @@ impl Transport {
 }
 
 /// What one request sends (see [`Transport::outgoing`]).
-struct Outgoing {
+pub(super) struct Outgoing {
     url: String,
-    method: &'static str,
+    pub(super) method: &'static str,
     /// The path, for errors.
-    path: String,
+    pub(super) path: String,
     headers: Object,
     /// The credentials mode (undefined: this client's own jar).
     credentials: JsValue,
-}
-
-/// A request [`Transport::start`] sent, until its answer is read: what its errors name, and
-/// its slot.
-struct Started {
-    method: &'static str,
-    path: String,
-    timeout_ms: f64,
-    _slot: Slot,
-}
-
-/// The requests sent by [`Transport::start`] whose answers are not read yet, by id (a few
-/// dozen at most: a linear search).
-#[derive(Default)]
-pub struct StartedRequests {
-    requests: Vec<(u32, Started)>,
-    next: u32,
-}
-
-impl StartedRequests {
-    /// A new request's id (never 0, which js/api.js reads as "not sent"). The request is kept
-    /// right after the exchange is called: its reply reaches [`Transport::finish`] only after
-    /// [`Transport::start`] has returned.
-    fn next_id(&mut self) -> u32 {
-        self.next = self.next.checked_add(1).unwrap_or(1);
-        self.next
-    }
-
-    /// The request sent as `id`, no longer kept.
-    fn take(&mut self, id: u32) -> Option<Started> {
-        let at = self.requests.iter().position(|(key, _)| *key == id)?;
-        Some(self.requests.swap_remove(at).1)
-    }
 }

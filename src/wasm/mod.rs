@@ -2,10 +2,10 @@
 //! the core's rules, send the request, and hand back plain JavaScript values. The package's
 //! JavaScript layer (`js/api.js`) wraps it in the public `DioptraClient`.
 
+mod calls;
 mod catalog;
 mod columns;
 pub(crate) mod convert;
-mod direct;
 mod downsample;
 mod http;
 mod journal;
@@ -17,23 +17,18 @@ mod reply;
 mod slot;
 
 use std::cell::{Cell, RefCell};
-use std::future::Future;
 use std::rc::Rc;
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::core::address::{address_argument, parse_address};
 use crate::core::cookies::CookieJar;
-use crate::core::decode::{JobMetrics, LoginAnswer, Page};
-use crate::core::endpoints::{self, ExperimentQuery, NewMetric};
+use crate::core::endpoints::ExperimentQuery;
 use crate::core::error::Result;
 use crate::core::limiter::Limiter;
-use crate::core::timestamp::timestamp;
 use crate::core::validate::{self, MAX_PAGE_LENGTH};
-use crate::core::value::metric_value;
-use convert::{abort_signal, error_to_js, extra_headers, input, login_body, to_js, Options};
+use convert::{abort_signal, error_to_js, extra_headers, input, Options};
 use http::{CallOptions, Transport};
 use logger::WasmLogger;
 use reader::{Source, WasmPageReader};
@@ -41,7 +36,7 @@ use reader::{Source, WasmPageReader};
 /// The default time limit of one request, in ms.
 const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 /// The server's default page length, which the Python client also uses.
-const DEFAULT_PAGE_LENGTH: u32 = 10;
+pub(crate) const DEFAULT_PAGE_LENGTH: u32 = 10;
 
 const CLIENT_OPTIONS: &[&str] = &["timeoutMs", "credentials", "headers", "maxConcurrency"];
 /// A client's requests in flight at once where it keeps its own cookie jar (Node and other
@@ -51,19 +46,6 @@ const DEFAULT_CLIENT_CONCURRENCY: f64 = 16.0;
 const DEFAULT_BROWSER_CLIENT_CONCURRENCY: f64 = 6.0;
 /// The most requests in flight at once a client may be given.
 const MAX_CLIENT_CONCURRENCY: f64 = 256.0;
-const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs"];
-const LOGOUT_OPTIONS: &[&str] = &["everywhere", "signal", "timeoutMs"];
-const APPEND_OPTIONS: &[&str] = &["step", "timestamp", "signal", "timeoutMs"];
-const SNAPSHOT_OPTIONS: &[&str] = &["index", "pageLength", "signal", "timeoutMs"];
-const EXPERIMENT_OPTIONS: &[&str] = &[
-    "index",
-    "pageLength",
-    "sortBy",
-    "descending",
-    "search",
-    "signal",
-    "timeoutMs",
-];
 /// What a complete read of a metric's history (or of an experiment's jobs) takes.
 pub(crate) const COMPLETE_READ_OPTIONS: &[&str] = &[
     "pageLength",
@@ -155,165 +137,6 @@ impl WasmClient {
             (read_columns, exchange.unchecked_into(), deliver.into()),
         )
         .map_err(|e| error_to_js(&e))
-    }
-
-    /// POST /auth/login. The password stays a JavaScript string: it never enters the wasm
-    /// memory, so nothing of it can linger there after the call.
-    pub fn login(&self, username: JsValue, password: JsValue, options: JsValue) -> Promise {
-        let checked = (|| {
-            let call = self.call_options(&Options::read(&options, "options", CALL_OPTIONS)?)?;
-            let username = validate::required_text(&input(&username), "username")?;
-            let body = login_body(&username, &password)?;
-            Ok((endpoints::login(), body, call))
-        })();
-        self.run(checked, |transport, (request, body, call)| async move {
-            let answer = transport.send_body(&request, Some(body), &call).await?;
-            to_js(&answer.decode::<LoginAnswer>()?)
-        })
-    }
-
-    /// POST /auth/logout; forgets this client's cookies whatever the answer.
-    pub fn logout(&self, options: JsValue) -> Promise {
-        let checked = (|| {
-            let options = Options::read(&options, "options", LOGOUT_OPTIONS)?;
-            let everywhere = validate::optional_bool(&options.get("everywhere"), "everywhere")?;
-            Ok((
-                endpoints::logout(everywhere.unwrap_or(false)),
-                self.call_options(&options)?,
-            ))
-        })();
-        self.run(checked, |transport, (request, call)| async move {
-            let answer = transport.send(&request, &call).await;
-            if let Some(jar) = &transport.jar {
-                jar.borrow_mut().clear();
-            }
-            // The cached request headers carry the session's cookie: forgotten with it.
-            transport.header_cache.take();
-            Ok(answer?.body)
-        })
-    }
-
-    /// GET /jobs/{id}/metrics.
-    #[wasm_bindgen(js_name = getJobMetrics)]
-    pub fn get_job_metrics(&self, job_id: JsValue, options: JsValue) -> Promise {
-        let checked = (|| {
-            let call = self.call_options(&Options::read(&options, "options", CALL_OPTIONS)?)?;
-            let job_id = validate::resource_id(&input(&job_id), "jobId")?;
-            Ok((endpoints::job_metrics(job_id), job_id, call))
-        })();
-        self.run(checked, |transport, (request, job_id, call)| async move {
-            let answer = transport.send(&request, &call).await?;
-            let (metrics, empty) = metrics::metrics_to_js(&answer)?;
-            if empty {
-                transport
-                    .confirm_exists(&endpoints::job(job_id), &call)
-                    .await?;
-            }
-            Ok(metrics)
-        })
-    }
-
-    /// POST /jobs/{id}/metrics.
-    #[wasm_bindgen(js_name = appendMetric)]
-    pub fn append_metric(
-        &self,
-        job_id: JsValue,
-        name: JsValue,
-        value: JsValue,
-        options: JsValue,
-    ) -> Promise {
-        let checked = (|| {
-            let options = Options::read(&options, "options", APPEND_OPTIONS)?;
-            let job_id = validate::resource_id(&input(&job_id), "jobId")?;
-            let metric = NewMetric {
-                name: validate::metric_name(&input(&name))?,
-                value: metric_value(&input(&value))?,
-                step: validate::step(&options.get("step"))?,
-                timestamp: timestamp(&options.get("timestamp"))?,
-            };
-            let nan = metric.value.is_nan();
-            Ok((
-                endpoints::append_metric(job_id, &metric),
-                nan,
-                self.call_options(&options)?,
-            ))
-        })();
-        self.run(checked, |transport, (request, nan, call)| async move {
-            let answer = transport
-                .send(&request, &call)
-                .await
-                .map_err(|e| e.explain_nan_refusal(nan))?;
-            metrics::metric_to_js(&answer)
-        })
-    }
-
-    /// GET /jobs/{id}/metrics/{name}/snapshots: one page, its points as columns (`name` or
-    /// `names`, `steps`, `values`, `stamps` in ms since the epoch: js/api.js makes the points).
-    #[wasm_bindgen(js_name = getSnapshotPage)]
-    pub fn get_snapshot_page(&self, job_id: JsValue, name: JsValue, options: JsValue) -> Promise {
-        let checked = (|| {
-            let options = Options::read(&options, "options", SNAPSHOT_OPTIONS)?;
-            let job_id = validate::resource_id(&input(&job_id), "jobId")?;
-            let name = validate::metric_name(&input(&name))?;
-            let index = validate::page_index(&options.get("index"), "index", 0)?;
-            let page_length = validate::page_length(
-                &options.get("pageLength"),
-                DEFAULT_PAGE_LENGTH,
-                MAX_PAGE_LENGTH,
-            )?;
-            let request = endpoints::metric_snapshots(job_id, &name, index, page_length);
-            Ok((request, job_id, self.call_options(&options)?))
-        })();
-        self.run(checked, |transport, (request, job_id, call)| async move {
-            let answer = transport.send(&request, &call).await?;
-            let page = columns::decode_snapshot_page(&answer, &transport.read_columns)?;
-            if page.columns.is_empty() {
-                transport
-                    .confirm_exists(&endpoints::job(job_id), &call)
-                    .await?;
-            }
-            let out = columns::head_to_js(&page.head)?;
-            columns::put_columns(&out, &page, None);
-            Ok(out.into())
-        })
-    }
-
-    /// GET /experiments/{id}/metrics: one page.
-    #[wasm_bindgen(js_name = getExperimentPage)]
-    pub fn get_experiment_page(&self, experiment_id: JsValue, options: JsValue) -> Promise {
-        let checked = (|| {
-            let options = Options::read(&options, "options", EXPERIMENT_OPTIONS)?;
-            let experiment_id = validate::resource_id(&input(&experiment_id), "experimentId")?;
-            let query = ExperimentQuery {
-                index: validate::page_index(&options.get("index"), "index", 0)?,
-                page_length: validate::page_length(
-                    &options.get("pageLength"),
-                    DEFAULT_PAGE_LENGTH,
-                    MAX_PAGE_LENGTH,
-                )?,
-                sort_by: validate::optional_text(&options.get("sortBy"), "sortBy")?,
-                descending: validate::optional_bool(&options.get("descending"), "descending")?,
-                search: validate::optional_text(&options.get("search"), "search")?,
-            };
-            Ok((
-                endpoints::experiment_metrics(experiment_id, &query),
-                experiment_id,
-                self.call_options(&options)?,
-            ))
-        })();
-        self.run(
-            checked,
-            |transport, (request, experiment_id, call)| async move {
-                let answer = transport.send(&request, &call).await?;
-                let page = answer.decode::<Page<JobMetrics>>()?;
-                if page.data.is_empty() {
-                    transport
-                        .confirm_exists(&endpoints::experiment(experiment_id), &call)
-                        .await?;
-                }
-                to_js(&page)
-            },
-        )
     }
 
     /// A reader of a metric's whole history (`index` meaning found out from the answers).
@@ -475,21 +298,6 @@ impl WasmClient {
             timeout_ms,
             signal,
             keepalive: false,
-        })
-    }
-
-    /// A promise for `work`, or one already rejected with the validation error in `checked`:
-    /// bad input never reaches the network.
-    fn run<T, F, Fut>(&self, checked: Result<T>, work: F) -> Promise
-    where
-        T: 'static,
-        F: FnOnce(Rc<Transport>, T) -> Fut + 'static,
-        Fut: Future<Output = Result<JsValue>> + 'static,
-    {
-        let transport = Rc::clone(&self.transport);
-        wasm_bindgen_futures::future_to_promise(async move {
-            let checked = checked.map_err(|e| error_to_js(&e))?;
-            work(transport, checked).await.map_err(|e| error_to_js(&e))
         })
     }
 }
