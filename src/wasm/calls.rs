@@ -22,7 +22,7 @@ use crate::wasm::convert::{error_to_js, input, login_body, Options};
 use crate::wasm::http::CallOptions;
 
 mod finish;
-pub use finish::Finish;
+pub use finish::{Book, Finish};
 
 const CALL_OPTIONS: &[&str] = &["signal", "timeoutMs"];
 const LOGOUT_OPTIONS: &[&str] = &["everywhere", "signal", "timeoutMs"];

@@ -28,7 +28,7 @@ use crate::wasm::slot::Slot;
 mod answer;
 mod started;
 pub use answer::describe_js;
-pub use started::StartedRequests;
+pub use started::{book_deliver, StartedRequests};
 
 /// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB). js/api.js's
 /// `exchange` enforces it: it reads a body as a stream, as JavaScript values only (no body
@@ -95,6 +95,9 @@ pub struct Transport {
     pub header_cache: RefCell<HeaderCache>,
     /// js/exchange.js's `deliver(id, reply)` for the requests [`Transport::start`] sends.
     pub deliver: JsValue,
+    /// The exchange's callback for the requests of [`Transport::send_booked`] (see
+    /// [`book_deliver`]).
+    pub book_deliver: JsValue,
     /// The requests [`Transport::start`] sent, until their answers are read.
     pub started: RefCell<StartedRequests>,
 }

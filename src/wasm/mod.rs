@@ -117,8 +117,8 @@ impl WasmClient {
     /// A client for the server at `address` (or `default_address` when `address` is
     /// undefined). `keep_cookies` is true where the runtime has no cookie jar (Node);
     /// `read_columns` is js/api.js's reader of a history page's points, `exchange` its sender
-    /// of one request, `deliver` where the exchange hands the replies of the direct path's
-    /// requests (src/wasm/direct.rs).
+    /// of one request, `deliver` where the exchange hands the replies of the one-shot calls'
+    /// requests (src/wasm/calls.rs).
     #[wasm_bindgen(constructor)]
     pub fn new(
         address: JsValue,
@@ -248,7 +248,7 @@ impl WasmClient {
             },
         )?;
         Ok(WasmClient {
-            transport: Rc::new(Transport {
+            transport: Rc::new_cyclic(|transport| Transport {
                 timeout_ms,
                 credentials,
                 headers,
@@ -260,6 +260,7 @@ impl WasmClient {
                 logged_in: Cell::new(false),
                 header_cache: RefCell::default(),
                 deliver,
+                book_deliver: http::book_deliver(transport.clone()),
                 started: RefCell::default(),
                 base,
             }),

@@ -77,9 +77,15 @@ impl Slot {
         Some(Slot(Some(permit)))
     }
 
-    /// A slot of `limiter` now, if one is free and nobody is waiting for one.
-    pub fn try_take(limiter: &Limiter) -> Option<Slot> {
-        limiter.try_acquire().map(|permit| Slot(Some(permit)))
+    /// A slot of `limiter` now, if one is free and nobody is waiting for one; a `keepalive`
+    /// request's in any case (see [`Slot::take`]).
+    pub fn try_take(limiter: &Limiter, keepalive: bool) -> Option<Slot> {
+        let permit = if keepalive {
+            Some(limiter.force())
+        } else {
+            limiter.try_acquire()
+        };
+        permit.map(|permit| Slot(Some(permit)))
     }
 }
 

@@ -35,7 +35,14 @@ pub enum Finish {
     /// read of the items of one that does not exist with an empty list: only its own GET's
     /// 404 tells "nothing yet" from "no such id".
     Exists { result: JsValue },
+    /// Handed to this function by the transport itself, which the exchange calls back
+    /// directly: a request of Rust's own (a logger's point), which no JavaScript caller
+    /// waits for.
+    Booked(Book),
 }
+
+/// What books the answer to a request of Rust's own (see [`Finish::Booked`]).
+pub type Book = Box<dyn FnOnce(Result<Answer>)>;
 
 #[wasm_bindgen(js_class = WasmClient)]
 impl WasmClient {
@@ -100,6 +107,11 @@ impl WasmClient {
                 self.confirmed(page.data.is_empty(), owner, call, to_js(&page)?)
             }
             Finish::Exists { result } => answer.map(|_| result),
+            // Never handed to js/exchange.js's `deliver` (see `Transport::send_booked`).
+            Finish::Booked(book) => {
+                book(answer);
+                Ok(JsValue::UNDEFINED)
+            }
         }
     }
 

@@ -1,8 +1,12 @@
-//! Requests sent without a future (the one-shot calls of src/wasm/calls.rs): [`Transport::start`]
-//! sends one at once where a slot is free (else [`Transport::send_when_free`] sends it once one
-//! is), the exchange hands the reply to js/exchange.js's `deliver(id, reply)`, and
-//! [`Transport::finish`] reads it. Each request is kept here under its id until then, with
-//! what its call makes of the answer ([`Finish`]).
+//! Requests sent without a future of their own (the one-shot calls of src/wasm/calls.rs, a
+//! logger's points): [`Transport::start`] sends one at once where a slot is free (else
+//! [`Transport::send_when_free`] sends it once one is), the exchange hands the reply to
+//! js/exchange.js's `deliver(id, reply)`, and [`Transport::finish`] reads it. Each request is
+//! kept here under its id until then, with what its call makes of the answer ([`Finish`]).
+//! A request of Rust's own ([`Transport::send_booked`]) has its reply handed straight back to
+//! the transport, which books it.
+
+use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
 use web_sys::AbortSignal;
@@ -10,7 +14,7 @@ use web_sys::AbortSignal;
 use super::{Answer, CallOptions, Transport};
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::{Error, Result};
-use crate::wasm::calls::Finish;
+use crate::wasm::calls::{Book, Finish};
 use crate::wasm::slot::Slot;
 
 /// A request to send: what, with which body (a JavaScript string where it must not enter the
@@ -77,15 +81,42 @@ impl Transport {
             call,
             finish,
         };
-        // A slot only if nobody waits for one: first come, first served.
-        match Slot::try_take(&self.limiter) {
+        Ok(self.send_or_keep(id, pending))
+    }
+
+    /// Sends `request` of Rust's own now or once a slot is free, and hands its answer to
+    /// `book` (an abort error if the caller's signal fires before it is sent).
+    pub fn send_booked(self: &Rc<Self>, request: ApiRequest, call: CallOptions, book: Book) {
+        if call.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return book(Err(self.abort_error(&request)));
+        }
+        let id = self.started.borrow_mut().next_id();
+        let pending = Pending {
+            request,
+            body: None,
+            call,
+            finish: Finish::Booked(book),
+        };
+        if self.send_or_keep(id, pending) < 0.0 {
+            let transport = Rc::clone(self);
+            // Its answer, an abort error included, goes to `book`: nothing to hear here.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = transport.send_when_free(id).await;
+            });
+        }
+    }
+
+    /// Sends `pending` as request `id` if a slot is free (first come, first served: none is
+    /// while others wait): `id`; else keeps it for [`Transport::send_when_free`]: `-id`.
+    fn send_or_keep(&self, id: u32, pending: Pending) -> f64 {
+        match Slot::try_take(&self.limiter, pending.call.keepalive) {
             Some(slot) => {
                 self.send_pending(id, pending, slot);
-                Ok(f64::from(id))
+                f64::from(id)
             }
             None => {
                 self.started.borrow_mut().waiting.push((id, pending));
-                Ok(-f64::from(id))
+                -f64::from(id)
             }
         }
     }
@@ -103,7 +134,16 @@ impl Transport {
                 self.send_pending(id, pending, slot);
                 Ok(())
             }
-            None => Err(self.abort_error(&pending.request)),
+            None => {
+                let error = self.abort_error(&pending.request);
+                match pending.finish {
+                    Finish::Booked(book) => {
+                        book(Err(error));
+                        Ok(())
+                    }
+                    _ => Err(error),
+                }
+            }
         }
     }
 
@@ -132,27 +172,33 @@ impl Transport {
             call,
             finish,
         } = pending;
-        let out = self.outgoing(&request);
+        let mut out = self.outgoing(&request);
         let body = body.or_else(|| request.body.as_deref().map(JsValue::from_str));
+        let booked = matches!(finish, Finish::Booked(_));
+        // Kept before the exchange is called: a `fetch` that throws at once delivers the
+        // reply before the call returns.
+        let started = Started {
+            method: out.method,
+            path: std::mem::take(&mut out.path),
+            timeout_ms: call.timeout_ms,
+            finish,
+            _slot: slot,
+        };
+        self.started.borrow_mut().sent.push((id, started));
+        let deliver = if booked {
+            &self.book_deliver
+        } else {
+            &self.deliver
+        };
         self.call_exchange(
             &out,
-            &self.deliver,
+            deliver,
             id,
             body.as_ref(),
             call.timeout_ms,
             call.signal.as_ref(),
             call.keepalive,
         );
-        // Kept after the call: the reply reaches `finish` only once this has returned (the
-        // exchange is asynchronous, and js/exchange.js holds an early reply until asked).
-        let started = Started {
-            method: out.method,
-            path: out.path,
-            timeout_ms: call.timeout_ms,
-            finish,
-            _slot: slot,
-        };
-        self.started.borrow_mut().sent.push((id, started));
     }
 
     /// The error of a request whose caller's signal fired before it was sent.
@@ -162,6 +208,20 @@ impl Transport {
             path: request.full_path(&self.base),
         }
     }
+}
+
+/// The exchange's callback for the requests of [`Transport::send_booked`]: their answers
+/// booked at once, by the transport that sent them (held weakly: it holds this function).
+pub fn book_deliver(transport: Weak<Transport>) -> JsValue {
+    Closure::<dyn Fn(u32, JsValue)>::new(move |id: u32, reply: JsValue| {
+        let Some(transport) = transport.upgrade() else {
+            return;
+        };
+        if let Ok((Finish::Booked(book), answer)) = transport.finish(id, &reply) {
+            book(answer);
+        }
+    })
+    .into_js_value()
 }
 
 /// The error for an id js/exchange.js handed back that no request has (a bug, not a network

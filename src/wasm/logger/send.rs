@@ -16,56 +16,72 @@ use crate::wasm::http::{date_now, Answer, CallOptions};
 use crate::wasm::reader::stored_value;
 
 impl WasmLogger {
-    /// Sends `point` with `request`, and books the outcome in the queue (and the journal).
+    /// Sends `point` with `request`, and books the outcome in the queue (and the journal):
+    /// no future of its own, its answer is booked when the exchange hands it back (see
+    /// `Transport::send_booked`).
     pub(super) fn send(&self, point: QueuedPoint, request: ApiRequest, keepalive: bool) {
-        let setup = Rc::clone(&self.setup);
-        let state = Rc::clone(&self.state);
+        let call = CallOptions {
+            keepalive,
+            ..self.setup.call.clone()
+        };
         let this = WasmLogger {
             setup: Rc::clone(&self.setup),
             state: Rc::clone(&self.state),
         };
-        wasm_bindgen_futures::spawn_local(async move {
+        let again = call.clone();
+        let book = Box::new(move |answer| this.answered(point, &again, answer));
+        self.setup.transport.send_booked(request, call, book);
+    }
+
+    /// Books the `answer` to `point`'s request (sent with `call`). A 500 to a NaN is checked
+    /// first (see [`check_nan_refusal`]), which takes one more request.
+    fn answered(self, point: QueuedPoint, call: &CallOptions, answer: Result<Answer>) {
+        match answer.and_then(|answer| check_answer(&answer, &point)) {
+            Ok(()) => self.book(&point, Ok(())),
+            Err(error) if refused_nan(&point, &error) => {
+                let call = call.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    let result = check_nan_refusal(&self.setup, &point, &call, error).await;
+                    self.book(&point, result);
+                });
+            }
+            Err(error) => self.book(&point, Err(Failed(error))),
+        }
+    }
+
+    /// Books what became of `point`'s request, then tells the JavaScript layer.
+    fn book(&self, point: &QueuedPoint, result: std::result::Result<(), SendFailure>) {
+        {
             let key: Key = point.key();
-            let call = CallOptions {
-                keepalive,
-                ..setup.call.clone()
-            };
-            let sent = match setup.transport.send(&request, &call).await {
-                Ok(answer) => check_answer(&answer, &point),
-                Err(error) => Err(error),
-            };
-            let result = check_nan_refusal(&setup, &point, &call, sent).await;
-            {
-                let mut state = state.borrow_mut();
-                state.in_flight = state.in_flight.saturating_sub(1);
-                match result {
-                    Ok(()) => {
-                        state.sender.succeeded(&key);
-                        journal::stored(&mut state, &point);
+            let mut state = self.state.borrow_mut();
+            state.in_flight = state.in_flight.saturating_sub(1);
+            match result {
+                Ok(()) => {
+                    state.sender.succeeded(&key);
+                    journal::stored(&mut state, point);
+                }
+                Err(NanRefusal(error)) => {
+                    let failures = state.sender.refused(&key, error);
+                    journal::given_up(&mut state, &failures);
+                    self.keep_for_on_error(&mut state, failures);
+                }
+                Err(Failed(error)) => {
+                    let unauthorized = error.clone();
+                    let verdict =
+                        state
+                            .sender
+                            .failed(&key, error, date_now(), js_sys::Math::random());
+                    if verdict.needs_login {
+                        state.login_wanted = true;
+                        state.unauthorized = Some(unauthorized);
                     }
-                    Err(NanRefusal(error)) => {
-                        let failures = state.sender.refused(&key, error);
-                        journal::given_up(&mut state, &failures);
-                        this.keep_for_on_error(&mut state, failures);
-                    }
-                    Err(Failed(error)) => {
-                        let unauthorized = error.clone();
-                        let verdict =
-                            state
-                                .sender
-                                .failed(&key, error, date_now(), js_sys::Math::random());
-                        if verdict.needs_login {
-                            state.login_wanted = true;
-                            state.unauthorized = Some(unauthorized);
-                        }
-                        journal::given_up(&mut state, &verdict.failures);
-                        this.keep_for_on_error(&mut state, verdict.failures);
-                    }
+                    journal::given_up(&mut state, &verdict.failures);
+                    self.keep_for_on_error(&mut state, verdict.failures);
                 }
             }
-            // The state is released before the callback runs: it may log again.
-            let _ = setup.notify.call0(&JsValue::UNDEFINED);
-        });
+        }
+        // The state is released before the callback runs: it may log again.
+        let _ = self.setup.notify.call0(&JsValue::UNDEFINED);
     }
 }
 
@@ -102,6 +118,12 @@ pub(super) fn append_request(job_id: u64, point: &QueuedPoint) -> ApiRequest {
     endpoints::append_metric(job_id, &metric)
 }
 
+/// Whether `error` to `point`'s request may be Dioptra 1.2.2's refusal of a NaN (see
+/// [`check_nan_refusal`]).
+fn refused_nan(point: &QueuedPoint, error: &Error) -> bool {
+    point.value.is_nan() && matches!(error, Error::Api(api) if api.status == 500)
+}
+
 /// Dioptra 1.2.2 answers 500 when a NaN overwrites a stored (name, step): its update path
 /// writes the raw NaN, which SQLite stores as NULL in a NOT NULL column. So a 500 for a NaN
 /// is checked by reading the history: NaN already stored (an earlier attempt whose answer
@@ -111,17 +133,8 @@ async fn check_nan_refusal(
     setup: &LoggerSetup,
     point: &QueuedPoint,
     call: &CallOptions,
-    sent: Result<()>,
+    error: Error,
 ) -> std::result::Result<(), SendFailure> {
-    let error = match sent {
-        Ok(()) => return Ok(()),
-        Err(error) => error,
-    };
-    let refused_nan =
-        point.value.is_nan() && matches!(&error, Error::Api(api) if api.status == 500);
-    if !refused_nan {
-        return Err(Failed(error));
-    }
     let step = point.step.unwrap_or(0);
     match stored_value(&setup.transport, setup.job_id, &point.name, step, call).await {
         Ok(Some(stored)) if stored.is_nan() => Ok(()),
