@@ -1,8 +1,8 @@
 // What crosses between the JavaScript layer and the wasm client, made for few crossings:
 // one whole HTTP exchange per request (`exchange`), a history page's points read as columns
-// (`readColumns`), and the one-shot calls' requests and replies (`callDirect`,
-// `DirectReplies`; see src/wasm/calls.rs), with the plain options of the calls that take
-// numbers (`numberOptions`).
+// (`readColumns`), the one-shot calls' requests and replies (`callDirect`, `DirectReplies`;
+// see src/wasm/calls.rs) with the plain options of the calls that take numbers
+// (`numberOptions`), and a logger's points in the common case (`numbersToLog`).
 import { toError } from "./errors.js";
 
 /**
@@ -178,4 +178,26 @@ function numberOptions(options, keys) {
 }
 const NO_OPTIONS = Object.freeze({});
 
-export { DirectReplies, callDirect, exchange, numberOptions, readColumns };
+/**
+ * What the wasm logger's `logNumbers` takes for `log(metrics, options)` in the common case:
+ * `[names joined by newlines, values as a Float64Array, step]` when `metrics` is a plain
+ * object of numbers (names without a newline, which no metric name has) and `options` is
+ * undefined or `{ step }` (a number or undefined); else null, and the general `log` checks
+ * and reports.
+ */
+function numbersToLog(metrics, options) {
+  if (typeof metrics !== "object" || metrics === null || Object.getPrototypeOf(metrics) !== Object.prototype) return null;
+  const plain = numberOptions(options, LOG_NUMBERS);
+  const names = plain === null ? [] : Object.keys(metrics);
+  if (names.length === 0) return null;
+  const values = new Float64Array(names.length);
+  for (let i = 0; i < names.length; i++) {
+    const value = metrics[names[i]];
+    if (typeof value !== "number" || names[i].includes("\n")) return null;
+    values[i] = value;
+  }
+  return [names.join("\n"), values, plain.step];
+}
+const LOG_NUMBERS = ["step"];
+
+export { DirectReplies, callDirect, exchange, numberOptions, numbersToLog, readColumns };

@@ -1,7 +1,7 @@
 // What the logger says and how it calls its user: bounded messages naming the first few
 // points, DioptraFlushError, user callbacks that cannot break the logger, and the checks of
 // flush()/close() options.
-import { toError, DioptraValidationError, DioptraFlushError } from "./errors.js";
+import { toError, DioptraAbortError, DioptraFlushError, DioptraTimeoutError, DioptraValidationError } from "./errors.js";
 
 /** How many points a message names before it says "and N more". */
 const POINTS_NAMED = 5;
@@ -93,4 +93,22 @@ function deadlineOptions(method, options) {
   return { signal, timeoutMs };
 }
 
-export { POINTS_NAMED, namePoints, flushError, callUser, deadlineOptions, unref };
+/**
+ * Calls `giveUp(error)` once `timeoutMs` has passed (a `DioptraTimeoutError`) or `signal`
+ * fires (a `DioptraAbortError`), whichever comes first (at once if the signal has fired
+ * already); returns the function that stops both.
+ */
+function deadline({ signal, timeoutMs }, giveUp) {
+  const timer =
+    timeoutMs === undefined ? null : setTimeout(() => giveUp(new DioptraTimeoutError(`not stored within ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
+  const onAbort = () => giveUp(new DioptraAbortError("the flush was aborted"));
+  signal?.addEventListener("abort", onAbort);
+  const cleanup = () => {
+    clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
+  };
+  if (signal?.aborted) onAbort();
+  return cleanup;
+}
+
+export { POINTS_NAMED, namePoints, flushError, callUser, deadline, deadlineOptions, unref };

@@ -12,8 +12,9 @@ import {
   DioptraAbortError,
 } from "./errors.js";
 import { LoggerJournal } from "./journal.js";
+import { numbersToLog } from "./exchange.js";
 
-import { POINTS_NAMED, namePoints, flushError, callUser, deadlineOptions, unref } from "./logger-messages.js";
+import { POINTS_NAMED, namePoints, flushError, callUser, deadline, deadlineOptions, unref } from "./logger-messages.js";
 import { activate, deactivate, proc } from "./logger-lifecycle.js";
 
 const DEFAULT_FLUSH_INTERVAL_MS = 1000;
@@ -192,7 +193,9 @@ class MetricLogger {
   #logNow(metrics, options) {
     if (this.#journal?.loading) return this.#journal.defer(metrics, options);
     try {
-      this.#wasm.log(metrics, options);
+      const numbers = numbersToLog(metrics, options);
+      if (numbers === null) this.#wasm.log(metrics, options);
+      else this.#wasm.logNumbers(numbers[0], numbers[1], numbers[2]);
     } catch (raw) {
       throw toError(raw);
     }
@@ -300,27 +303,13 @@ class MetricLogger {
     const settled = new Promise((resolve, reject) => {
       const entry = { mark, spill, resolve, reject, cleanup: () => {} };
       this.#flushes.push(entry);
-      const giveUp = (error) => {
+      entry.cleanup = deadline({ signal, timeoutMs }, (error) => {
         if (!this.#flushes.includes(entry)) return;
         this.#flushes = this.#flushes.filter((f) => f !== entry);
         entry.cleanup();
         reject(this.#unsentError(mark, error, closing));
         this.#changed();
-      };
-      const timer =
-        timeoutMs === undefined
-          ? null
-          : setTimeout(
-              () => giveUp(new DioptraTimeoutError(`not stored within ${timeoutMs} ms`, { timeoutMs })),
-              timeoutMs,
-            );
-      const onAbort = () => giveUp(new DioptraAbortError("the flush was aborted"));
-      signal?.addEventListener("abort", onAbort);
-      entry.cleanup = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      if (signal?.aborted) onAbort();
+      });
     });
     activate(this, this.#flushIntervalMs);
     // A deadline is near: an outage's next probe goes now, not after its backoff.

@@ -140,6 +140,50 @@ describe("the logger against the real Dioptra", () => {
     return logger.close();
   });
 
+  it("log() of plain numbers (one crossing) and of any other object (the general path) check and store alike", async () => {
+    // A plain object of numbers with { step } takes logNumbers; the same metrics in an object
+    // without a prototype take the general log(): same errors, same points stored.
+    const general = (metrics) => Object.assign(Object.create(null), metrics);
+    const bad = [
+      [{ "1bad": 1 }, undefined],
+      [{ ok: 1, "bad name": 2 }, { step: 3 }],
+      [{ ok: 1 }, { step: 1.5 }],
+      [{ "1bad": 1 }, { step: 0.5 }],
+      [{ ok: 1 }, { step: 2 ** 60 }],
+      [{ ["x".repeat(4000)]: 1 }, undefined],
+    ];
+    const logger = client.jobs.createLogger(takeJob(), { flushIntervalMs: 60_000 });
+    for (const [metrics, options] of bad) {
+      const errors = [metrics, general(metrics)].map((m) => {
+        try {
+          logger.log(m, options);
+        } catch (err) {
+          return { type: err.constructor.name, field: err.field, message: err.message };
+        }
+        return "logged";
+      });
+      assert.notEqual(errors[0], "logged", JSON.stringify(Object.keys(metrics)));
+      assert.deepEqual(errors[0], errors[1]);
+    }
+    assert.equal(logger.stats.queued, 0);
+    await logger.close();
+    const jobs = [takeJob(), takeJob()];
+    for (const [i, job] of jobs.entries()) {
+      const each = client.jobs.createLogger(job, { flushIntervalMs: 0 });
+      for (let step = 0; step < 20; step++) {
+        const metrics = { loss: step === 3 ? NaN : 1 / (step + 1), acc: step === 4 ? -Infinity : step / 20 };
+        each.log(i === 0 ? metrics : general(metrics), step % 5 === 0 ? undefined : { step });
+      }
+      await each.close();
+    }
+    const [plain, other] = await Promise.all(jobs.map((job) => client.jobs.getMetricHistory(job, "loss")));
+    assert.equal(plain.length, 17); // step 0 logged 5 times (no step: the server's 0)
+    assert.deepEqual(
+      plain.map((p) => [p.step, p.value]),
+      other.map((p) => [p.step, p.value]),
+    );
+  });
+
   it('numbers steps per name with step: "auto"', async () => {
     const job = takeJob();
     const logger = client.jobs.createLogger(job, { step: "auto", flushIntervalMs: 0 });

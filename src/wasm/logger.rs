@@ -3,6 +3,7 @@
 //! JavaScript layer, which calls `pump()` and hears back through `notify`.
 
 mod journal;
+mod log;
 mod send;
 
 use send::append_request;
@@ -15,15 +16,12 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::endpoints;
 use crate::core::error::{Error, Result};
-use crate::core::input::Input;
-use crate::core::queue::{Failure, MetricQueue, QueuedPoint, Refusal};
+use crate::core::queue::{Failure, MetricQueue, QueuedPoint};
 use crate::core::retry::{self, RetryPolicy};
 use crate::core::sender::Sender;
 use crate::core::text::{clip, quote};
-use crate::core::timestamp::{timestamp, wire_millis};
 use crate::core::validate;
-use crate::core::value::metric_value;
-use crate::wasm::convert::{error_to_js, input, Options};
+use crate::wasm::convert::{error_to_js, Options};
 use crate::wasm::http::{date_now, CallOptions, Transport};
 
 /// What every send of one logger shares.
@@ -65,56 +63,8 @@ pub struct WasmLogger {
     state: Rc<RefCell<State>>,
 }
 
-const LOG_OPTIONS: &[&str] = &["step", "timestamp"];
-
 #[wasm_bindgen(js_class = WasmLogger)]
 impl WasmLogger {
-    /// Validates and enqueues `metrics` (`{ name: value, ... }`) with `options`
-    /// (`{ step, timestamp }`). Throws a validation error, or a queue-full error when the
-    /// points do not fit; then nothing is logged.
-    pub fn log(&self, metrics: JsValue, options: JsValue) -> std::result::Result<(), JsValue> {
-        let now = date_now();
-        let checked = (|| {
-            let options = Options::read(&options, "options", LOG_OPTIONS)?;
-            let step = validate::step(&options.get("step"))?;
-            let timestamp = match timestamp(&options.get("timestamp"))? {
-                None if self.setup.client_clock => wire_millis(now),
-                given => given,
-            };
-            Ok((metric_values(&metrics)?, step, timestamp))
-        })();
-        let (values, step, timestamp) = checked.map_err(|e: Error| error_to_js(&e))?;
-        let mut state = self.state.borrow_mut();
-        let steps = journal::steps_to_journal(&state, &values, step);
-        let logged = if journal::spilling(&state) {
-            Err(Refusal::Full(0)) // Spilled points go first: the new ones join them.
-        } else {
-            state.sender.log(&values, step, timestamp.as_deref(), now)
-        };
-        let logged = match logged {
-            Ok(()) => {
-                journal::logged(&mut state, &values, steps, timestamp.as_deref());
-                Ok(())
-            }
-            // With a journal, points past `maxQueue` are kept on disk only.
-            Err(_)
-                if journal::spill(&mut state, &values, steps.as_deref(), timestamp.as_deref()) =>
-            {
-                Ok(())
-            }
-            Err(refusal) => Err(refusal),
-        };
-        logged.map_err(|refusal| {
-            error_to_js(&match refusal {
-                Refusal::Full(max_queue) => Error::QueueFull { max_queue },
-                Refusal::TooMany { points, max_queue } => Error::validation(
-                    "metrics",
-                    format!("one log() call names {points} new points, more than maxQueue ({max_queue}) can ever hold"),
-                ),
-            })
-        })
-    }
-
     /// Starts as many requests as the concurrency and the logger's state allow (all waiting
     /// points, with `keepalive`, when the page is going away). Returns the ms until a point
     /// (or the next probe of an outage) is due, or -1 when none will be without an answer.
@@ -428,39 +378,6 @@ fn retry_policy(options: &Options) -> Result<RetryPolicy> {
 /// The bytes of request bodies sent with `keepalive` in one go (browsers allow 64 KiB in
 /// flight; headers count too).
 const KEEPALIVE_BUDGET_BYTES: usize = 48 * 1024;
-
-/// The `metrics` argument of `log()`: a plain object of metric names to values.
-fn metric_values(metrics: &JsValue) -> Result<Vec<(String, f64)>> {
-    if !matches!(input(metrics), Input::Other("an object")) {
-        return Err(Error::validation(
-            "metrics",
-            format!(
-                "metrics must be an object of metric names to values (e.g. {{ loss: 0.5 }}), not {}",
-                input(metrics).describe()
-            ),
-        ));
-    }
-    let object: &Object = metrics.unchecked_ref();
-    let mut values = Vec::new();
-    for key in Object::keys(object).iter() {
-        let name = validate::metric_name(&input(&key))?;
-        let value = Reflect::get(object, &key).unwrap_or(JsValue::UNDEFINED);
-        let value = metric_value(&input(&value)).map_err(|e| match e {
-            Error::Validation { message, .. } => {
-                Error::validation("metricValue", format!("{name}: {message}"))
-            }
-            other => other,
-        })?;
-        values.push((name, value));
-    }
-    if values.is_empty() {
-        return Err(Error::validation(
-            "metrics",
-            "metrics must name at least one metric",
-        ));
-    }
-    Ok(values)
-}
 
 /// A point as `{ name, step, value }`.
 fn point_to_js(point: &QueuedPoint) -> JsValue {

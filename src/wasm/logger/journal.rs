@@ -7,7 +7,8 @@
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
 
-use super::{metric_values, State, WasmLogger, LOG_OPTIONS};
+use super::log::{metric_values, LOG_OPTIONS};
+use super::{State, WasmLogger};
 use crate::core::error::Error;
 use crate::core::journal::{Journal, JournalHeader, LoggedPoint};
 use crate::core::queue::{Failure, QueuedPoint};
