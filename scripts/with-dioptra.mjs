@@ -4,7 +4,7 @@
 //   node scripts/with-dioptra.mjs [--log] -- <command> [args...]
 //
 // Starts redis + gunicorn (scripts/dioptra-server.mjs), seeds it with scripts/seed.py
-// (user "tester" with a random password; experiments main:3, pool:96, many:25, cli:3), runs the
+// (user "tester" with a random password; experiments main:3, pool:112, many:25, cli:3), runs the
 // command with inherited stdio and these variables:
 //   DIOPTRA_ADDRESS       http://127.0.0.1:PORT
 //   DIOPTRA_USERNAME      tester
@@ -31,7 +31,7 @@ import { fileURLToPath } from "node:url";
 import { missingDeps, startDioptra } from "./dioptra-server.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const EXPERIMENTS = ["main:3", "pool:96", "many:25", "cli:3"];
+const EXPERIMENTS = ["main:3", "pool:112", "many:25", "cli:3"];
 const USERNAME = "tester";
 
 function usage(msg) {
