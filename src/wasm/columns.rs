@@ -1,6 +1,6 @@
 //! History pages across the boundary as columns, a constant number of crossings per page
 //! whatever its length: the JavaScript side reads the parsed page's points in one pass
-//! (`readColumns` of js/api.js, handed to the client when it is made), the core checks and
+//! (`readColumns` of js/exchange.js, handed to the client when it is made), the core checks and
 //! decodes them ([`Columns`]), and they go back as typed arrays that js/api.js makes the point
 //! objects and `Date`s of.
 
@@ -31,7 +31,7 @@ pub struct SnapshotPage {
     pub names: Names,
 }
 
-/// Reads the history page in `answer` with `reader` (js/api.js's `readColumns`).
+/// Reads the history page in `answer` with `reader` (js/exchange.js's `readColumns`).
 pub fn decode_snapshot_page(answer: &Answer, reader: &Function) -> Result<SnapshotPage> {
     let fail = |why: String| decode_error(why, answer.method, &answer.path);
     let head: PageHead = answer.decode()?;

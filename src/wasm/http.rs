@@ -1,9 +1,9 @@
 //! Sending one request: a slot under the client's bound on concurrent requests, the cookies,
-//! then one call of js/api.js's `exchange` (the global `fetch` with the time limit and the
+//! then one call of js/exchange.js's `exchange` (the global `fetch` with the time limit and the
 //! caller's abort signal, the body read up to [`MAX_BODY_BYTES`], JSON parsed) whose reply,
 //! awaited as one [`Reply`], becomes a JavaScript value or a typed error (src/wasm/http/answer.rs).
 //! The direct path's requests ([`Transport::start`], [`Transport::finish`]) are the same
-//! exchange without the future: sent at once where a slot is free, read when js/api.js hands
+//! exchange without the future: sent at once where a slot is free, read when js/exchange.js hands
 //! the reply back.
 
 use std::cell::{Cell, RefCell};
@@ -30,7 +30,7 @@ mod started;
 pub use answer::describe_js;
 pub use started::{book_deliver, StartedRequests};
 
-/// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB). js/api.js's
+/// The largest answer read (16 MiB; a page of 1,000 points is about 100 KB). js/exchange.js's
 /// `exchange` enforces it: it reads a body as a stream, as JavaScript values only (no body
 /// ever passes through, or grows, the wasm memory), and stops as soon as the body passes the
 /// cap; a body whose declared, uncompressed length is within it is read with
@@ -42,7 +42,7 @@ extern "C" {
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
     /// `Date.now()`.
     pub fn date_now() -> f64;
-    /// js/api.js's `exchange`: one whole HTTP exchange (see [`Transport::exchange`]).
+    /// js/exchange.js's `exchange`: one whole HTTP exchange (see [`Transport::exchange`]).
     #[wasm_bindgen(extends = Function)]
     pub type Exchange;
     /// `exchange.call(undefined, deliver, id, ...)`: one crossing for the whole request; the
@@ -81,10 +81,10 @@ pub struct Transport {
     pub jar: Option<RefCell<CookieJar>>,
     /// The bound on this client's requests in flight at once: every request takes a slot.
     pub limiter: Limiter,
-    /// js/api.js's `readColumns`: reads a history page's points in one pass (see
+    /// js/exchange.js's `readColumns`: reads a history page's points in one pass (see
     /// [`crate::wasm::columns`]).
     pub read_columns: js_sys::Function,
-    /// js/api.js's `exchange`: sends a request and reads its answer in one call.
+    /// js/exchange.js's `exchange`: sends a request and reads its answer in one call.
     pub exchange: Exchange,
     /// The origin of the page the client runs in (browsers), for error hints.
     pub page_origin: Option<String>,
@@ -191,19 +191,10 @@ impl Transport {
         self.send(owner, options).await.map(drop)
     }
 
-    /// Sends `request` and reads its answer.
+    /// Sends `request` once a slot is free, and reads its answer (the readers' pages, and the
+    /// checks they make; the one-shot calls and a logger's points are sent without a future
+    /// of their own, see src/wasm/http/started.rs).
     pub async fn send(&self, request: &ApiRequest, options: &CallOptions) -> Result<Answer> {
-        let body = request.body.as_deref().map(JsValue::from_str);
-        self.send_body(request, body, options).await
-    }
-
-    /// Sends `request` with `body` (JSON text as a JavaScript string) in place of its own.
-    pub async fn send_body(
-        &self,
-        request: &ApiRequest,
-        body: Option<JsValue>,
-        options: &CallOptions,
-    ) -> Result<Answer> {
         if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
             return Err(self.abort_error(request));
         }
@@ -214,7 +205,7 @@ impl Transport {
         // Boxed: a request waiting for its slot holds only this small future, not the whole
         // exchange's (thousands of waiting calls would otherwise grow the wasm memory, which
         // never shrinks, by about a kilobyte each).
-        let outcome = Box::pin(self.exchange(request, body, options)).await;
+        let outcome = Box::pin(self.exchange(request, options)).await;
         self.conclude(outcome)
     }
 
@@ -235,16 +226,12 @@ impl Transport {
         })
     }
 
-    /// Sends `request` with `body` once it has its slot, and reads the answer: one call of
-    /// js/api.js's `exchange` (fetch, time limit, body read up to [`MAX_BODY_BYTES`], JSON
-    /// parsed), one promise awaited.
-    async fn exchange(
-        &self,
-        request: &ApiRequest,
-        body: Option<JsValue>,
-        options: &CallOptions,
-    ) -> Result<Answer> {
+    /// Sends `request` once it has its slot, and reads the answer: one call of
+    /// js/exchange.js's `exchange` (fetch, time limit, body read up to [`MAX_BODY_BYTES`], JSON
+    /// parsed), one [`Reply`] awaited.
+    async fn exchange(&self, request: &ApiRequest, options: &CallOptions) -> Result<Answer> {
         let out = self.outgoing(request);
+        let body = request.body.as_deref().map(JsValue::from_str);
         let reply = Reply::new();
         self.call_exchange(
             &out,
@@ -289,7 +276,7 @@ impl Transport {
         }
     }
 
-    /// One call of js/api.js's `exchange` for `out`, its reply handed to `deliver(id, reply)`.
+    /// One call of js/exchange.js's `exchange` for `out`, its reply handed to `deliver(id, reply)`.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn call_exchange(
         &self,

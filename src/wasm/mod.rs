@@ -116,7 +116,7 @@ pub struct WasmClient {
 impl WasmClient {
     /// A client for the server at `address` (or `default_address` when `address` is
     /// undefined). `keep_cookies` is true where the runtime has no cookie jar (Node);
-    /// `read_columns` is js/api.js's reader of a history page's points, `exchange` its sender
+    /// `read_columns` is js/exchange.js's reader of a history page's points, `exchange` its sender
     /// of one request, `deliver` where the exchange hands the replies of the one-shot calls'
     /// requests (src/wasm/calls.rs).
     #[wasm_bindgen(constructor)]

@@ -1,4 +1,4 @@
-//! Waiting for js/api.js's `exchange` without a promise of its own: the exchange hands its
+//! Waiting for js/exchange.js's `exchange` without a promise of its own: the exchange hands its
 //! reply to one JavaScript function made once ([`Reply::deliver`]) with the id of the request,
 //! and the [`Reply`] future waiting under that id wakes. A `JsFuture` would cost every request
 //! a `then` and two closures (each made, registered for finalization, and dropped).

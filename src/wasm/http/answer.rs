@@ -1,4 +1,4 @@
-//! What the exchange's reply to one request means (see js/api.js's `exchange`): the answer's
+//! What the exchange's reply to one request means (see js/exchange.js's `exchange`): the answer's
 //! cookies kept, then the parsed body of a 2xx, or the typed error (refused, timed out,
 //! aborted, too large, not JSON, or the server's own error with its `Retry-After`).
 
