@@ -6,6 +6,7 @@
 //! A request of Rust's own ([`Transport::send_booked`]) has its reply handed straight back to
 //! the transport, which books it.
 
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use wasm_bindgen::prelude::*;
@@ -36,12 +37,14 @@ pub struct Started {
     _slot: Slot,
 }
 
-/// The requests of [`Transport::start`], by id: those sent, and those waiting for a slot (a
-/// few dozen at most: linear searches).
+/// The requests of [`Transport::start`], by id: those sent (no more than the client's slots
+/// and a page's last keepalive requests: a linear search), and those waiting for a slot (as
+/// many as the caller starts at once, taken back in the order they were kept: the first
+/// usually matches).
 #[derive(Default)]
 pub struct StartedRequests {
     sent: Vec<(u32, Started)>,
-    waiting: Vec<(u32, Pending)>,
+    waiting: VecDeque<(u32, Pending)>,
     next: u32,
 }
 
@@ -57,6 +60,12 @@ impl StartedRequests {
 fn take<T>(list: &mut Vec<(u32, T)>, id: u32) -> Option<T> {
     let at = list.iter().position(|(key, _)| *key == id)?;
     Some(list.swap_remove(at).1)
+}
+
+/// The request kept waiting as `id`, no longer kept (near the front: O(1) when taken in order).
+fn take_waiting(list: &mut VecDeque<(u32, Pending)>, id: u32) -> Option<Pending> {
+    let at = list.iter().position(|(key, _)| *key == id)?;
+    list.remove(at).map(|(_, pending)| pending)
 }
 
 impl Transport {
@@ -115,7 +124,7 @@ impl Transport {
                 f64::from(id)
             }
             None => {
-                self.started.borrow_mut().waiting.push((id, pending));
+                self.started.borrow_mut().waiting.push_back((id, pending));
                 -f64::from(id)
             }
         }
@@ -125,7 +134,7 @@ impl Transport {
     /// limit starts then); an abort error, and nothing sent, if the caller's signal fires
     /// first.
     pub async fn send_when_free(&self, id: u32) -> Result<()> {
-        let Some(pending) = take(&mut self.started.borrow_mut().waiting, id) else {
+        let Some(pending) = take_waiting(&mut self.started.borrow_mut().waiting, id) else {
             return Err(unknown(id));
         };
         let call = &pending.call;
