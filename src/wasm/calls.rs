@@ -222,8 +222,7 @@ impl WasmClient {
     /// The settings of a call given only a time limit (checked), or the client's.
     fn plain_call(&self, timeout_ms: Option<f64>) -> Result<CallOptions> {
         Ok(CallOptions {
-            timeout_ms: validate::timeout_ms(&number(timeout_ms))?
-                .unwrap_or(self.transport.timeout_ms),
+            timeout_ms: self.timeout_ms(&number(timeout_ms))?,
             signal: None,
             keepalive: false,
         })

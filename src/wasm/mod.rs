@@ -292,13 +292,17 @@ impl WasmClient {
     }
 
     fn call_options(&self, options: &Options) -> Result<CallOptions> {
-        let timeout_ms =
-            validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(self.transport.timeout_ms);
+        let timeout_ms = self.timeout_ms(&options.get("timeoutMs"))?;
         let signal = abort_signal(&options.raw("signal"))?;
         Ok(CallOptions {
             timeout_ms,
             signal,
             keepalive: false,
         })
+    }
+
+    /// A call's time limit: `given` checked, else the client's.
+    fn timeout_ms(&self, given: &crate::core::input::Input) -> Result<f64> {
+        Ok(validate::timeout_ms(given)?.unwrap_or(self.transport.timeout_ms))
     }
 }
