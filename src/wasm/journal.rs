@@ -7,6 +7,7 @@ use js_sys::{Array, Object, Reflect};
 use wasm_bindgen::prelude::*;
 
 use crate::core::journal::{Journal, JournalHeader, LoggedPoint, OpenError};
+use crate::wasm::OutOfLine;
 
 /// A journal's state, plus the bytes to append next.
 #[wasm_bindgen(js_name = WasmJournal)]
@@ -128,13 +129,13 @@ impl WasmJournal {
 
     /// `{ offset, bytes }` of a torn last record that was skipped, or undefined.
     #[wasm_bindgen(getter)]
-    pub fn torn(&self) -> JsValue {
-        self.torn.map_or(JsValue::UNDEFINED, |(offset, bytes)| {
+    pub fn torn(&self) -> OutOfLine<JsValue> {
+        Ok(self.torn.map_or(JsValue::UNDEFINED, |(offset, bytes)| {
             let object = Object::new();
             let _ = Reflect::set(&object, &"offset".into(), &(offset as f64).into());
             let _ = Reflect::set(&object, &"bytes".into(), &(bytes as f64).into());
             object.into()
-        })
+        }))
     }
 
     /// Journals a point (its record goes to the buffer); returns its seq.
@@ -200,8 +201,8 @@ impl WasmJournal {
     }
 
     /// The unacknowledged points in send order: `{ seq, name, value, step, timestamp }`.
-    pub fn points(&self) -> Array {
-        self.journal.points().map(|p| point_to_js(&p)).collect()
+    pub fn points(&self) -> OutOfLine<Array> {
+        Ok(self.journal.points().map(|p| point_to_js(&p)).collect())
     }
 
     /// How many points are unacknowledged.

@@ -23,6 +23,7 @@ use crate::core::text::{clip, quote};
 use crate::core::validate;
 use crate::wasm::convert::{error_to_js, Options};
 use crate::wasm::http::{date_now, CallOptions, Transport};
+use crate::wasm::OutOfLine;
 
 /// What every send of one logger shares.
 struct LoggerSetup {
@@ -128,24 +129,24 @@ impl WasmLogger {
     /// The points logged up to `mark` that were given up on, each once:
     /// `[{ name, step, value, error }]`.
     #[wasm_bindgen(js_name = takeFailures)]
-    pub fn take_failures(&self, mark: f64) -> js_sys::Array {
+    pub fn take_failures(&self, mark: f64) -> OutOfLine<js_sys::Array> {
         let failures = self.state.borrow_mut().sender.take_failures(mark as u64);
-        failures.iter().map(failure_to_js).collect()
+        Ok(failures.iter().map(failure_to_js).collect())
     }
 
     /// The points logged up to `mark` that were given up on, left for later flushes that
     /// cover them too: `[{ name, step, value, error }]`.
     #[wasm_bindgen(js_name = peekFailures)]
-    pub fn peek_failures(&self, mark: f64) -> js_sys::Array {
+    pub fn peek_failures(&self, mark: f64) -> OutOfLine<js_sys::Array> {
         let failures = self.state.borrow().sender.peek_failures(mark as u64);
-        failures.iter().map(failure_to_js).collect()
+        Ok(failures.iter().map(failure_to_js).collect())
     }
 
     /// The failures since the last call, for `onError` (`[{ name, step, value, error }]`).
     #[wasm_bindgen(js_name = takeNewFailures)]
-    pub fn take_new_failures(&self) -> js_sys::Array {
+    pub fn take_new_failures(&self) -> OutOfLine<js_sys::Array> {
         let failures = std::mem::take(&mut self.state.borrow_mut().new_failures);
-        failures.iter().map(failure_to_js).collect()
+        Ok(failures.iter().map(failure_to_js).collect())
     }
 
     /// Whether the session expired since the last call: the JavaScript layer then calls
@@ -221,18 +222,18 @@ impl WasmLogger {
 
     /// The first `limit` points logged up to `mark` that are not stored yet, as
     /// `[{ name, step, value }]`.
-    pub fn unsent(&self, mark: f64, limit: usize) -> js_sys::Array {
+    pub fn unsent(&self, mark: f64, limit: usize) -> OutOfLine<js_sys::Array> {
         let points = self
             .state
             .borrow()
             .sender
             .queue()
             .held_up_to(mark as u64, limit);
-        points.iter().map(point_to_js).collect()
+        Ok(points.iter().map(point_to_js).collect())
     }
 
     /// `{ queued, inFlight, sent, retried, coalesced, failed, requests, state }`.
-    pub fn stats(&self) -> JsValue {
+    pub fn stats(&self) -> OutOfLine<JsValue> {
         let state = self.state.borrow();
         let stats = state.sender.stats();
         let object = Object::new();
@@ -252,7 +253,7 @@ impl WasmLogger {
             &JsValue::from_str("state"),
             &JsValue::from_str(state.sender.link().name()),
         );
-        object.into()
+        Ok(object.into())
     }
 
     /// Whether any point waits or is in flight.

@@ -33,6 +33,17 @@ use http::{CallOptions, Transport};
 use logger::WasmLogger;
 use reader::{Source, WasmPageReader};
 
+/// What an export that hands JavaScript one object returns: always `Ok`.
+///
+/// Not the bare object, because an export whose only wasm result is an `externref` is one
+/// that V8's TurboFan inlines into the optimized JavaScript that calls it, and Node 20's V8
+/// (11.3) then aborts the whole process ("Fatal error ... unreachable code" in
+/// `Deoptimizer::DoComputeBuiltinContinuation`) if that JavaScript is deoptimized while the
+/// call runs, which anything the call does in JavaScript (an object made, a property set)
+/// can cause. A `Result` comes back as three wasm results, which V8 never inlines.
+/// pkg-tests/wasm-exports.test.mjs checks the shipped module for such exports.
+pub(crate) type OutOfLine<T> = std::result::Result<T, JsValue>;
+
 /// The default time limit of one request, in ms.
 const DEFAULT_TIMEOUT_MS: f64 = 30_000.0;
 /// The server's default page length, which the Python client also uses.
@@ -102,8 +113,8 @@ pub fn wasm_memory_bytes() -> f64 {
 
 /// The wasm memory itself, for the package's own tests (the package does not export it).
 #[wasm_bindgen(js_name = __wasmMemoryForTests)]
-pub fn wasm_memory_for_tests() -> JsValue {
-    wasm_bindgen::memory()
+pub fn wasm_memory_for_tests() -> OutOfLine<JsValue> {
+    Ok(wasm_bindgen::memory())
 }
 
 /// The metrics client behind the package's `DioptraClient`.

@@ -26,6 +26,7 @@ use crate::core::retry::RetryPolicy;
 use crate::wasm::columns::SnapshotPage;
 use crate::wasm::convert::{error_to_js, Options};
 use crate::wasm::http::{date_now, Answer, CallOptions, Transport};
+use crate::wasm::OutOfLine;
 use page::ReadPage;
 pub use step::stored_value;
 
@@ -147,8 +148,8 @@ pub struct WasmPageReader {
 impl WasmPageReader {
     /// The next page of new items as `{ data, loaded, total }`, or `null` after the last.
     /// Call it again only after the previous call settled.
-    pub fn next(&self) -> Promise {
-        (self.next)()
+    pub fn next(&self) -> OutOfLine<Promise> {
+        Ok((self.next)())
     }
 }
 

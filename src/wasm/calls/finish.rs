@@ -12,7 +12,7 @@ use crate::core::endpoints::{self, ApiRequest};
 use crate::core::error::Result;
 use crate::wasm::convert::{error_to_js, to_js};
 use crate::wasm::http::{Answer, CallOptions};
-use crate::wasm::{columns, metrics, WasmClient};
+use crate::wasm::{columns, metrics, OutOfLine, WasmClient};
 
 /// What a call makes of its request's answer.
 pub enum Finish {
@@ -59,15 +59,15 @@ impl WasmClient {
     /// Sends request `id`, which `*Start` kept because no slot was free, once one is; rejects
     /// with an abort error (nothing sent) if the caller's signal fires first.
     #[wasm_bindgen(js_name = sendWhenFree)]
-    pub fn send_when_free(&self, id: u32) -> Promise {
+    pub fn send_when_free(&self, id: u32) -> OutOfLine<Promise> {
         let transport = Rc::clone(&self.transport);
-        wasm_bindgen_futures::future_to_promise(async move {
+        Ok(wasm_bindgen_futures::future_to_promise(async move {
             transport
                 .send_when_free(id)
                 .await
                 .map_err(|e| error_to_js(&e))?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     }
 }
 
