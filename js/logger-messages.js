@@ -96,17 +96,23 @@ function deadlineOptions(method, options) {
 /**
  * Calls `giveUp(error)` once `timeoutMs` has passed (a `DioptraTimeoutError`) or `signal`
  * fires (a `DioptraAbortError`), whichever comes first (at once if the signal has fired
- * already); returns the function that stops both.
+ * already), both stopped first; returns the function that stops both.
  */
 function deadline({ signal, timeoutMs }, giveUp) {
-  const timer =
-    timeoutMs === undefined ? null : setTimeout(() => giveUp(new DioptraTimeoutError(`not stored within ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
-  const onAbort = () => giveUp(new DioptraAbortError("the flush was aborted"));
-  signal?.addEventListener("abort", onAbort);
+  let timer = null;
+  const onAbort = () => fire(new DioptraAbortError("the flush was aborted"));
   const cleanup = () => {
     clearTimeout(timer);
     signal?.removeEventListener("abort", onAbort);
   };
+  // Stopped before `giveUp` runs: an already-aborted signal fires before the caller holds
+  // `cleanup`.
+  const fire = (error) => {
+    cleanup();
+    giveUp(error);
+  };
+  if (timeoutMs !== undefined) timer = setTimeout(() => fire(new DioptraTimeoutError(`not stored within ${timeoutMs} ms`, { timeoutMs })), timeoutMs);
+  signal?.addEventListener("abort", onAbort);
   if (signal?.aborted) onAbort();
   return cleanup;
 }

@@ -100,6 +100,19 @@ describe("flush() and close() keep to a deadline", () => {
     await logger.close({ timeoutMs: 0 }).catch(() => {});
   });
 
+  it("flush({ signal, timeoutMs }) with a signal already aborted: settles at once and leaves no timer behind", async () => {
+    const logger = new DioptraClient(await deadAddress()).jobs.createLogger(1);
+    logger.log({ loss: 1 });
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === "Timeout").length;
+    const aborted = (err) => err instanceof DioptraFlushError && err.errors[0] instanceof DioptraAbortError;
+    // The same flush without a time limit first: the timers the logger itself keeps.
+    await assert.rejects(logger.flush({ signal: AbortSignal.abort() }), aborted);
+    const before = timers();
+    await assert.rejects(logger.flush({ signal: AbortSignal.abort(), timeoutMs: 600_000 }), aborted);
+    assert.ok(timers() <= before, `${timers() - before} more timer(s) after the flush with a time limit (its 600 s deadline left running)`);
+    await logger.close({ timeoutMs: 0 }).catch(() => {});
+  });
+
   it("checks its options before waiting", async () => {
     const logger = new DioptraClient(await deadAddress()).jobs.createLogger(1);
     for (const [options, field] of [
