@@ -21,6 +21,12 @@ pub enum Input {
 }
 
 impl Input {
+    /// An optional number argument (one a typed export took as `Option<f64>`), as the
+    /// general path classifies it.
+    pub fn optional_number(value: Option<f64>) -> Input {
+        value.map_or(Input::Missing, Input::Number)
+    }
+
     /// A short description of the value for error messages: the value itself for numbers and
     /// (shortened) strings, the type for everything else.
     pub fn describe(&self) -> String {

@@ -42,11 +42,6 @@ const EXPERIMENT_OPTIONS: &[&str] = &[
 /// the error thrown.
 type Started = std::result::Result<f64, JsValue>;
 
-/// An optional number argument as the general path classifies it.
-fn number(value: Option<f64>) -> Input {
-    value.map_or(Input::Missing, Input::Number)
-}
-
 #[wasm_bindgen(js_class = WasmClient)]
 impl WasmClient {
     /// POST /auth/login. The password stays a JavaScript string: it never enters the wasm
@@ -130,7 +125,7 @@ impl WasmClient {
             let metric = NewMetric {
                 name: validate::metric_name(&Input::Text(name.to_owned()))?,
                 value: metric_value(&Input::Number(value))?,
-                step: validate::step(&number(step))?,
+                step: validate::step(&Input::optional_number(step))?,
                 timestamp: None,
             };
             Ok(append(job_id, &metric, self.plain_call(timeout_ms)?))
@@ -222,7 +217,9 @@ impl WasmClient {
     /// The settings of a call given only a time limit (checked), or the client's.
     fn plain_call(&self, timeout_ms: Option<f64>) -> Result<CallOptions> {
         Ok(CallOptions {
-            timeout_ms: self.timeout_ms(&number(timeout_ms))?,
+            timeout_ms: self
+                .transport
+                .time_limit(&Input::optional_number(timeout_ms))?,
             signal: None,
             keepalive: false,
         })

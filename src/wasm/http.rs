@@ -18,9 +18,10 @@ use crate::core::decode::decode_error;
 use crate::core::endpoints::ApiRequest;
 use crate::core::error::Result;
 use crate::core::hints;
+use crate::core::input::Input;
 use crate::core::limiter::Limiter;
 use crate::core::shape::FromJson;
-use crate::core::validate::Credentials;
+use crate::core::validate::{self, Credentials};
 use crate::wasm::convert::js_key;
 use crate::wasm::reply::Reply;
 use crate::wasm::slot::Slot;
@@ -184,6 +185,11 @@ impl Transport {
         headers
     }
 
+    /// A call's time limit: `given` (its `timeoutMs` option) checked, else the client's.
+    pub fn time_limit(&self, given: &Input) -> Result<f64> {
+        Ok(validate::timeout_ms(given)?.unwrap_or(self.timeout_ms))
+    }
+
     /// Confirms that the job or experiment `owner` (its GET) exists, after a read of its items
     /// came back empty: Dioptra answers a read of one that does not exist with an empty page,
     /// so only this GET's 404 tells "nothing yet" from "no such id" (and rejects like a write).
@@ -195,9 +201,7 @@ impl Transport {
     /// checks they make; the one-shot calls and a logger's points are sent without a future
     /// of their own, see src/wasm/http/started.rs).
     pub async fn send(&self, request: &ApiRequest, options: &CallOptions) -> Result<Answer> {
-        if options.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(self.abort_error(request));
-        }
+        self.check_unaborted(request, options)?;
         // The request waits for its slot here; its time limit starts once it has one.
         let _slot = Slot::take(&self.limiter, options.keepalive, options.signal.as_ref())
             .await

@@ -327,8 +327,7 @@ impl WasmLogger {
         let can_log_in = validate::callback(&options.get("onUnauthorized"), "onUnauthorized")?;
         let auto_steps = validate::logger_step(&options.get("step"))?;
         let client_clock = validate::clock(&options.get("timestamp"))?;
-        let timeout_ms =
-            validate::timeout_ms(&options.get("timeoutMs"))?.unwrap_or(transport.timeout_ms);
+        let timeout_ms = transport.time_limit(&options.get("timeoutMs"))?;
         let setup = LoggerSetup {
             transport,
             job_id,

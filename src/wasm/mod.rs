@@ -303,17 +303,12 @@ impl WasmClient {
     }
 
     fn call_options(&self, options: &Options) -> Result<CallOptions> {
-        let timeout_ms = self.timeout_ms(&options.get("timeoutMs"))?;
+        let timeout_ms = self.transport.time_limit(&options.get("timeoutMs"))?;
         let signal = abort_signal(&options.raw("signal"))?;
         Ok(CallOptions {
             timeout_ms,
             signal,
             keepalive: false,
         })
-    }
-
-    /// A call's time limit: `given` checked, else the client's.
-    fn timeout_ms(&self, given: &crate::core::input::Input) -> Result<f64> {
-        Ok(validate::timeout_ms(given)?.unwrap_or(self.transport.timeout_ms))
     }
 }

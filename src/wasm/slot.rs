@@ -64,15 +64,12 @@ impl Slot {
         keepalive: bool,
         signal: Option<&AbortSignal>,
     ) -> Option<Slot> {
-        let permit = if keepalive {
-            limiter.force()
-        } else if let Some(permit) = limiter.try_acquire() {
-            permit
-        } else {
-            match signal {
-                None => limiter.acquire().await,
-                Some(signal) => AbortableWait::new(limiter.acquire(), signal).await?,
-            }
+        if let Some(slot) = Slot::try_take(limiter, keepalive) {
+            return Some(slot);
+        }
+        let permit = match signal {
+            None => limiter.acquire().await,
+            Some(signal) => AbortableWait::new(limiter.acquire(), signal).await?,
         };
         Some(Slot(Some(permit)))
     }

@@ -80,9 +80,7 @@ impl Transport {
         call: CallOptions,
         finish: Finish,
     ) -> Result<f64> {
-        if call.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return Err(self.abort_error(&request));
-        }
+        self.check_unaborted(&request, &call)?;
         let id = self.started.borrow_mut().next_id();
         let pending = Pending {
             request,
@@ -96,8 +94,8 @@ impl Transport {
     /// Sends `request` of Rust's own now or once a slot is free, and hands its answer to
     /// `book` (an abort error if the caller's signal fires before it is sent).
     pub fn send_booked(self: &Rc<Self>, request: ApiRequest, call: CallOptions, book: Book) {
-        if call.signal.as_ref().is_some_and(AbortSignal::aborted) {
-            return book(Err(self.abort_error(&request)));
+        if let Err(error) = self.check_unaborted(&request, &call) {
+            return book(Err(error));
         }
         let id = self.started.borrow_mut().next_id();
         let pending = Pending {
@@ -208,6 +206,14 @@ impl Transport {
             call.signal.as_ref(),
             call.keepalive,
         );
+    }
+
+    /// An abort error, and nothing to send, if the caller's signal has fired already.
+    pub(super) fn check_unaborted(&self, request: &ApiRequest, call: &CallOptions) -> Result<()> {
+        if call.signal.as_ref().is_some_and(AbortSignal::aborted) {
+            return Err(self.abort_error(request));
+        }
+        Ok(())
     }
 
     /// The error of a request whose caller's signal fired before it was sent.

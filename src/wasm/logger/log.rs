@@ -49,7 +49,7 @@ impl WasmLogger {
     ) -> std::result::Result<(), JsValue> {
         let now = date_now();
         let checked = (|| {
-            let step = validate::step(&step.map_or(Input::Missing, Input::Number))?;
+            let step = validate::step(&Input::optional_number(step))?;
             let timestamp = self.timestamp(&Input::Missing, now)?;
             let mut metrics = Vec::with_capacity(values.len());
             for (name, value) in names.split('\n').zip(values) {
